@@ -1,0 +1,74 @@
+"""Every ``from`` value exists in ``to``; a NULL is allowed only in a nullable ``from`` column.
+
+Declared ``constraints.foreign_keys`` are checked, and so is every ``lookup`` without ``on``
+that reads another table's pk (such a column is a foreign key whether declared or not).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from dgsql.compiler.checks.spec import CheckContext, CheckSpec, not_compiled
+from dgsql.compiler.checks.sql import fill, qualified, table
+from dgsql.compiler.schema import LookupGen, split_ref
+
+KIND = "foreign_key"
+CATEGORY = "fk"
+DECLARED_BY = "foreign_keys"
+
+TEMPLATE = """\
+SELECT {examples}
+FROM {from_table} AS f
+WHERE {null_rule}NOT EXISTS (SELECT 1 FROM {to_table} AS t WHERE t.{to_col} = f.{from_col})"""
+
+
+def _pairs(ctx: CheckContext) -> Iterator[tuple[str, str, str, bool]]:
+    """(from, to, source, declared) for every foreign key, declared ones first."""
+    seen: set[tuple[str, str]] = set()
+    for i, fk in enumerate(ctx.dataset.constraints.foreign_keys):
+        if (fk.from_, fk.to) not in seen:
+            seen.add((fk.from_, fk.to))
+            yield fk.from_, fk.to, f"constraints.foreign_keys[{i}]", True
+    for node in ctx.dataset.nodes:
+        for col in node.columns:
+            gen = col.generator
+            if not isinstance(gen, LookupGen) or gen.lookup.on is not None:
+                continue
+            to_table, to_col = split_ref(gen.lookup.from_)
+            parent = ctx.node(to_table)
+            if parent is None or parent.pk != to_col:
+                continue
+            pair = (f"{node.id}.{col.name}", gen.lookup.from_)
+            if pair not in seen:
+                seen.add(pair)
+                yield *pair, ctx.column_path(node.id, col.name) + ".generator.lookup", False
+
+
+def compile(ctx: CheckContext) -> Iterator[CheckSpec]:
+    for ref_from, ref_to, source, declared in _pairs(ctx):
+        target = f"{ref_from}->{ref_to}"
+        ft, fc, fcol, problem = ctx.resolve(ref_from)
+        tt, tc, _, problem_to = ctx.resolve(ref_to)
+        if problem or problem_to:
+            yield not_compiled(KIND, CATEGORY, target, source, problem or problem_to or "", gate=True)
+            continue
+        assert fcol is not None
+        sql = fill(
+            TEMPLATE,
+            examples=ctx.example_columns(ft, "f", fc),
+            from_table=table(ft),
+            to_table=table(tt),
+            from_col=qualified("f", fc),
+            to_col=qualified("t", tc),
+            null_rule=fill("{c} IS NOT NULL AND ", c=qualified("f", fc)) if fcol.nullable else fill(""),
+        )
+        yield CheckSpec(
+            id=f"{KIND}:{target}",
+            kind=KIND,
+            category=CATEGORY,
+            target=ref_from,
+            sql=sql,
+            source=source,
+            expect={"references": ref_to, "nulls_allowed": fcol.nullable, "declared": declared},
+            gate=True,
+        )

@@ -1,0 +1,38 @@
+"""A node's ``pk`` column holds no NULL and no duplicate."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from dgsql.compiler.checks.spec import CheckContext, CheckSpec, not_compiled
+from dgsql.compiler.checks.sql import fill, ident, table
+
+KIND = "primary_key"
+CATEGORY = "constraint"
+DECLARED_BY = None
+
+TEMPLATE = """\
+SELECT {col}, count(*) AS occurrences
+FROM {table}
+GROUP BY {col}
+HAVING {col} IS NULL OR count(*) > 1
+ORDER BY occurrences DESC, {col} NULLS FIRST"""
+
+
+def compile(ctx: CheckContext) -> Iterator[CheckSpec]:
+    for i, node in enumerate(ctx.dataset.nodes):
+        if node.pk is None:
+            continue
+        target = f"{node.id}.{node.pk}"
+        if ctx.column(node.id, node.pk) is None:
+            yield not_compiled(KIND, CATEGORY, target, f"nodes[{i}].pk", "the pk is not one of the columns")
+            continue
+        yield CheckSpec(
+            id=f"{KIND}:{target}",
+            kind=KIND,
+            category=CATEGORY,
+            target=target,
+            sql=fill(TEMPLATE, col=ident(node.pk), table=table(node.id)),
+            source=f"nodes[{i}].pk",
+            gate=True,
+        )

@@ -1,0 +1,144 @@
+"""What a generator or modifier renderer may ask of the compiler.
+
+Renderers have one signature, ``render(spec, ctx) -> Fragment``: they return an
+SQL expression over the columns of the row being built, and optionally one
+join that brings another relation's values into the row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from dgsql.compiler import names
+from dgsql.compiler import schema as S
+from dgsql.compiler.seeds import salt
+from dgsql.compiler.sqltext import ident, lit
+from dgsql.errors import SchemaError
+
+
+@dataclass(frozen=True)
+class Join:
+    """``<kind> JOIN <relation> AS <alias> ON <condition>``; the fragment reads ``alias.column``."""
+
+    relation: str
+    alias: str
+    condition: str
+    kind: str = "LEFT"
+    "LEFT, or ASOF LEFT for a pick by cumulative weight."
+
+
+@dataclass(frozen=True)
+class Fragment:
+    sql: str
+    join: Join | None = None
+
+
+@dataclass(frozen=True)
+class TableFacts:
+    """What later tables may know about an already-planned table without reading it."""
+
+    name: str
+    rows: int | None
+    "Row count when known at compile time (entities, vocab nodes)."
+    sequences: dict[str, tuple[float, float]]
+    "Columns that are exactly ``start + step * row`` in the output: name → (start, step)."
+    materialized: bool
+
+
+@dataclass
+class TableContext:
+    """Per-table compile state shared by the table's column renderers."""
+
+    dataset: S.Dataset
+    node: S.Node
+    node_path: str
+    seed: int
+    known: dict[str, TableFacts]
+    "Tables planned before this one (and this one, for self-references)."
+    prelude: list[str] = field(default_factory=list)
+    "Statements (helper tables) that must run before the table's own statement."
+    layer_of: dict[str, int] = field(default_factory=dict)
+
+    def add_prelude(self, sql: str) -> None:
+        if sql not in self.prelude:
+            self.prelude.append(sql)
+
+
+@dataclass
+class ColumnContext:
+    table: TableContext
+    column: S.Column
+    path: str
+    "JSON path of the column in the schema, for errors and comments."
+    source: str = names.LAYER + "0"
+    "The relation (CTE) the column's SELECT reads; same-row columns are qualified with it."
+    joins: int = 0
+    modifier: int = -1
+    "Index of the modifier being rendered; part of its draws' salts."
+
+    # -- identity --------------------------------------------------------
+    @property
+    def row(self) -> str:
+        return f"{self.source}.{names.ROW}"
+
+    @property
+    def parent_row(self) -> str:
+        return f"{self.source}.{names.PARENT_ROW}"
+
+    @property
+    def node(self) -> S.Node:
+        return self.table.node
+
+    @property
+    def dataset(self) -> S.Dataset:
+        return self.table.dataset
+
+    def error(self, text: str, where: str = "") -> SchemaError:
+        return SchemaError([f"{self.path}{where}: {text}"])
+
+    # -- randomness ------------------------------------------------------
+    def salt(self, draw: str) -> int:
+        return salt(self.table.seed, self.dataset.metadata.name, self.node.id, self.column.name, draw)
+
+    def draw(self, name: str) -> str:
+        """A draw name unique to the modifier being rendered."""
+        return f"modifiers[{self.modifier}].{name}"
+
+    def uniform(self, draw: str = "value", row: str | None = None) -> str:
+        """An independent U(0,1) stream of this column, keyed by ``draw``."""
+        return f"dg_uniform({self.salt(draw)}, {row or self.row})"
+
+    def normal(self, draw: str = "value") -> str:
+        return f"dg_normal({self.uniform(draw + ':u1')}, {self.uniform(draw + ':u2')})"
+
+    # -- same-row columns and other tables -------------------------------
+    def col(self, name: str) -> str:
+        return f"{self.source}.{ident(name)}"
+
+    def alias(self) -> str:
+        self.joins += 1
+        suffix = "" if self.joins == 1 else f"_{self.joins}"
+        return f"{names.MATCH}_{self.node.columns.index(self.column)}{suffix}"
+
+    def facts(self, table: str) -> TableFacts:
+        return self.table.known[table]
+
+    def row_count(self, table: str) -> str:
+        """The row count of an earlier table: a literal when known, else a scalar subquery."""
+        facts = self.facts(table)
+        if facts.rows is not None:
+            return lit(facts.rows)
+        return f"(SELECT count(*) FROM {ident(table)})"
+
+    def timeframe(self) -> S.Timeframe:
+        tf = self.dataset.timeframe
+        if tf is None:
+            raise self.error("needs the schema's timeframe; add one")
+        return tf
+
+
+def epoch_us(value: datetime) -> int:
+    """Microseconds since 1970-01-01 of a naive UTC datetime."""
+    delta = value - datetime(1970, 1, 1)
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds

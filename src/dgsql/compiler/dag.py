@@ -1,0 +1,75 @@
+"""Pass 3: order the tables by their dependencies (networkx).
+
+A table depends on its parents and on every table its ``lookup``,
+``choices_ref``, ``enum_ref`` and ``effect`` entries name. Self-references are
+allowed; a cycle between different tables is an error that prints the cycle.
+The order is deterministic: among tables ready at the same time, schema order.
+"""
+
+from __future__ import annotations
+
+import networkx as nx
+
+from dgsql.compiler import schema as S
+from dgsql.errors import SchemaError
+
+
+def table_of(ds: S.Dataset, ref: str) -> str:
+    owners = [n.id for n in ds.nodes if ref.startswith(n.id + ".")]
+    return max(owners, key=len)
+
+
+def dependencies(ds: S.Dataset, node: S.Node) -> list[str]:
+    """Tables ``node`` reads, in first-mention order, itself excluded."""
+    deps: list[str] = list(node.parents)
+    for col in node.columns:
+        kind, spec = S.generator_kind(col.generator), S.generator_spec(col.generator)
+        if kind == "lookup":
+            deps.append(table_of(ds, spec.from_))
+        elif kind == "choice" and spec.choices_ref:
+            deps.append(table_of(ds, spec.choices_ref))
+        if col.constraints and col.constraints.enum_ref:
+            deps.append(table_of(ds, col.constraints.enum_ref))
+        deps += [m.args.effect_table for m in col.modifiers if m.transform == "effect"]
+    deps += [m.args.effect_table for m in node.modifiers]
+    for e in ds.constraints.enum:
+        if e.enum_ref and table_of(ds, e.attr) == node.id:
+            deps.append(table_of(ds, e.enum_ref))
+    return [d for d in dict.fromkeys(deps) if d != node.id]
+
+
+def order_tables(ds: S.Dataset) -> list[S.Node]:
+    """Nodes in generation order; raises SchemaError on a cycle or a bad ``dag``."""
+    position = {n.id: i for i, n in enumerate(ds.nodes)}
+    graph = nx.DiGraph()
+    graph.add_nodes_from(position)
+    for node in ds.nodes:
+        graph.add_edges_from((dep, node.id) for dep in dependencies(ds, node))
+    try:
+        cycle = nx.find_cycle(graph)
+    except nx.NetworkXNoCycle:
+        cycle = None
+    if cycle:
+        path = " -> ".join([u for u, _ in cycle] + [cycle[0][0]])
+        raise SchemaError([f"nodes: tables depend on each other in a cycle: {path}; break one reference."])
+    if ds.dag is not None:
+        return _explicit_order(ds, graph)
+    order = nx.lexicographical_topological_sort(graph, key=lambda t: position[t])
+    return [ds.node(t) for t in order]
+
+
+def _explicit_order(ds: S.Dataset, graph: nx.DiGraph) -> list[S.Node]:
+    assert ds.dag is not None
+    named = [t for level in ds.dag for t in level]
+    problems = []
+    for t in sorted(set(named) - set(graph), key=named.index):
+        problems.append(f"dag: {t!r} is not a node; name only nodes.")
+    for t in [t for t in graph if named.count(t) != 1]:
+        problems.append(f"dag: {t!r} must appear exactly once (found {named.count(t)} times).")
+    level = {t: i for i, lv in enumerate(ds.dag) for t in lv}
+    for dep, t in graph.edges:
+        if dep in level and t in level and level[dep] >= level[t]:
+            problems.append(f"dag: {t!r} reads {dep!r}, so {dep!r} must be in an earlier level; move it.")
+    if problems:
+        raise SchemaError(problems)
+    return [ds.node(t) for t in named]

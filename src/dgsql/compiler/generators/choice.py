@@ -1,0 +1,118 @@
+"""``choice``: a weighted pick among literal choices or another column's values.
+
+Few choices compile to a ``CASE`` over cumulative weights; many to Walker's alias
+table (``dg_alias``). Zero-weight choices are left out, so they are never drawn.
+``choices_ref`` picks a row of the referenced table (weights rank its rows in
+row order) and reads the column there.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+from dgsql.compiler import names
+from dgsql.compiler import schema as S
+from dgsql.compiler.context import ColumnContext, Fragment, Join
+from dgsql.compiler.dag import table_of
+from dgsql.compiler.generators.datetime_series import CUMULATIVE
+from dgsql.compiler.sqltext import ident, lit, list_of
+from dgsql.compiler.weights import alias_table, kind_weights, normalise
+
+CASE_LIMIT = 16
+"Above this many non-zero choices, an alias table beats a CASE chain."
+ALIAS_ROWS_LIMIT = 100_000
+"choices_ref with weights over at most this many known rows: alias lists; else a cumulative pool."
+
+
+def dependencies(spec: S.ChoiceSpec, column: S.Column, node: S.Node) -> list[str]:
+    return []
+
+
+def weighted_pick(u: str, values: list[str], weights: list[float], sql_type: str) -> str:
+    """SQL picking one of ``values`` (SQL literals) with ``weights`` by the uniform ``u``."""
+    live = [(v, w) for v, w in zip(values, normalise(weights)) if w > 0]
+    if len(live) == 1:
+        return live[0][0]
+    if len(live) <= CASE_LIMIT:
+        bounds = list(itertools.accumulate(w for _, w in live))
+        whens = " ".join(f"WHEN {u} < {lit(b)} THEN {v}" for (v, _), b in zip(live[:-1], bounds))
+        return f"CASE {whens} ELSE {live[-1][0]} END"
+    probs, keep, alias = alias_table(weights)
+    keep_values = "[" + ", ".join(values[i] for i in keep) + f"]::{sql_type}[]"
+    alias_values = "[" + ", ".join(values[i] for i in alias) + f"]::{sql_type}[]"
+    return f"dg_alias({u}, {list_of(probs, 'DOUBLE')}, {keep_values}, {alias_values})"
+
+
+def _weights(spec: S.ChoiceSpec, n: int) -> list[float]:
+    if spec.weights is not None:
+        return list(spec.weights)
+    kind, params = S.parse_weights_kind(spec.weights_kind or "uniform")
+    return kind_weights(kind, params, n)
+
+
+def _literal_type(values: list[object]) -> str:
+    if all(isinstance(v, bool) for v in values):
+        return "BOOLEAN"
+    if all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+        return "BIGINT"
+    if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+        return "DOUBLE"
+    return "VARCHAR"
+
+
+def render(spec: S.ChoiceSpec, ctx: ColumnContext) -> Fragment:
+    if spec.choices is not None:
+        sql_type = _literal_type(spec.choices)
+        values = [lit(v) if sql_type != "VARCHAR" else lit(str(v)) for v in spec.choices]
+        return Fragment(weighted_pick(ctx.uniform(), values, _weights(spec, len(values)), sql_type))
+    return _render_ref(spec, ctx)
+
+
+def _render_ref(spec: S.ChoiceSpec, ctx: ColumnContext) -> Fragment:
+    assert spec.choices_ref is not None
+    table = table_of(ctx.dataset, spec.choices_ref)
+    column = spec.choices_ref[len(table) + 1 :]
+    facts = ctx.facts(table)
+    kind = S.parse_weights_kind(spec.weights_kind or "uniform")[0]
+    u = ctx.uniform()
+    if kind == "uniform":
+        pick = f"floor({u} * {ctx.row_count(table)})::BIGINT"
+        if column in facts.sequences:
+            start, step = facts.sequences[column]
+            return Fragment(f"({lit(start)} + {lit(step)} * {pick})")
+    elif facts.rows is not None and facts.rows <= ALIAS_ROWS_LIMIT:
+        if facts.rows == 0:
+            raise ctx.error(f"draws from {table!r}, which has no rows; give it rows", ".choices_ref")
+        rows = [lit(i) for i in range(facts.rows)]
+        pick = weighted_pick(u, rows, _weights(spec, facts.rows), "BIGINT")
+    else:
+        return _render_cumulative(spec, ctx, table, column)
+    alias = ctx.alias()
+    join = Join(ident(table), alias, f"{alias}.{names.ROW} = {pick}")
+    return Fragment(f"{alias}.{ident(column)}", join)
+
+
+def _render_cumulative(spec: S.ChoiceSpec, ctx: ColumnContext, table: str, column: str) -> Fragment:
+    """Ranked weights over a table whose size is known only at run time: a cumulative pool + ASOF join."""
+    kind, params = S.parse_weights_kind(spec.weights_kind or "uniform")
+    rank = f"({names.ROW} + 1)"
+    if kind == "zipf":
+        weight = f"1.0 / pow({rank}, {lit(params[0])})"
+    else:
+        h, a = params
+        n = f"(SELECT count(*) FROM {ident(table)})"
+        head = f"greatest(1, floor(0.2 * {n}))"
+        tail_norm = f"(SELECT sum(1.0 / pow(range + 1, {lit(a)})) FROM range({n} - {head}))"
+        weight = (
+            f"CASE WHEN {names.ROW} < {head} THEN {lit(h)} / {head} "
+            f"ELSE {lit(1 - h)} / pow({rank} - {head}, {lit(a)}) / {tail_norm} END"
+        )
+    pool = ident(names.pool_table(ctx.node.id, ctx.column.name))
+    ctx.table.add_prelude(
+        f"CREATE OR REPLACE TEMP TABLE {pool} AS\n"
+        f"SELECT {ident(column)} AS value, {CUMULATIVE.format(order=names.ROW)} AS cum\n"
+        f"FROM (SELECT {names.ROW}, {ident(column)}, {weight} AS w FROM {ident(table)})\n"
+        f"WHERE w > 0"
+    )
+    alias = ctx.alias()
+    return Fragment(f"{alias}.value", Join(pool, alias, f"{ctx.uniform()} < {alias}.cum", "ASOF LEFT"))

@@ -1,0 +1,96 @@
+"""``expression: {code}``: safe arithmetic over the row's own columns.
+
+The code is parsed by sqlglot and every node is checked against a whitelist:
+column names, numbers, ``+ - * / %``, parentheses, comparisons, ``and or not``
+and the functions in :data:`FUNCTIONS`. Anything else is a schema error that
+quotes the expression. ``log(x)`` is the natural log (as in Python/NumPy,
+which Datagen used); ``ln`` is its synonym.
+"""
+
+from __future__ import annotations
+
+import sqlglot
+from sqlglot import exp
+
+from dgsql.compiler import schema as S
+from dgsql.compiler.context import ColumnContext, Fragment
+from dgsql.compiler.sqltext import DIALECT
+
+FUNCTIONS: dict[type[exp.Expression], str] = {
+    exp.Abs: "abs",
+    exp.Round: "round",
+    exp.Floor: "floor",
+    exp.Ceil: "ceil",
+    exp.Least: "least",
+    exp.Greatest: "greatest",
+    exp.Sqrt: "sqrt",
+    exp.Exp: "exp",
+    exp.Ln: "ln",
+    exp.Log: "log",
+    exp.Pow: "pow",
+    exp.Coalesce: "coalesce",
+}
+ALLOWED = (
+    exp.Column, exp.Identifier, exp.Literal, exp.Boolean, exp.Null, exp.Paren, exp.Neg,
+    exp.Add, exp.Sub, exp.Mul, exp.Div, exp.Mod,
+    exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.And, exp.Or, exp.Not,
+    *FUNCTIONS,
+)  # fmt: skip
+
+
+class ExpressionError(ValueError):
+    pass
+
+
+def parse(code: str, columns: list[str]) -> exp.Expression:
+    """Parse and check ``code``; raises :class:`ExpressionError` with a fix."""
+    quoted = repr(code)
+    try:
+        trees = sqlglot.parse(code, read=DIALECT)
+    except sqlglot.errors.SqlglotError:
+        raise ExpressionError(f"expression {quoted} does not parse; use arithmetic over column names") from None
+    if len(trees) != 1 or trees[0] is None:
+        raise ExpressionError(f"expression {quoted} must be a single expression (no ';')")
+    tree = trees[0]
+    for node in tree.walk():
+        if isinstance(node, exp.Anonymous):
+            raise ExpressionError(
+                f"expression {quoted}: function {node.name!r} is not allowed; use one of "
+                + " ".join(sorted(FUNCTIONS.values()))
+            )
+        if not isinstance(node, ALLOWED):
+            what = node.key.upper() if isinstance(node, exp.Func) else type(node).__name__
+            raise ExpressionError(
+                f"expression {quoted}: {what} is not allowed; use column names, numbers, + - * / %, "
+                "comparisons, and/or/not and " + " ".join(sorted(FUNCTIONS.values()))
+            )
+        if isinstance(node, exp.Column):
+            if node.table:
+                raise ExpressionError(f"expression {quoted}: {node.sql()!r} names a table; use this row's columns")
+            if node.name not in columns:
+                raise ExpressionError(
+                    f"expression {quoted}: unknown column {node.name!r}; columns are {', '.join(columns)}"
+                )
+    return tree
+
+
+def columns_read(code: str, columns: list[str]) -> list[str]:
+    tree = parse(code, columns)
+    return list(dict.fromkeys(c.name for c in tree.find_all(exp.Column)))
+
+
+def dependencies(spec: S.ExpressionSpec, column: S.Column, node: S.Node) -> list[str]:
+    return columns_read(spec.code, [c.name for c in node.columns])
+
+
+def render(spec: S.ExpressionSpec, ctx: ColumnContext) -> Fragment:
+    tree = parse(spec.code, [c.name for c in ctx.node.columns])
+
+    def rewrite(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.Column):
+            return exp.column(exp.to_identifier(node.name, quoted=True), table=ctx.source)
+        if isinstance(node, exp.Log) and not node.expression:
+            return exp.Ln(this=node.this)
+        return node
+
+    return Fragment("(" + tree.transform(rewrite).sql(dialect=DIALECT) + ")")

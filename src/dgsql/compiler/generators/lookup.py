@@ -1,0 +1,82 @@
+"""``lookup``: a foreign key or a back-fill from another table (or this one).
+
+- ``on`` given: join ``table`` on the key; the first (lowest row) match wins.
+- the fact's primary parent: the value of the parent row that spawned this row.
+- this table (self-reference): a uniformly random *earlier* row; the first row
+  gets NULL when the column is nullable, its own target value otherwise.
+- any other table: a uniformly random row.
+
+A sequence column of a table is ``start + step * row``: picking a row of it is
+arithmetic and needs no join.
+"""
+
+from __future__ import annotations
+
+from dgsql.compiler import names
+from dgsql.compiler import schema as S
+from dgsql.compiler.context import ColumnContext, Fragment, Join
+from dgsql.compiler.dag import table_of
+from dgsql.compiler.resolve import lookup_join
+from dgsql.compiler.sqltext import ident, lit
+
+
+def target(spec: S.LookupSpec, ds: S.Dataset) -> tuple[str, str]:
+    table = table_of(ds, spec.from_)
+    return table, spec.from_[len(table) + 1 :]
+
+
+def dependencies(spec: S.LookupSpec, column: S.Column, node: S.Node) -> list[str]:
+    join = lookup_join(spec)
+    if join:
+        return [join[0]]
+    rest = spec.from_[len(node.id) + 1 :]
+    if spec.from_.startswith(node.id + ".") and rest in {c.name for c in node.columns}:
+        return [rest]  # a self-reference reads its target column of earlier rows
+    return []
+
+
+def render(spec: S.LookupSpec, ctx: ColumnContext) -> Fragment:
+    table, column = target(spec, ctx.dataset)
+    join = lookup_join(spec)
+    if join:
+        return _render_join(ctx, table, column, *join)
+    if table == ctx.node.id:
+        return _render_self(ctx, column)
+    facts = ctx.facts(table)
+    if ctx.node.kind == "fact" and ctx.node.parents and table == ctx.node.parents[0]:
+        pick = ctx.parent_row
+    else:
+        if facts.rows == 0:
+            raise ctx.error(f"picks a row of {table!r}, which has no rows; give it rows", ".generator.lookup")
+        pick = f"floor({ctx.uniform()} * {ctx.row_count(table)})::BIGINT"
+    if column in facts.sequences:
+        start, step = facts.sequences[column]
+        return Fragment(f"({lit(start)} + {lit(step)} * {pick})")
+    alias = ctx.alias()
+    return Fragment(f"{alias}.{ident(column)}", Join(ident(table), alias, f"{alias}.{names.ROW} = {pick}"))
+
+
+def _render_join(ctx: ColumnContext, table: str, column: str, local: str, remote: str) -> Fragment:
+    if table == ctx.node.id:
+        raise ctx.error("an 'on' lookup into its own table is not supported; look up another table", ".generator")
+    alias = ctx.alias()
+    relation = (
+        f"(SELECT {ident(remote)} AS {names.KEY}, arg_min({ident(column)}, {names.ROW}) AS {names.VALUE}"
+        f" FROM {ident(table)} GROUP BY {ident(remote)})"
+    )
+    return Fragment(f"{alias}.{names.VALUE}", Join(relation, alias, f"{alias}.{names.KEY} = {ctx.col(local)}"))
+
+
+def _render_self(ctx: ColumnContext, column: str) -> Fragment:
+    pick = f"floor({ctx.uniform()} * {ctx.row})::BIGINT"
+    own = ctx.facts(ctx.node.id).sequences.get(column)
+    if own is not None:
+        start, step = own
+        value, root = f"({lit(start)} + {lit(step)} * {pick})", lit(start)
+        join = None
+    else:
+        alias = ctx.alias()
+        value, root = f"{alias}.{ident(column)}", ctx.col(column)
+        join = Join(ctx.source, alias, f"{alias}.{names.ROW} = {pick}")
+    root = "NULL" if ctx.column.nullable else root
+    return Fragment(f"CASE WHEN {ctx.row} = 0 THEN {root} ELSE {value} END", join)

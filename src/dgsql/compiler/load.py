@@ -1,0 +1,126 @@
+"""Pass 1: read a schema file and validate it into a :class:`Dataset`.
+
+Every problem is reported at once, one line each, as
+``json.path: what is wrong. what to do.``
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from dgsql.compiler import schema as S
+from dgsql.errors import SchemaError, UsageError
+
+
+def read_schema(path: Path) -> tuple[dict[str, Any], str]:
+    """Return the parsed JSON object and the SHA-256 of the file's bytes."""
+    if not path.exists():
+        raise UsageError(f"{path}: no such file; give the path of a schema JSON file.")
+    if path.is_dir():
+        raise UsageError(f"{path}: is a folder; give the path of a schema JSON file.")
+    raw = path.read_bytes()
+    digest = hashlib.sha256(raw).hexdigest()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise SchemaError([f"$: {path} is not UTF-8 text; save the schema as UTF-8 JSON."]) from None
+    if not text.strip():
+        raise SchemaError([f"$: {path} is empty; write a JSON object with version, metadata and nodes."])
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise SchemaError([f"$: not valid JSON ({e.msg} at line {e.lineno} column {e.colno}); fix the syntax."]) from None
+    if not isinstance(data, dict):
+        raise SchemaError(
+            [f"$: the schema is a JSON {type(data).__name__}; it must be an object with version, metadata and nodes."]
+        )
+    return data, digest
+
+
+def parse_dataset(data: dict[str, Any]) -> S.Dataset:
+    try:
+        return S.Dataset.model_validate(data)
+    except ValidationError as e:
+        problems = [_problem(err, data) for err in e.errors()]
+        raise SchemaError([p for p in problems if p]) from None
+
+
+def json_path(loc: tuple[Any, ...], data: Any) -> str:
+    """Render a Pydantic location as the JSON path in the user's file.
+
+    Union tags and validator names that Pydantic inserts into ``loc`` (``choice`` in
+    ``generator.choice.choice``, ``jitter`` in ``modifiers[0].jitter.args``) are
+    dropped by walking the user's own JSON alongside.
+    """
+    out = ""
+    node = data
+    for part in loc:
+        if isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            out += f"[{part}]"
+            node = node[part]
+        elif isinstance(node, dict) and part in node:
+            out += f".{part}" if out else str(part)
+            node = node[part]
+        elif isinstance(node, (dict, list)):
+            continue  # a tag Pydantic inserted
+        else:
+            out += f".{part}" if out else str(part)
+            node = None
+    return out or "$"
+
+
+def _known_keys() -> list[str]:
+    keys: set[str] = set()
+    for obj in vars(S).values():
+        if isinstance(obj, type) and issubclass(obj, BaseModel):
+            for name, field in obj.model_fields.items():
+                keys.add(field.alias or name)
+    return sorted(keys)
+
+
+KNOWN_KEYS = _known_keys()
+
+
+def _problem(err: dict[str, Any], data: dict[str, Any]) -> str:
+    loc = tuple(err["loc"])
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        path = json_path(loc[:-1], data)
+        key = str(loc[-1])
+        near = difflib.get_close_matches(key, KNOWN_KEYS, n=1, cutoff=0.75)
+        hint = f"did you mean {near[0]!r}?" if near else "remove it."
+        return f"{path}.{key}: unknown key; {hint}"
+    path = json_path(loc, data)
+    if kind == "missing":
+        return f"{path}: required key is missing; add it."
+    if kind == "literal_error" and isinstance(err.get("input"), (dict, list)):
+        return ""  # the other branch of a union reports the real problem
+    if kind == "literal_error":
+        expected = err.get("ctx", {}).get("expected", "")
+        return f"{path}: {err['input']!r} is not allowed; use one of {expected}."
+    if kind == "generator":
+        return f"{path}: {err['msg']}; write e.g. {{\"sequence\": {{\"start\": 1}}}}."
+    if kind == "union_tag_invalid":
+        ctx = err.get("ctx", {})
+        tag, expected = str(ctx.get("tag", "")), str(ctx.get("expected_tags", ""))
+        names = re.findall(r"'([^']+)'", expected)
+        near = difflib.get_close_matches(tag, names, n=1, cutoff=0.6)
+        hint = f"did you mean {near[0]!r}?" if near else f"use one of {expected}."
+        return f"{path}.transform: unknown transform {tag!r}; {hint}"
+    if kind in ("value_error", "assertion_error"):
+        msg = str(err["msg"]).removeprefix("Value error, ").removeprefix("Assertion failed, ")
+        return f"{path}: {msg}."
+    msg = str(err["msg"])
+    return f"{path}: {msg[0].lower() + msg[1:]} (got {_short(err.get('input'))}); fix the value."
+
+
+def _short(value: Any) -> str:
+    text = json.dumps(value, default=str)
+    return text if len(text) <= 60 else text[:57] + "..."

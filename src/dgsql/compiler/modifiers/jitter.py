@@ -1,0 +1,14 @@
+"""``jitter: {std, mode}`` → ``v + N(0, std)`` (add) or ``v * (1 + N(0, std))`` (mul)."""
+
+from dgsql.compiler import schema as S
+from dgsql.compiler.context import ColumnContext
+from dgsql.compiler.sqltext import double
+
+
+def dependencies(args: S.JitterArgs, column: S.Column, node: S.Node) -> list[str]:
+    return []
+
+
+def render(args: S.JitterArgs, value: str, ctx: ColumnContext) -> str:
+    noise = f"{double(args.std)} * {ctx.normal(ctx.draw('jitter'))}"
+    return f"({value} + {noise})" if args.mode == "add" else f"({value} * (1.0 + {noise}))"

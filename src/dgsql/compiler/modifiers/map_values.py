@@ -1,0 +1,16 @@
+"""``map_values: {mapping}`` → listed values replaced; a key matches the value's text form."""
+
+from dgsql.compiler import schema as S
+from dgsql.compiler.context import ColumnContext
+from dgsql.compiler.sqltext import lit
+
+
+def dependencies(args: S.MapValuesArgs, column: S.Column, node: S.Node) -> list[str]:
+    return []
+
+
+def render(args: S.MapValuesArgs, value: str, ctx: ColumnContext) -> str:
+    if not args.mapping:
+        return value
+    whens = " ".join(f"WHEN {lit(k)} THEN {lit(v)}" for k, v in args.mapping.items())
+    return f"CASE CAST({value} AS VARCHAR) {whens} ELSE {value} END"

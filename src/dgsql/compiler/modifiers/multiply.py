@@ -1,0 +1,13 @@
+"""``multiply: {factor}`` → ``v * factor``."""
+
+from dgsql.compiler import schema as S
+from dgsql.compiler.context import ColumnContext
+from dgsql.compiler.sqltext import double
+
+
+def dependencies(args: S.MultiplyArgs, column: S.Column, node: S.Node) -> list[str]:
+    return []
+
+
+def render(args: S.MultiplyArgs, value: str, ctx: ColumnContext) -> str:
+    return f"({value} * {double(args.factor)})"

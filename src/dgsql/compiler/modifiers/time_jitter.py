@@ -1,0 +1,14 @@
+"""``time_jitter: {std_minutes}`` → timestamp + N(0, std) minutes, to the microsecond."""
+
+from dgsql.compiler import schema as S
+from dgsql.compiler.context import ColumnContext
+from dgsql.compiler.sqltext import double
+
+
+def dependencies(args: S.TimeJitterArgs, column: S.Column, node: S.Node) -> list[str]:
+    return []
+
+
+def render(args: S.TimeJitterArgs, value: str, ctx: ColumnContext) -> str:
+    micros = f"round({double(args.std_minutes * 60e6)} * {ctx.normal(ctx.draw('time_jitter'))})::BIGINT"
+    return f"({value} + to_microseconds({micros}))"

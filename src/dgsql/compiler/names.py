@@ -1,0 +1,37 @@
+"""dgsql's internal SQL names, in one place.
+
+Every internal name starts with ``__dg_``; a user table or column that does is a
+schema error (``resolve``), so internal names can never collide with the user's.
+"""
+
+RESERVED_PREFIX = "__dg_"
+
+ROW = "__dg_row"
+"0-based row index of every generated table; the output's row order."
+PARENT_ROW = "__dg_parent"
+"In a fact: the primary parent's row index that spawned the row."
+CHILD = "__dg_child"
+"In a fact: the row's 0-based position among its parent's children."
+FANOUT_COUNT = "__dg_k"
+FIRST_CHILD = "__dg_first"
+PICK = "__dg_pick"
+"Row index picked in another table by a random lookup (suffixed per column)."
+KEY = "__dg_key"
+VALUE = "__dg_value"
+"Columns of a relation joined by an ``on`` lookup."
+MATCH = "__dg_match"
+"Alias of a table joined by a lookup."
+LAYER = "__dg_l"
+"CTE names of a table's column layers: __dg_l0, __dg_l1, …"
+
+
+def fanout_table(table: str) -> str:
+    return f"__dg_fanout_{table}"
+
+
+def grid_table(table: str, column: str) -> str:
+    return f"__dg_grid_{table}_{column}"
+
+
+def pool_table(table: str, column: str) -> str:
+    return f"__dg_pool_{table}_{column}"

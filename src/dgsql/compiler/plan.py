@@ -1,0 +1,179 @@
+"""Pass 4: the typed plan between the schema and the SQL (no SQL text in it).
+
+Per table: where its rows come from (a count, a fanout of a parent, a vocab
+list), its columns ordered by same-row dependencies and grouped into layers
+(a column's layer is one more than the deepest column it reads), and whether a
+later table reads it (then it is materialised, else streamed to Parquet).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import networkx as nx
+
+from dgsql.compiler import schema as S
+from dgsql.compiler.context import TableFacts
+from dgsql.compiler.dag import dependencies as table_dependencies
+from dgsql.compiler.dag import order_tables
+from dgsql.compiler.generators import RENDERERS as GENERATORS
+from dgsql.compiler.modifiers import RENDERERS as MODIFIERS
+from dgsql.compiler.resolve import resolve
+from dgsql.errors import SchemaError
+
+DEFAULT_ROWS = 1000
+ROWS_LIMIT = 10**11
+
+
+@dataclass(frozen=True)
+class Fanout:
+    parent: str
+    distribution: str
+    lam: float
+    lo: int
+    hi: int | None
+
+
+@dataclass(frozen=True)
+class ColumnPlan:
+    column: S.Column
+    path: str
+    "JSON path of the column in the schema."
+    reads: tuple[str, ...]
+    "Same-row columns it reads (generator and modifiers)."
+    layer: int
+
+
+@dataclass(frozen=True)
+class TablePlan:
+    node: S.Node
+    path: str
+    rows: int | None
+    "Row count when known at compile time."
+    fanout: Fanout | None
+    columns: tuple[ColumnPlan, ...]
+    "In schema order."
+    materialize: bool
+    "A later table reads it: kept as a temp table with its row index."
+    facts: TableFacts
+
+    @property
+    def name(self) -> str:
+        return self.node.id
+
+    @property
+    def layers(self) -> int:
+        return 1 + max(c.layer for c in self.columns)
+
+
+@dataclass(frozen=True)
+class Plan:
+    dataset: S.Dataset
+    seed: int
+    scale: float
+    tables: tuple[TablePlan, ...]
+
+
+def build_plan(ds: S.Dataset, seed: int, scale: float = 1.0) -> Plan:
+    """Resolve, order and plan ``ds``; raises SchemaError with every problem found."""
+    resolve(ds)
+    order = order_tables(ds)
+    paths = {n.id: f"nodes[{i}]" for i, n in enumerate(ds.nodes)}
+    read_by_later = {dep for node in ds.nodes for dep in table_dependencies(ds, node)}
+    problems: list[str] = []
+    tables: list[TablePlan] = []
+    for node in order:
+        try:
+            tables.append(_plan_table(ds, node, paths[node.id], scale, node.id in read_by_later))
+        except SchemaError as e:
+            problems += e.problems
+    if problems:
+        raise SchemaError(problems)
+    return Plan(ds, seed, scale, tuple(tables))
+
+
+def _row_count(node: S.Node, path: str, scale: float) -> int | None:
+    if node.kind == "vocab":
+        enum_col = next(c for c in node.columns if S.generator_kind(c.generator) == "enum_list")
+        return len(enum_col.generator.enum_list.values)
+    if node.kind == "fact" and node.parents:
+        return None
+    rows = round((DEFAULT_ROWS if node.rows is None else node.rows) * scale)
+    if rows > ROWS_LIMIT:
+        raise SchemaError([f"{path}.rows: {rows:,} rows is beyond the limit of {ROWS_LIMIT:,}; lower rows or --scale."])
+    return rows
+
+
+def _fanout(node: S.Node) -> Fanout | None:
+    if node.kind != "fact" or not node.parents:
+        return None
+    f = node.fanout
+    if f is None:
+        return Fanout(node.parents[0], "uniform", 1.0, 1, 1)
+    lo, hi = f.bounds
+    return Fanout(node.parents[0], f.distribution, f.lambda_ or 0.0, lo, hi)
+
+
+def _column_reads(node: S.Node, col: S.Column, path: str) -> list[str]:
+    kind = S.generator_kind(col.generator)
+    reads: list[str] = []
+    try:
+        reads += GENERATORS[kind].dependencies(S.generator_spec(col.generator), col, node)
+    except ValueError as e:
+        raise SchemaError([f"{path}.generator.{kind}: {e}."]) from None
+    for m, mod in enumerate(col.modifiers):
+        try:
+            reads += MODIFIERS[mod.transform].dependencies(mod.args, col, node)
+        except ValueError as e:
+            raise SchemaError([f"{path}.modifiers[{m}]: {e}."]) from None
+    return list(dict.fromkeys(r for r in reads if r != col.name))
+
+
+def _layers(node: S.Node, path: str, reads: dict[str, list[str]]) -> dict[str, int]:
+    graph = nx.DiGraph()
+    graph.add_nodes_from(reads)
+    graph.add_edges_from((dep, name) for name, deps in reads.items() for dep in deps)
+    try:
+        cycle = nx.find_cycle(graph)
+    except nx.NetworkXNoCycle:
+        cycle = None
+    if cycle:
+        loop = " -> ".join([u for u, _ in cycle] + [cycle[0][0]])
+        raise SchemaError([f"{path}.columns: columns read each other in a cycle: {loop}; break one reference."])
+    layer: dict[str, int] = {}
+    for name in nx.topological_sort(graph):
+        layer[name] = 1 + max((layer[d] for d in reads[name]), default=-1)
+    return layer
+
+
+def _sequences(node: S.Node) -> dict[str, tuple[float, float]]:
+    """Columns whose output is exactly ``start + step * row`` (no modifiers, no NULLs)."""
+    found = {}
+    for c in node.columns:
+        if S.generator_kind(c.generator) != "sequence" or c.modifiers or c.null_rate:
+            continue
+        start, step = c.generator.sequence.start, c.generator.sequence.step
+        integral = float(start).is_integer() and float(step).is_integer()
+        if c.type == "float" or (c.type == "int" and integral):
+            found[c.name] = (start, step)
+    return found
+
+
+def _plan_table(ds: S.Dataset, node: S.Node, path: str, scale: float, materialize: bool) -> TablePlan:
+    problems: list[str] = []
+    reads: dict[str, list[str]] = {}
+    for j, col in enumerate(node.columns):
+        try:
+            reads[col.name] = _column_reads(node, col, f"{path}.columns[{j}]")
+        except SchemaError as e:
+            problems += e.problems
+    if problems:
+        raise SchemaError(problems)
+    layer = _layers(node, path, reads)
+    rows = _row_count(node, path, scale)
+    columns = tuple(
+        ColumnPlan(col, f"{path}.columns[{j}]", tuple(reads[col.name]), layer[col.name])
+        for j, col in enumerate(node.columns)
+    )
+    facts = TableFacts(node.id, rows, _sequences(node), materialize)
+    return TablePlan(node, path, rows, _fanout(node), columns, materialize, facts)

@@ -1,0 +1,228 @@
+"""Pass 5: render the plan into one DuckDB SQL script.
+
+Jinja templates (``dgsql/templates``) hold the statement skeletons; expressions
+come from the generator and modifier renderers. Every statement is re-parsed
+by sqlglot: a failure is a compile error naming the table and column.
+``emit-sql`` prints :attr:`Script.text`; ``build`` runs the same sections.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import resources
+
+import duckdb
+import jinja2
+import sqlglot
+
+from dgsql import __version__
+from dgsql.compiler import names
+from dgsql.compiler import schema as S
+from dgsql.compiler.context import ColumnContext, Join, TableContext, TableFacts
+from dgsql.compiler.generators import RENDERERS as GENERATORS
+from dgsql.compiler.generators.distribution import poisson
+from dgsql.compiler.modifiers import RENDERERS as MODIFIERS
+from dgsql.compiler.plan import Plan, TablePlan
+from dgsql.compiler.seeds import salt
+from dgsql.compiler.sqltext import DIALECT, double, ident, lit
+from dgsql.errors import DgsqlError, SchemaError
+
+SQL_TYPES = {
+    "int": "BIGINT",
+    "float": "DOUBLE",
+    "string": "VARCHAR",
+    "bool": "BOOLEAN",
+    "datetime": "TIMESTAMP",
+    "date": "DATE",
+}
+COPY_OPTIONS = "FORMAT parquet, COMPRESSION zstd"
+
+
+class CompileError(DgsqlError):
+    """The compiler produced SQL that does not parse: a dgsql bug, reported with its location."""
+
+    exit_code = 4
+
+
+@dataclass(frozen=True)
+class Section:
+    table: str
+    sql: str
+    "The table's statements; the last one is its COPY."
+
+
+@dataclass(frozen=True)
+class Script:
+    header: str
+    "Macros and the output folder."
+    sections: tuple[Section, ...]
+
+    @property
+    def text(self) -> str:
+        return self.header + "".join("\n\n" + s.sql for s in self.sections) + "\n"
+
+
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("dgsql", "templates"),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=False,
+        autoescape=False,
+    )
+    env.filters["lit"] = lit
+    env.filters["ident"] = ident
+    return env
+
+
+ENV = _environment()
+
+
+def macros() -> str:
+    files = sorted(f for f in resources.files("dgsql.sql_macros").iterdir() if f.name.endswith(".sql"))
+    return "\n\n".join(f.read_text().strip() for f in files)
+
+
+def render_script(plan: Plan, out_dir: str) -> Script:
+    header = ENV.get_template("script.sql.j2").render(
+        version=__version__,
+        dataset=plan.dataset.metadata.name,
+        seed=plan.seed,
+        scale=plan.scale,
+        duckdb_version=duckdb.__version__,
+        out_dir=out_dir,
+        macros=macros(),
+        sections=[],
+    ).rstrip()
+    known: dict[str, TableFacts] = {}
+    sections = []
+    problems: list[str] = []
+    for table in plan.tables:
+        known[table.name] = table.facts
+        try:
+            sections.append(Section(table.name, _render_table(plan, table, dict(known), out_dir)))
+        except SchemaError as e:
+            problems += e.problems
+    if problems:
+        raise SchemaError(problems)
+    return Script(header, tuple(sections))
+
+
+@dataclass
+class _Layer:
+    name: str
+    source: str
+    select: list[str]
+    joins: list[Join]
+
+
+def _render_table(plan: Plan, table: TablePlan, known: dict[str, TableFacts], out_dir: str) -> str:
+    tctx = TableContext(plan.dataset, table.node, table.path, plan.seed, known)
+    layers = [_base_layer(plan, table, tctx)]
+    for level in range(table.layers):
+        source = layers[-1].name
+        layer = _Layer(f"{names.LAYER}{level + 1}", source, [f"{source}.*"], [])
+        for cp in table.columns:
+            if cp.layer != level:
+                continue
+            ctx = ColumnContext(tctx, cp.column, cp.path, source=source)
+            sql, joins = _column_sql(ctx)
+            _check_parses(sql, table.name, cp.column.name)
+            layer.select.append(f"-- {cp.path}\n        {sql} AS {ident(cp.column.name)}")
+            layer.joins += joins
+        layers.append(layer)
+    ordered = any(layer.joins for layer in layers)
+    columns = ", ".join(ident(cp.column.name) for cp in table.columns)
+    query = ENV.get_template("query.sql.j2").render(
+        layers=layers,
+        last=layers[-1].name,
+        select=f"{names.ROW}, {columns}" if table.materialize else columns,
+        row=names.ROW,
+        ordered=ordered,
+    )
+    sql = ENV.get_template("table.sql.j2").render(
+        t=table,
+        summary=_summary(table),
+        prelude=tctx.prelude,
+        query=query,
+        output_columns=columns,
+        file=f"{out_dir}/{table.name}.parquet",
+        copy_options=COPY_OPTIONS,
+    )
+    try:
+        sqlglot.parse(sql, read=DIALECT)
+    except sqlglot.errors.SqlglotError as e:
+        raise CompileError(f"{table.path} ({table.name}): the generated SQL does not parse: {e}") from None
+    return sql
+
+
+def _summary(table: TablePlan) -> str:
+    if table.fanout:
+        f = table.fanout
+        shape = f"poisson(lambda={f.lam})" if f.distribution == "poisson" else "uniform"
+        bounds = f"[{f.lo}, {'inf' if f.hi is None else f.hi}]"
+        return f"{table.node.kind}, {shape} {bounds} rows per {f.parent} row"
+    return f"{table.node.kind}, {table.rows:,} rows"
+
+
+def _base_layer(plan: Plan, table: TablePlan, tctx: TableContext) -> _Layer:
+    """Layer 0: the row index (and, in a fact, the spawning parent row)."""
+    if table.fanout is None:
+        return _Layer(f"{names.LAYER}0", f"range({lit(table.rows)})", [f"range AS {names.ROW}"], [])
+    f = table.fanout
+    fanout = names.fanout_table(table.name)
+
+    def fanout_salt(draw: str) -> int:
+        return salt(plan.seed, plan.dataset.metadata.name, table.name, names.FANOUT_COUNT, draw)
+
+    u = f"dg_uniform({fanout_salt('count')}, {names.ROW})"
+    if f.distribution == "poisson":
+        z = f"dg_normal({u}, dg_uniform({fanout_salt('count:u2')}, {names.ROW}))"
+        count = poisson(f.lam, u, z, f.lo, f.hi)
+    else:
+        hi = f.hi if f.hi is not None else f.lo
+        count = f"({lit(f.lo)} + floor({u} * {lit(hi - f.lo + 1)})::BIGINT)"
+    tctx.add_prelude(
+        ENV.get_template("fanout.sql.j2").render(
+            table=fanout,
+            parent=f.parent,
+            row=names.ROW,
+            parent_row=names.PARENT_ROW,
+            count_sql=count,
+            count_name=names.FANOUT_COUNT,
+            first_name=names.FIRST_CHILD,
+        )
+    )
+    children = (
+        f"(SELECT {names.PARENT_ROW}, {names.FIRST_CHILD}, unnest(range({names.FANOUT_COUNT})) AS {names.CHILD}"
+        f" FROM {ident(fanout)})"
+    )
+    return _Layer(
+        f"{names.LAYER}0",
+        children,
+        [names.PARENT_ROW, f"{names.FIRST_CHILD} + {names.CHILD} AS {names.ROW}"],
+        [],
+    )
+
+
+def _column_sql(ctx: ColumnContext) -> tuple[str, list[Join]]:
+    """generator → modifiers in order → cast → NULLs: the column's value expression."""
+    col = ctx.column
+    kind = S.generator_kind(col.generator)
+    fragment = GENERATORS[kind].render(S.generator_spec(col.generator), ctx)
+    joins = [fragment.join] if fragment.join else []
+    sql = fragment.sql
+    for i, mod in enumerate(col.modifiers):
+        ctx.modifier = i
+        sql = MODIFIERS[mod.transform].render(mod.args, sql, ctx)
+    ctx.modifier = -1
+    sql = f"CAST({sql} AS {SQL_TYPES[col.type]})"
+    if col.nullable and col.null_rate:
+        sql = f"CASE WHEN {ctx.uniform('null')} < {double(col.null_rate)} THEN NULL ELSE {sql} END"
+    return sql, joins
+
+
+def _check_parses(sql: str, table: str, column: str) -> None:
+    try:
+        sqlglot.parse_one(f"SELECT {sql}", read=DIALECT)
+    except sqlglot.errors.SqlglotError as e:
+        raise CompileError(f"{table}.{column}: the generated expression does not parse: {e}") from None

@@ -1,0 +1,231 @@
+"""Pass 2: resolve every reference of a parsed schema; collect all problems.
+
+After this pass every ``table.column`` named anywhere exists, every parent is a
+table, every same-row column a generator or modifier reads exists, and no user
+name collides with dgsql's reserved internal names.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterator
+
+from dgsql.compiler import schema as S
+from dgsql.compiler.names import RESERVED_PREFIX
+from dgsql.errors import SchemaError
+
+
+def lookup_join(spec: S.LookupSpec) -> tuple[str, str] | None:
+    """The (local column, remote column) of an ``on`` lookup, or None.
+
+    ``{"this_key": "product_id"}`` joins ``product_id`` to ``product_id``;
+    ``{"local": "remote"}`` names both sides.
+    """
+    if not spec.on:
+        return None
+    local, remote = next(iter(spec.on.items()))
+    return (remote, remote) if local == "this_key" else (local, remote)
+
+
+class Resolver:
+    """Collects problems while checking references; ``run`` raises them all at once."""
+
+    def __init__(self, ds: S.Dataset):
+        self.ds = ds
+        self.problems: list[str] = []
+        self.tables = {n.id: n for n in ds.nodes}
+
+    def problem(self, path: str, text: str) -> None:
+        self.problems.append(f"{path}: {text}")
+
+    # -- references -----------------------------------------------------
+    def ref(self, path: str, ref: str) -> tuple[S.Node, S.Column] | None:
+        """Resolve ``table.column`` (the table is the longest id that prefixes it)."""
+        owners = [t for t in self.tables if ref.startswith(t + ".")]
+        if not owners:
+            near = difflib.get_close_matches(ref.partition(".")[0], list(self.tables), n=1)
+            hint = f"did you mean {near[0]!r}?" if near else f"tables are {', '.join(sorted(self.tables))}."
+            if "." not in ref:
+                self.problem(path, f"{ref!r} is not a table.column reference; write it as 'table.column'.")
+            else:
+                self.problem(path, f"table {ref.partition('.')[0]!r} does not exist; {hint}")
+            return None
+        node = self.tables[max(owners, key=len)]
+        column = self.column(path, node, ref[len(node.id) + 1 :])
+        return (node, column) if column else None
+
+    def column(self, path: str, node: S.Node, name: str) -> S.Column | None:
+        for c in node.columns:
+            if c.name == name:
+                return c
+        near = difflib.get_close_matches(name, [c.name for c in node.columns], n=1)
+        hint = f"did you mean {near[0]!r}?" if near else f"its columns are {', '.join(c.name for c in node.columns)}."
+        self.problem(path, f"table {node.id!r} has no column {name!r}; {hint}")
+        return None
+
+    def table(self, path: str, name: str) -> S.Node | None:
+        if name in self.tables:
+            return self.tables[name]
+        near = difflib.get_close_matches(name, list(self.tables), n=1)
+        hint = f"did you mean {near[0]!r}?" if near else f"tables are {', '.join(sorted(self.tables))}."
+        self.problem(path, f"table {name!r} does not exist; {hint}")
+        return None
+
+    # -- the pass ---------------------------------------------------------
+    def run(self) -> None:
+        self.nodes()
+        self.constraints()
+        self.targets()
+        if self.problems:
+            raise SchemaError(self.problems)
+
+    def nodes(self) -> None:
+        seen: set[str] = set()
+        for i, node in enumerate(self.ds.nodes):
+            path = f"nodes[{i}]"
+            if node.id in seen:
+                self.problem(f"{path}.id", f"table {node.id!r} is defined twice; give each node its own id.")
+            seen.add(node.id)
+            if node.id.startswith(RESERVED_PREFIX):
+                self.problem(f"{path}.id", f"names starting with {RESERVED_PREFIX!r} are reserved; rename it.")
+            names: set[str] = set()
+            for j, col in enumerate(node.columns):
+                if col.name in names:
+                    self.problem(f"{path}.columns[{j}].name", f"column {col.name!r} is defined twice; rename one.")
+                if col.name.lower().startswith(RESERVED_PREFIX):
+                    self.problem(
+                        f"{path}.columns[{j}].name", f"names starting with {RESERVED_PREFIX!r} are reserved; rename it."
+                    )
+                names.add(col.name)
+            if node.pk is not None and node.pk not in names:
+                self.problem(f"{path}.pk", f"{node.pk!r} is not one of the node's columns; name one of them.")
+            for k, parent in enumerate(node.parents):
+                self.table(f"{path}.parents[{k}]", parent)
+            enum_cols = [c for c in node.columns if S.generator_kind(c.generator) == "enum_list"]
+            if node.kind == "vocab":
+                if not enum_cols:
+                    self.problem(path, "a vocab node needs an enum_list column; add one that lists its values.")
+                elif len({len(c.generator.enum_list.values) for c in enum_cols}) > 1:
+                    self.problem(path, "its enum_list columns have different lengths; give them equal lengths.")
+                if node.rows is not None:
+                    self.problem(f"{path}.rows", "a vocab node has as many rows as its enum_list; remove rows.")
+            elif enum_cols:
+                j = node.columns.index(enum_cols[0])
+                self.problem(
+                    f"{path}.columns[{j}].generator.enum_list",
+                    "enum_list belongs to vocab nodes; set kind: vocab or use choice.",
+                )
+            if node.kind == "fact" and node.rows is not None and node.parents:
+                self.problem(f"{path}.rows", "a fact's rows come from its parents' fanout; remove rows.")
+            for j, col in enumerate(node.columns):
+                self.column_refs(f"{path}.columns[{j}]", node, col)
+            for m, mod in enumerate(node.modifiers):
+                self.effect(f"{path}.modifiers[{m}].args", node, mod.args, table_level=True)
+
+    def column_refs(self, path: str, node: S.Node, col: S.Column) -> None:
+        kind = S.generator_kind(col.generator)
+        spec = S.generator_spec(col.generator)
+        gpath = f"{path}.generator.{kind}"
+        if kind == "lookup":
+            found = self.ref(f"{gpath}.from", spec.from_)
+            join = lookup_join(spec)
+            if found and join:
+                local, remote = join
+                if local == col.name:
+                    self.problem(f"{gpath}.on", "a lookup cannot join on its own column; join on another column.")
+                else:
+                    self.column(f"{gpath}.on", node, local)
+                self.column(f"{gpath}.on", found[0], remote)
+            elif found and found[0].id == node.id and found[1].name == col.name:
+                self.problem(f"{gpath}.from", "a column cannot look up itself; point at another column.")
+        elif kind == "choice" and spec.choices_ref:
+            self.ref(f"{gpath}.choices_ref", spec.choices_ref)
+        elif kind == "faker" and spec.locale_from:
+            self.column(f"{gpath}.locale_from", node, spec.locale_from)
+        elif kind == "datetime_series" and spec.within == "timeframe" and self.ds.timeframe is None:
+            self.problem(f"{gpath}.within", "uses the timeframe but the schema has none; add a timeframe.")
+        if col.constraints and col.constraints.enum_ref:
+            self.ref(f"{path}.constraints.enum_ref", col.constraints.enum_ref)
+        for m, mod in enumerate(col.modifiers):
+            mpath = f"{path}.modifiers[{m}].args"
+            args = mod.args
+            if mod.transform == "effect":
+                self.effect(mpath, node, args, table_level=False)
+            elif mod.transform == "seasonality" and args.column:
+                self.column(f"{mpath}.column", node, args.column)
+            elif mod.transform == "trend":
+                if args.time_reference:
+                    self.column(f"{mpath}.time_reference", node, args.time_reference)
+                if self.ds.timeframe is None:
+                    self.problem(mpath, "trend counts years from the timeframe start; add a timeframe.")
+
+    def effect(self, path: str, node: S.Node, args: S.EffectArgs, table_level: bool) -> None:
+        table = self.table(f"{path}.effect_table", args.effect_table)
+        # a table-level effect matches on the primary parent's keys
+        local_node = self.tables.get(node.parents[0]) if table_level and node.parents else node
+        if table_level and not node.parents:
+            self.problem(path, "a table-level effect scales fanout; it needs a fact with parents.")
+        if table is None or local_node is None:
+            return
+        for local, remote in args.on.items():
+            self.column(f"{path}.on", local_node, local)
+            self.column(f"{path}.on", table, remote)
+        if args.window:
+            self.column(f"{path}.window.start_col", table, args.window.start_col)
+            self.column(f"{path}.window.end_col", table, args.window.end_col)
+        self.column(f"{path}.map.field", table, args.map.field)
+        if args.time_column:
+            self.column(f"{path}.time_column", node, args.time_column)
+
+    def constraints(self) -> None:
+        c = self.ds.constraints
+        for i, ref in enumerate(c.unique):
+            self.ref(f"constraints.unique[{i}]", ref)
+        for i, fk in enumerate(c.foreign_keys):
+            self.ref(f"constraints.foreign_keys[{i}].from", fk.from_)
+            self.ref(f"constraints.foreign_keys[{i}].to", fk.to)
+        for i, r in enumerate(c.ranges):
+            self.ref(f"constraints.ranges[{i}].attr", r.attr)
+        for i, q in enumerate(c.inequalities):
+            left = self.ref(f"constraints.inequalities[{i}].left", q.left)
+            right = self.ref(f"constraints.inequalities[{i}].right", q.right)
+            if left and right and left[0].id != right[0].id:
+                self.problem(
+                    f"constraints.inequalities[{i}]",
+                    "an inequality compares two columns of one table; name columns of the same table.",
+                )
+        for i, p in enumerate(c.pattern):
+            self.ref(f"constraints.pattern[{i}].attr", p.attr)
+        for i, e in enumerate(c.enum):
+            self.ref(f"constraints.enum[{i}].attr", e.attr)
+            if e.enum_ref:
+                self.ref(f"constraints.enum[{i}].enum_ref", e.enum_ref)
+
+    def targets(self) -> None:
+        t = self.ds.targets
+        for key, table_field, column_fields in (
+            ("weekend_share", "table", ("timestamp",)),
+            ("mean_in_range", "table", ("column",)),
+            ("composite_effect", "table", ()),
+        ):
+            items = t.all(key)
+            for i, target in enumerate(items):
+                path = f"targets.{key}" + (f"[{i}]" if isinstance(getattr(t, key), list) else "")
+                node = self.table(f"{path}.{table_field}", target.table)
+                if node is None:
+                    continue
+                for f in column_fields:
+                    self.column(f"{path}.{f}", node, getattr(target, f))
+                if key == "composite_effect" and target.metric != "volume":
+                    self.column(f"{path}.metric", node, target.metric)
+
+
+def resolve(ds: S.Dataset) -> None:
+    """Raise :class:`SchemaError` listing every unresolved reference."""
+    Resolver(ds).run()
+
+
+def iter_columns(ds: S.Dataset) -> Iterator[tuple[int, S.Node, int, S.Column]]:
+    for i, node in enumerate(ds.nodes):
+        for j, col in enumerate(node.columns):
+            yield i, node, j, col

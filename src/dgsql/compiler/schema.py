@@ -1,0 +1,642 @@
+"""Pydantic models of the Datagen DSL v1 (``shared/dsl-v1.md``).
+
+Every valid v1 schema parses into a :class:`Dataset`. Generators and modifiers
+are tagged unions: a generator's single key *is* its tag (``{"choice": {...}}``),
+a modifier's ``transform`` is its tag. Every model forbids unknown keys.
+The field docstrings are the user documentation (``dgsql schema`` exports them
+as JSON Schema).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    field_validator,
+    model_validator,
+)
+
+Scalar = Union[bool, int, float, str]
+FREQ_RE = re.compile(r"^(?P<mult>[1-9][0-9]*)?(?P<unit>S|T|min|H|h|D|W|MS|M)$")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+def _utc(value: datetime) -> datetime:
+    """Naive UTC: a trailing ``Z`` or an offset is converted to UTC."""
+    if value.tzinfo is not None:
+        value = value.astimezone(timezone.utc).replace(tzinfo=None)
+    return value
+
+
+class Span(Strict):
+    start: datetime
+    "ISO-8601 start, inclusive."
+    end: datetime
+    "ISO-8601 end, inclusive."
+
+    _utc_start = field_validator("start", "end")(_utc)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Span:
+        if self.end < self.start:
+            raise ValueError("end is before start; swap them")
+        return self
+
+
+def _check_freq(value: str) -> str:
+    if not FREQ_RE.match(value):
+        raise ValueError(
+            f"unknown frequency {value!r}; use S, T/min, H/h, D, W, M/MS with an optional multiple (15min, 2H)"
+        )
+    return value
+
+
+class Timeframe(Span):
+    freq: str = "H"
+    "Grid frequency: S, T/min, H/h, D, W, M/MS, with an optional integer multiple."
+
+    _freq = field_validator("freq")(_check_freq)
+
+
+class Metadata(Strict):
+    name: str = Field(min_length=1)
+    "Dataset name; part of every salt."
+    description: str | None = None
+
+
+# ---------------------------------------------------------------- generators
+
+
+class SequenceSpec(Strict):
+    start: int | float = 1
+    step: int | float = 1
+
+
+class ChoiceSpec(Strict):
+    choices: list[Scalar] | None = None
+    choices_ref: str | None = None
+    "`table.column` whose values (in row order, duplicates kept) are the choices."
+    weights: list[float] | None = None
+    weights_kind: str | None = None
+    "`uniform`, `zipf@a`, or `head_tail@{h,a}`."
+
+    @model_validator(mode="after")
+    def _shape(self) -> ChoiceSpec:
+        if (self.choices is None) == (self.choices_ref is None):
+            raise ValueError("give exactly one of choices or choices_ref")
+        if self.choices is not None and not self.choices:
+            raise ValueError("choices is empty; list at least one value")
+        if self.weights is not None and self.weights_kind is not None:
+            raise ValueError("give weights or weights_kind, not both")
+        if self.weights is not None:
+            if self.choices is None:
+                raise ValueError("explicit weights need choices; use weights_kind with choices_ref")
+            if len(self.weights) != len(self.choices):
+                raise ValueError(
+                    f"{len(self.choices)} choices but {len(self.weights)} weights; give one weight per choice"
+                )
+            if any(w < 0 for w in self.weights):
+                raise ValueError("weights must not be negative")
+            if sum(self.weights) <= 0:
+                raise ValueError("weights sum to 0; give at least one positive weight")
+        if self.weights_kind is not None:
+            parse_weights_kind(self.weights_kind)
+        return self
+
+
+WEIGHTS_KIND_RE = re.compile(
+    r"^(?:(?P<uniform>uniform)|zipf@(?P<zipf>[0-9.]+)|head_tail@\{(?P<h>[0-9.]+),(?P<a>[0-9.]+)\})$"
+)
+
+
+def parse_weights_kind(kind: str) -> tuple[str, tuple[float, ...]]:
+    """``'zipf@1.3'`` → ``('zipf', (1.3,))``; raises ValueError with a fix."""
+    m = WEIGHTS_KIND_RE.match(kind.replace(" ", ""))
+    if not m:
+        raise ValueError(f"unknown weights_kind {kind!r}; use uniform, zipf@1.2 or head_tail@{{0.8,1.1}}")
+    if m["uniform"]:
+        return "uniform", ()
+    if m["zipf"] is not None:
+        return "zipf", (float(m["zipf"]),)
+    h = float(m["h"])
+    if not 0 <= h <= 1:
+        raise ValueError(f"head_tail share h={h} must be within [0, 1]")
+    return "head_tail", (h, float(m["a"]))
+
+
+DISTRIBUTION_PARAMS = {
+    "normal": ("mean", "std"),
+    "lognormal": ("mean", "sigma"),
+    "uniform": ("low", "high"),
+    "poisson": ("lambda",),
+}
+
+
+class DistributionSpec(Strict):
+    type: Literal["normal", "lognormal", "uniform", "poisson"]
+    params: dict[str, float]
+    "normal {mean, std}; lognormal {mean, sigma} of the underlying normal; uniform {low, high}; poisson {lambda}."
+    clamp: tuple[float, float] | None = None
+    "[lo, hi] bounds applied to the draw."
+
+    @model_validator(mode="after")
+    def _params(self) -> DistributionSpec:
+        want = DISTRIBUTION_PARAMS[self.type]
+        missing = [p for p in want if p not in self.params]
+        extra = [p for p in self.params if p not in want]
+        if missing or extra:
+            raise ValueError(
+                f"{self.type} takes params {{{', '.join(want)}}}"
+                + (f"; missing {', '.join(missing)}" if missing else "")
+                + (f"; unknown {', '.join(extra)}" if extra else "")
+            )
+        p = self.params
+        if self.type == "normal" and p["std"] < 0:
+            raise ValueError("std must not be negative")
+        if self.type == "lognormal" and p["sigma"] < 0:
+            raise ValueError("sigma must not be negative")
+        if self.type == "uniform" and p["low"] > p["high"]:
+            raise ValueError("uniform low is above high; swap them")
+        if self.type == "poisson" and p["lambda"] < 0:
+            raise ValueError("poisson lambda must not be negative")
+        if self.clamp is not None and self.clamp[0] > self.clamp[1]:
+            raise ValueError("clamp lo is above hi; write [lo, hi]")
+        return self
+
+
+class Pattern(Strict):
+    dimension: Literal["hour", "dow", "month"]
+    weights: list[float]
+    "24 (hour), 7 (dow, 0 = Monday) or 12 (month) non-negative weights."
+
+    @model_validator(mode="after")
+    def _len(self) -> Pattern:
+        n = {"hour": 24, "dow": 7, "month": 12}[self.dimension]
+        if len(self.weights) != n:
+            raise ValueError(f"{self.dimension} needs {n} weights, got {len(self.weights)}")
+        if any(w < 0 for w in self.weights):
+            raise ValueError("weights must not be negative")
+        if sum(self.weights) <= 0:
+            raise ValueError("all weights are 0; give at least one positive weight")
+        return self
+
+
+class DatetimeSeriesSpec(Strict):
+    within: Literal["timeframe"] | Span = "timeframe"
+    '"timeframe" or {start, end}.'
+    freq: str | None = None
+    "Grid frequency; defaults to the timeframe's."
+    pattern: Pattern | None = None
+    patterns: list[Pattern] | None = None
+
+    _freq = field_validator("freq")(lambda v: v if v is None else _check_freq(v))
+
+
+class FakerSpec(BaseModel):
+    model_config = ConfigDict(extra="allow", frozen=True)
+    method: str
+    "A Faker method; extra keys are its arguments."
+    locale: str | None = None
+    locale_from: str | None = None
+    "A column of the same row holding a country code or locale."
+
+
+class LookupSpec(Strict):
+    from_: str = Field(alias="from")
+    "`table.column` to read."
+    on: dict[str, str] | None = None
+    '{"this_key": "col"} or {"local_col": "remote_col"}: a join instead of a row pick.'
+
+    @field_validator("on")
+    @classmethod
+    def _one(cls, v: dict[str, str] | None) -> dict[str, str] | None:
+        if v is not None and len(v) != 1:
+            raise ValueError("on takes exactly one entry")
+        return v
+
+
+class ExpressionSpec(Strict):
+    code: str = Field(min_length=1)
+
+
+class EnumListSpec(Strict):
+    values: list[Scalar] = Field(min_length=1)
+
+
+class SequenceGen(Strict):
+    sequence: SequenceSpec
+
+
+class ChoiceGen(Strict):
+    choice: ChoiceSpec
+
+
+class DistributionGen(Strict):
+    distribution: DistributionSpec
+
+
+class DatetimeSeriesGen(Strict):
+    datetime_series: DatetimeSeriesSpec
+
+
+class FakerGen(Strict):
+    faker: FakerSpec
+
+
+class LookupGen(Strict):
+    lookup: LookupSpec
+
+
+class ExpressionGen(Strict):
+    expression: ExpressionSpec
+
+
+class EnumListGen(Strict):
+    enum_list: EnumListSpec
+
+
+GENERATOR_MODELS = {
+    "sequence": SequenceGen,
+    "choice": ChoiceGen,
+    "distribution": DistributionGen,
+    "datetime_series": DatetimeSeriesGen,
+    "faker": FakerGen,
+    "lookup": LookupGen,
+    "expression": ExpressionGen,
+    "enum_list": EnumListGen,
+}
+
+
+def _single_key(value: Any) -> str | None:
+    if isinstance(value, BaseModel):
+        return next(iter(type(value).model_fields))
+    if isinstance(value, dict) and len(value) == 1:
+        key = next(iter(value))
+        return key if key in GENERATOR_MODELS else None
+    return None
+
+
+Generator = Annotated[
+    Union[tuple(Annotated[m, Tag(k)] for k, m in GENERATOR_MODELS.items())],  # type: ignore[misc]
+    Discriminator(
+        _single_key,
+        custom_error_type="generator",
+        custom_error_message="a generator is one key of " + ", ".join(GENERATOR_MODELS),
+    ),
+]
+
+
+def generator_kind(gen: BaseModel) -> str:
+    return next(iter(type(gen).model_fields))
+
+
+def generator_spec(gen: BaseModel) -> Any:
+    return getattr(gen, generator_kind(gen))
+
+
+# ----------------------------------------------------------------- modifiers
+
+
+class MultiplyArgs(Strict):
+    factor: float
+
+
+class AddArgs(Strict):
+    value: float
+
+
+class ClampArgs(Strict):
+    min: float | None = None
+    max: float | None = None
+
+
+class JitterArgs(Strict):
+    std: float = Field(ge=0)
+    mode: Literal["add", "mul"] = "add"
+
+
+class TimeJitterArgs(Strict):
+    std_minutes: float = Field(ge=0)
+
+
+class MapValuesArgs(Strict):
+    mapping: dict[str, Scalar | None]
+
+
+class SeasonalityArgs(Strict):
+    dimension: Literal["hour", "dow", "month"]
+    weights: list[float]
+    column: str | None = None
+    "ext: the datetime column whose hour/dow/month picks the weight."
+
+    @model_validator(mode="after")
+    def _len(self) -> SeasonalityArgs:
+        Pattern(dimension=self.dimension, weights=self.weights)
+        return self
+
+
+class TrendParams(Strict):
+    a: float = 0.1
+    b: float = 1.0
+
+
+class TrendArgs(Strict):
+    type: Literal["exponential", "linear", "logarithmic"]
+    growth_rate: float = 0.0
+    params: TrendParams = TrendParams()
+    time_reference: str | None = None
+
+
+class MagnitudeDist(Strict):
+    type: Literal["normal", "lognormal", "uniform", "poisson"]
+    params: dict[str, float]
+    clamp: tuple[float, float] = (0.1, 10.0)
+
+    @model_validator(mode="after")
+    def _params(self) -> MagnitudeDist:
+        DistributionSpec(type=self.type, params=self.params, clamp=self.clamp)
+        return self
+
+
+class OutliersArgs(Strict):
+    rate: float = Field(ge=0, le=1)
+    mode: Literal["spike", "drop"] = "spike"
+    magnitude_dist: MagnitudeDist = MagnitudeDist(type="lognormal", params={"mean": 0.0, "sigma": 0.5})
+
+
+class EffectWindow(Strict):
+    start_col: str
+    end_col: str
+
+
+class EffectMap(Strict):
+    field: str
+    op: Literal["mul", "add"] = "mul"
+    default: float = 1.0
+
+
+class EffectArgs(Strict):
+    effect_table: str
+    on: dict[str, str] = {}
+    window: EffectWindow | None = None
+    map: EffectMap
+    time_column: str | None = None
+
+
+def _mod(name: str, args: type[Strict]) -> type[Strict]:
+    return type(
+        f"{args.__name__[:-4]}Modifier",
+        (Strict,),
+        {"__annotations__": {"transform": Literal[name], "args": args}},  # type: ignore[valid-type]
+    )
+
+
+MODIFIER_ARGS: dict[str, type[Strict]] = {
+    "multiply": MultiplyArgs,
+    "add": AddArgs,
+    "clamp": ClampArgs,
+    "jitter": JitterArgs,
+    "time_jitter": TimeJitterArgs,
+    "map_values": MapValuesArgs,
+    "seasonality": SeasonalityArgs,
+    "trend": TrendArgs,
+    "outliers": OutliersArgs,
+    "effect": EffectArgs,
+}
+MODIFIER_MODELS = {name: _mod(name, args) for name, args in MODIFIER_ARGS.items()}
+
+Modifier = Annotated[
+    Union[tuple(MODIFIER_MODELS.values())],  # type: ignore[misc]
+    Field(discriminator="transform"),
+]
+TableModifier = MODIFIER_MODELS["effect"]
+
+
+# ------------------------------------------------------------------- columns
+
+
+class ColumnConstraints(Strict):
+    pattern: str | None = None
+    enum: list[Scalar] | None = None
+    enum_ref: str | None = None
+
+
+COLUMN_TYPES = ("int", "float", "string", "bool", "datetime", "date")
+
+
+class Column(Strict):
+    name: str = Field(min_length=1)
+    type: Literal["int", "float", "string", "bool", "datetime", "date"]
+    nullable: bool = False
+    null_rate: float | None = Field(default=None, ge=0, le=1)
+    "ext: share of NULL rows; only with nullable: true."
+    generator: Generator
+    modifiers: list[Modifier] = []
+    constraints: ColumnConstraints | None = None
+    comment: str | None = None
+
+    @model_validator(mode="after")
+    def _null_rate(self) -> Column:
+        if self.null_rate and not self.nullable:
+            raise ValueError("null_rate needs nullable: true")
+        return self
+
+
+class Fanout(Strict):
+    distribution: Literal["poisson", "uniform"] = "poisson"
+    lambda_: float | None = Field(default=None, alias="lambda", ge=0)
+    min: int | None = Field(default=None, ge=0)
+    max: int | None = Field(default=None, ge=0)
+    clamp: tuple[int, int] | None = None
+    "Synonym of [min, max]."
+
+    @model_validator(mode="after")
+    def _shape(self) -> Fanout:
+        if self.clamp is not None and (self.min is not None or self.max is not None):
+            raise ValueError("give min/max or clamp, not both")
+        lo, hi = self.bounds
+        if lo < 0:
+            raise ValueError("fanout min must not be negative")
+        if hi is not None and lo > hi:
+            raise ValueError(f"fanout min {lo} is above max {hi}")
+        if self.distribution == "poisson" and self.lambda_ is None:
+            raise ValueError("poisson fanout needs lambda")
+        if self.distribution == "uniform" and hi is None:
+            raise ValueError("uniform fanout needs max (or clamp)")
+        return self
+
+    @property
+    def bounds(self) -> tuple[int, int | None]:
+        if self.clamp is not None:
+            return self.clamp
+        return (self.min or 0, self.max)
+
+
+class Node(Strict):
+    id: str = Field(min_length=1)
+    kind: Literal["entity", "fact", "vocab"]
+    pk: str | None = None
+    rows: int | None = Field(default=None, ge=0)
+    "Entity row count (default 1000), multiplied by --scale."
+    parents: list[str] = []
+    fanout: Fanout | None = None
+    columns: list[Column] = Field(min_length=1)
+    modifiers: list[TableModifier] = []  # type: ignore[valid-type]
+    comment: str | None = None
+
+    @model_validator(mode="after")
+    def _kind(self) -> Node:
+        if self.kind != "fact" and (self.parents or self.fanout):
+            raise ValueError(f"parents and fanout belong to facts, not to a {self.kind}")
+        if self.fanout is not None and not self.parents:
+            raise ValueError("fanout needs parents")
+        return self
+
+    def first_datetime(self, exclude: str) -> str | None:
+        """The first datetime column of the row other than ``exclude``."""
+        return next((c.name for c in self.columns if c.type == "datetime" and c.name != exclude), None)
+
+
+# --------------------------------------------------------------- constraints
+
+
+class ForeignKey(Strict):
+    from_: str = Field(alias="from")
+    to: str
+
+
+class Range(Strict):
+    attr: str
+    min: float | None = None
+    max: float | None = None
+
+
+class Inequality(Strict):
+    left: str
+    op: Literal["<", "<=", ">", ">=", "=="]
+    right: str
+
+
+class PatternConstraint(Strict):
+    attr: str
+    regex: str
+
+    @field_validator("regex")
+    @classmethod
+    def _compiles(cls, v: str) -> str:
+        try:
+            re.compile(v)
+        except re.error as e:
+            raise ValueError(f"regex does not compile ({e})") from None
+        return v
+
+
+class EnumConstraint(Strict):
+    attr: str
+    values: list[Scalar] | None = None
+    enum_ref: str | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> EnumConstraint:
+        if (self.values is None) == (self.enum_ref is None):
+            raise ValueError("give exactly one of values or enum_ref")
+        return self
+
+
+class Constraints(Strict):
+    unique: list[str] = []
+    foreign_keys: list[ForeignKey] = []
+    ranges: list[Range] = []
+    inequalities: list[Inequality] = []
+    pattern: list[PatternConstraint] = []
+    enum: list[EnumConstraint] = []
+
+
+# ------------------------------------------------------------------- targets
+
+
+class WeekendShare(Strict):
+    table: str
+    timestamp: str
+    min: float = 0.0
+    max: float = 1.0
+
+
+class MeanInRange(Strict):
+    table: str
+    column: str
+    min: float
+    max: float
+
+
+class Influence(Strict):
+    kind: Literal["seasonality", "effect", "outliers", "trend"]
+    dimension: Literal["hour", "dow", "month"] | None = None
+    weights: list[float] | None = None
+    column: str | None = None
+    effect_table: str | None = None
+    on: dict[str, str] | None = None
+    window: EffectWindow | None = None
+    map: EffectMap | None = None
+    rate: float | None = None
+    mode: Literal["spike", "drop"] | None = None
+    magnitude_dist: MagnitudeDist | None = None
+    type: Literal["exponential", "linear", "logarithmic"] | None = None
+    growth_rate: float | None = None
+    time_reference: str | None = None
+
+
+class Tolerance(Strict):
+    mae: float | None = None
+    mape: float | None = None
+
+
+class CompositeEffect(Strict):
+    table: str
+    metric: str
+    "'volume' (row counts) or a numeric column of the table."
+    influences: list[Influence]
+    tolerance: Tolerance = Tolerance(mae=0.1, mape=0.1)
+    timestamp: str | None = None
+
+
+class Targets(Strict):
+    weekend_share: WeekendShare | list[WeekendShare] | None = None
+    mean_in_range: MeanInRange | list[MeanInRange] | None = None
+    composite_effect: CompositeEffect | list[CompositeEffect] | None = None
+
+    def all(self, key: str) -> list[Any]:
+        value = getattr(self, key)
+        return [] if value is None else value if isinstance(value, list) else [value]
+
+
+# ------------------------------------------------------------------- dataset
+
+
+class Dataset(Strict):
+    version: Literal["1.0"]
+    metadata: Metadata
+    timeframe: Timeframe | None = None
+    nodes: list[Node] = Field(min_length=1)
+    constraints: Constraints = Constraints()
+    targets: Targets = Targets()
+    dag: list[list[str]] | None = None
+
+    def node(self, node_id: str) -> Node:
+        return next(n for n in self.nodes if n.id == node_id)
+
+
+def split_ref(ref: str) -> tuple[str, str]:
+    """``'orders.order_id'`` → ``('orders', 'order_id')``; the table is before the first dot."""
+    table, _, column = ref.partition(".")
+    return table, column
