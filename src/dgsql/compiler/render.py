@@ -132,10 +132,11 @@ def _render_table(plan: Plan, table: TablePlan, known: dict[str, TableFacts], ou
         layers.append(layer)
     ordered = any(layer.joins for layer in layers)
     columns = ", ".join(ident(cp.column.name) for cp in table.columns)
+    optional = ", ".join(f"dg_optional({ident(c.column.name)}) AS {ident(c.column.name)}" for c in table.columns)
     query = ENV.get_template("query.sql.j2").render(
         layers=layers,
         last=layers[-1].name,
-        select=f"{names.ROW}, {columns}" if table.materialize else columns,
+        select=f"{names.ROW}, {columns}" if table.materialize else optional,
         row=names.ROW,
         ordered=ordered,
     )
@@ -144,7 +145,7 @@ def _render_table(plan: Plan, table: TablePlan, known: dict[str, TableFacts], ou
         summary=_summary(table),
         prelude=tctx.prelude,
         query=query,
-        output_columns=columns,
+        output_columns=optional,
         file=f"{out_dir}/{table.name}.parquet",
         copy_options=COPY_OPTIONS,
     )

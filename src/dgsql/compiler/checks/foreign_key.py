@@ -19,7 +19,7 @@ DECLARED_BY = "foreign_keys"
 TEMPLATE = """\
 SELECT {examples}
 FROM {from_table} AS f
-WHERE {null_rule}NOT EXISTS (SELECT 1 FROM {to_table} AS t WHERE t.{to_col} = f.{from_col})"""
+WHERE {null_rule}NOT EXISTS (SELECT 1 FROM {to_table} AS t WHERE {to_col} = {from_col})"""
 
 
 def _pairs(ctx: CheckContext) -> Iterator[tuple[str, str, str, bool]]:

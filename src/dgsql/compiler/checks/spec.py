@@ -47,9 +47,12 @@ class CheckSpec:
     "A primary-key or foreign-key check: all of them must pass for the validate gate."
 
 
-def not_compiled(kind: str, category: Category, target: str, source: str, reason: str, **kw: Any) -> CheckSpec:
+def not_compiled(
+    kind: str, category: Category, target: str, source: str, reason: str, id: str | None = None, **kw: Any
+) -> CheckSpec:
+    """A check that cannot be compiled for this schema: reported as not evaluated, with ``reason``."""
     return CheckSpec(
-        id=f"{kind}:{target}",
+        id=id or f"{kind}:{target}",
         kind=kind,
         category=category,
         target=target,

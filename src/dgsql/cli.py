@@ -1,0 +1,145 @@
+"""The ``dgsql`` command line (Typer). Exit codes: 0 ok, 1 checks failed, 2 bad schema or
+arguments, 3 DuckDB failed, 4 internal bug. stdout carries only the product (SQL,
+JSON); progress and messages go to stderr. Tracebacks only with ``--debug``."""
+
+from __future__ import annotations
+
+import json
+import sys
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Optional
+
+import duckdb
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from dgsql import __version__
+from dgsql.compiler import compile_schema
+from dgsql.compiler.seeds import DEFAULT_SEED
+from dgsql.errors import DgsqlError, SchemaError, UsageError
+from dgsql.runtime import output, session
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Compile Datagen DSL v1 schemas to DuckDB SQL and generate deterministic synthetic data.",
+)
+err = Console(stderr=True, highlight=False)
+state = {"debug": False}
+
+SchemaArg = Annotated[Path, typer.Argument(help="Schema JSON file (Datagen DSL v1).", show_default=False)]
+SeedOpt = Annotated[int, typer.Option("--seed", help="Master seed; same seed, same data.")]
+ScaleOpt = Annotated[float, typer.Option("--scale", help="Multiply every entity's rows by F.", min=0.0)]
+
+
+def _funnel(action: Callable[[], int | None]) -> None:
+    """The one error handler: DgsqlError → its exit code; anything else is a bug (exit 4)."""
+    try:
+        code = action() or 0
+    except DgsqlError as e:
+        lines = e.lines() if isinstance(e, SchemaError) else str(e).splitlines()
+        for line in lines:
+            print(f"error: {line}", file=sys.stderr)
+        if state["debug"]:
+            traceback.print_exc()
+        code = e.exit_code
+    except KeyboardInterrupt:
+        print("interrupted; the previous output is untouched.", file=sys.stderr)
+        code = 130
+    except duckdb.Error as e:
+        print(f"error: DuckDB failed: {str(e).splitlines()[0]}", file=sys.stderr)
+        if state["debug"]:
+            traceback.print_exc()
+        code = 3
+    except Exception as e:  # noqa: BLE001 - the funnel for bugs
+        print(f"internal error ({type(e).__name__}: {e}); please report it. Rerun with --debug for details.",
+              file=sys.stderr)
+        if state["debug"]:
+            traceback.print_exc()
+        code = 4
+    raise typer.Exit(code)
+
+
+@app.callback()
+def main_options(
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
+    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
+) -> None:
+    state["debug"] = debug
+    if version:
+        print(f"dgsql {__version__} (DuckDB {duckdb.__version__})")
+        raise typer.Exit(0)
+
+
+@app.command()
+def build(
+    schema: SchemaArg,
+    out_dir: Annotated[Path, typer.Option("--out-dir", "-o", help="Output folder.")] = Path("out"),
+    seed: SeedOpt = DEFAULT_SEED,
+    scale: ScaleOpt = 1.0,
+    threads: Annotated[Optional[int], typer.Option("--threads", help="DuckDB threads.", min=1)] = None,
+    memory_limit: Annotated[Optional[str], typer.Option("--memory-limit", help="DuckDB memory limit, e.g. 4GB.")] = None,
+    temp_dir: Annotated[Optional[Path], typer.Option("--temp-dir", help="Where DuckDB spills.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Write into a non-empty folder that is not a dgsql output.")] = False,
+) -> None:
+    """Compile SCHEMA and run it in one DuckDB session: <out-dir>/<table>.parquet + .metadata.json."""
+
+    def action() -> int:
+        output.check_target(out_dir, force)
+        settings = session.Settings(threads, memory_limit, str(temp_dir) if temp_dir else None)
+        with output.staging(out_dir, force) as temp:
+            compiled = compile_schema(schema, seed=seed, scale=scale, out_dir=temp.as_posix())
+            con = session.connect(settings)
+            with err.status("generating…"):
+                result = session.run(
+                    compiled,
+                    con,
+                    on_table=lambda t: err.print(f"  {t.name}: {t.rows:,} rows in {t.seconds:.2f} s"),
+                )
+            con.close()
+            meta = session.metadata(compiled, result, scale)
+            (temp / output.METADATA).write_text(json.dumps(meta, indent=2) + "\n")
+        _summary(result, out_dir)
+        return 0
+
+    _funnel(action)
+
+
+def _summary(result: session.BuildResult, out_dir: Path) -> None:
+    table = Table(title=f"wrote {out_dir}", title_justify="left")
+    table.add_column("table")
+    table.add_column("rows", justify="right")
+    table.add_column("seconds", justify="right")
+    table.add_column("rows/s", justify="right")
+    for t in result.tables:
+        rate = f"{t.rows / t.seconds:,.0f}" if t.seconds > 0 else "-"
+        table.add_row(t.name, f"{t.rows:,}", f"{t.seconds:.2f}", rate)
+    total_rate = f"{result.rows / result.seconds:,.0f}" if result.seconds > 0 else "-"
+    table.add_row("total", f"{result.rows:,}", f"{result.seconds:.2f}", total_rate, style="bold")
+    err.print(table)
+
+
+@app.command("emit-sql")
+def emit_sql(
+    schema: SchemaArg,
+    seed: SeedOpt = DEFAULT_SEED,
+    scale: ScaleOpt = 1.0,
+    out_dir: Annotated[str, typer.Option("--out-dir", "-o", help="Folder the script's COPY statements write to.")] = "out",
+) -> None:
+    """Print the SQL script that `build` runs; any DuckDB client running it writes the same files."""
+
+    def action() -> int:
+        if not out_dir or "\n" in out_dir:
+            raise UsageError("--out-dir: give a folder path on one line.")
+        compiled = compile_schema(schema, seed=seed, scale=scale, out_dir=out_dir.rstrip("/") or "/")
+        sys.stdout.write(compiled.script.text)
+        return 0
+
+    _funnel(action)
+
+
+def main() -> None:
+    app()

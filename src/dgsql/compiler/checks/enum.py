@@ -1,0 +1,81 @@
+"""``constraints.enum`` and a column's ``constraints.enum``/``enum_ref``: every non-NULL value is
+one of the listed ``values``, or occurs in the ``enum_ref`` column."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from dgsql.compiler.checks.spec import CheckContext, CheckSpec, not_compiled
+from dgsql.compiler.checks.sql import fill, ident, qualified, table, values_list
+
+KIND = "enum"
+CATEGORY = "constraint"
+DECLARED_BY = "enum"
+
+VALUES_TEMPLATE = """\
+SELECT {examples}
+FROM {table}
+WHERE {col} IS NOT NULL AND {col} NOT IN {values}"""
+
+REF_TEMPLATE = """\
+SELECT {examples}
+FROM {table} AS f
+WHERE {col} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM {ref_table} AS r WHERE {ref_col} = {col})"""
+
+
+def declared(ctx: CheckContext) -> Iterator[tuple[str, list[Any] | None, str | None, str]]:
+    """(attr, values, enum_ref, source), top-level first; exact repeats dropped."""
+    items: list[tuple[str, list[Any] | None, str | None, str]] = [
+        (e.attr, e.values, e.enum_ref, f"constraints.enum[{i}]") for i, e in enumerate(ctx.dataset.constraints.enum)
+    ]
+    for node in ctx.dataset.nodes:
+        for col in node.columns:
+            cc = col.constraints
+            if cc is None:
+                continue
+            path = ctx.column_path(node.id, col.name) + ".constraints"
+            if cc.enum is not None:
+                items.append((f"{node.id}.{col.name}", cc.enum, None, path + ".enum"))
+            if cc.enum_ref is not None:
+                items.append((f"{node.id}.{col.name}", None, cc.enum_ref, path + ".enum_ref"))
+    seen: set[str] = set()
+    for attr, values, ref, source in items:
+        key = repr((attr, values, ref))
+        if key not in seen:
+            seen.add(key)
+            yield attr, values, ref, source
+
+
+def compile(ctx: CheckContext) -> Iterator[CheckSpec]:
+    for attr, values, ref, source in declared(ctx):
+        t, c, _, problem = ctx.resolve(attr)
+        if problem is None and ref is not None:
+            rt, rc, _, problem = ctx.resolve(ref)
+        if problem is None and values is not None and not values:
+            problem = "values is empty"
+        if problem:
+            yield not_compiled(KIND, CATEGORY, attr, source, problem)
+            continue
+        if values is not None:
+            sql = fill(
+                VALUES_TEMPLATE,
+                examples=ctx.example_columns(t, "", c),
+                table=table(t),
+                col=ident(c),
+                values=values_list(values),
+            )
+            expect: dict[str, Any] = {"values": values}
+        else:
+            sql = fill(
+                REF_TEMPLATE,
+                examples=ctx.example_columns(t, "f", c),
+                table=table(t),
+                col=qualified("f", c),
+                ref_table=table(rt),
+                ref_col=qualified("r", rc),
+            )
+            expect = {"enum_ref": ref}
+        yield CheckSpec(
+            id=f"{KIND}:{attr}", kind=KIND, category=CATEGORY, target=attr, sql=sql, source=source, expect=expect
+        )

@@ -1,0 +1,46 @@
+"""Children per primary-parent row of a fact, as a query (shared by the fanout checks).
+
+A fact's rows are counted per parent through its ``lookup`` column without ``on`` that reads
+``parents[0]``'s pk (or a column declared unique): that column holds the key of the parent row
+that spawned the child.
+"""
+
+from __future__ import annotations
+
+from dgsql.compiler.checks.spec import CheckContext
+from dgsql.compiler.checks.sql import Sql, fill, ident, table
+from dgsql.compiler.schema import LookupGen, Node, split_ref
+
+CHILDREN = """\
+WITH per_parent AS (
+  SELECT {fk} AS parent_key, count(*) AS n FROM {fact} WHERE {fk} IS NOT NULL GROUP BY {fk}
+),
+children AS (
+  SELECT p.{pk} AS parent_key, coalesce(k.n, 0) AS children
+  FROM {parent} AS p LEFT JOIN per_parent AS k ON k.parent_key = p.{pk}
+)"""
+
+
+def parent_link(ctx: CheckContext, node: Node) -> tuple[str, str, str] | str:
+    """(parent table, parent key column, child column), or why the children cannot be counted."""
+    if not node.parents:
+        return "the fact has no parents"
+    parent = ctx.node(node.parents[0])
+    if parent is None:
+        return f"no table {node.parents[0]!r} in the schema"
+    unique = set(ctx.dataset.constraints.unique)
+    for col in node.columns:
+        gen = col.generator
+        if isinstance(gen, LookupGen) and gen.lookup.on is None:
+            t, c = split_ref(gen.lookup.from_)
+            if t == parent.id and (c == parent.pk or gen.lookup.from_ in unique):
+                return parent.id, c, col.name
+    return (
+        f"no column of {node.id!r} is a lookup (without on) of {parent.id!r}'s pk, "
+        "so children cannot be counted per parent"
+    )
+
+
+def children_cte(parent: str, key: str, fact: str, child_col: str) -> Sql:
+    """A ``WITH`` clause defining ``children(parent_key, children)``, one row per parent row."""
+    return fill(CHILDREN, fk=ident(child_col), fact=table(fact), pk=ident(key), parent=table(parent))

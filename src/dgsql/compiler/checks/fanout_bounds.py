@@ -1,0 +1,69 @@
+"""Every primary-parent row of a fact has between ``fanout.min`` and ``fanout.max`` children
+(exactly one without ``fanout``). A table-level ``effect`` scales the counts, so the bounds
+widen by the smallest and largest factor the effect table (or its default) can apply."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from dgsql.compiler.checks.fanout import children_cte, parent_link
+from dgsql.compiler.checks.spec import CheckContext, CheckSpec, not_compiled
+from dgsql.compiler.checks.sql import Sql, fill, ident, lit, table
+
+KIND = "fanout_bounds"
+CATEGORY = "constraint"
+DECLARED_BY = None
+
+TEMPLATE = """\
+{children}
+SELECT parent_key, children, {lo} AS min_children, {hi} AS max_children
+FROM children
+WHERE children < {lo} OR children > {hi}
+ORDER BY parent_key"""
+
+
+def _effect_bounds(ctx: CheckContext, node_index: int, lo: Sql, hi: Sql | None) -> tuple[Sql, Sql | None] | str:
+    node = ctx.dataset.nodes[node_index]
+    for mod in node.modifiers:
+        a = mod.args
+        if ctx.column(a.effect_table, a.map.field) is None:
+            return f"effect table {a.effect_table!r} has no column {a.map.field!r}"
+        parts = {"t": table(a.effect_table), "f": ident(a.map.field), "d": lit(a.map.default)}
+        fmin = fill("least({d}, (SELECT min({f}) FROM {t}))", **parts)
+        fmax = fill("greatest({d}, (SELECT max({f}) FROM {t}))", **parts)
+        op = Sql("*" if a.map.op == "mul" else "+")
+        lo = fill("greatest(0, floor(({lo}) {op} {f}))", lo=lo, op=op, f=fmin)
+        if hi is not None:
+            hi = fill("ceil(({hi}) {op} {f})", hi=hi, op=op, f=fmax)
+    return lo, hi
+
+
+def compile(ctx: CheckContext) -> Iterator[CheckSpec]:
+    for i, node in enumerate(ctx.dataset.nodes):
+        if node.kind != "fact" or not node.parents:
+            continue
+        source = f"nodes[{i}].fanout"
+        link = parent_link(ctx, node)
+        if isinstance(link, str):
+            yield not_compiled(KIND, CATEGORY, node.id, source, link)
+            continue
+        lo_n, hi_n = node.fanout.bounds if node.fanout is not None else (1, 1)
+        bounds = _effect_bounds(ctx, i, lit(lo_n), None if hi_n is None else lit(hi_n))
+        if isinstance(bounds, str):
+            yield not_compiled(KIND, CATEGORY, node.id, source, bounds)
+            continue
+        lo, hi = bounds
+        yield CheckSpec(
+            id=f"{KIND}:{node.id}",
+            kind=KIND,
+            category=CATEGORY,
+            target=node.id,
+            sql=fill(
+                TEMPLATE,
+                children=children_cte(link[0], link[1], node.id, link[2]),
+                lo=lo,
+                hi=hi if hi is not None else Sql("NULL"),
+            ),
+            source=source,
+            expect={"min": lo_n, "max": hi_n, "per": f"{link[0]}.{link[1]}", "scaled_by_effect": bool(node.modifiers)},
+        )

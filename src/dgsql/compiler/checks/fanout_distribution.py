@@ -1,0 +1,99 @@
+"""A fact's children per parent follow its declared fanout distribution: the observed mean and
+variance match the clamped Poisson(λ) (or uniform integer) law within a tolerance of
+4 standard errors plus a small slack (0.5 % of the mean, 2 % of the variance).
+
+The expected moments are those of the exact clamped law, computed here; the standard errors
+use the observed number of parents, so small tables get wide tolerances and large ones tight.
+The dispersion index (variance / mean) is reported alongside.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+
+from dgsql.compiler.checks.fanout import children_cte, parent_link
+from dgsql.compiler.checks.spec import CheckContext, CheckSpec, not_compiled
+from dgsql.compiler.checks.sql import double, fill
+from dgsql.compiler.schema import Fanout
+
+KIND = "fanout_distribution"
+CATEGORY = "statistical"
+DECLARED_BY = None
+
+Z = 4.0
+MEAN_SLACK = 0.005
+VAR_SLACK = 0.02
+MIN_PARENTS = 30
+
+TEMPLATE = """\
+{children},
+observed AS (SELECT count(*) AS parents, avg(children) AS mean, var_pop(children) AS variance FROM children)
+SELECT parents, mean, {mu} AS expected_mean, variance, {var} AS expected_variance,
+  variance / nullif(mean, 0) AS dispersion, {var} / nullif({mu}, 0) AS expected_dispersion,
+  {z} * sqrt({var} / parents) + {mslack} * {mu} AS mean_tolerance,
+  {z} * sqrt({var4} / parents) + {vslack} * {var} AS variance_tolerance,
+  CASE WHEN parents < {min_parents} THEN NULL
+       ELSE abs(mean - {mu}) <= {z} * sqrt({var} / parents) + {mslack} * {mu}
+        AND abs(variance - {var}) <= {z} * sqrt({var4} / parents) + {vslack} * {var} END AS ok
+FROM observed"""
+
+
+def clamped_pmf(fanout: Fanout) -> dict[int, float]:
+    """The law of the child count: the draw, then clamped to [min, max]."""
+    lo, hi = fanout.bounds
+    if fanout.distribution == "uniform":
+        assert hi is not None
+        return {k: 1 / (hi - lo + 1) for k in range(lo, hi + 1)}
+    lam = fanout.lambda_ or 0.0
+    top = int(lam + 12 * math.sqrt(lam) + 30)
+    pmf: dict[int, float] = {}
+    for k in range(0, top + 1):
+        p = math.exp(k * math.log(lam) - lam - math.lgamma(k + 1)) if lam > 0 else float(k == 0)
+        kk = max(lo, k if hi is None else min(k, hi))
+        pmf[kk] = pmf.get(kk, 0.0) + p
+    total = sum(pmf.values())
+    return {k: p / total for k, p in pmf.items()}
+
+
+def moments(pmf: dict[int, float]) -> tuple[float, float, float]:
+    """(mean, variance, Var of the sample variance per observation = μ4 − σ⁴)."""
+    mu = sum(k * p for k, p in pmf.items())
+    var = sum((k - mu) ** 2 * p for k, p in pmf.items())
+    mu4 = sum((k - mu) ** 4 * p for k, p in pmf.items())
+    return mu, var, max(mu4 - var * var, 0.0)
+
+
+def compile(ctx: CheckContext) -> Iterator[CheckSpec]:
+    for i, node in enumerate(ctx.dataset.nodes):
+        if node.kind != "fact" or node.fanout is None or not node.parents:
+            continue
+        source = f"nodes[{i}].fanout"
+        link = parent_link(ctx, node)
+        if isinstance(link, str) or node.modifiers:
+            reason = link if isinstance(link, str) else "a table-level effect scales the fanout, so λ is not its law"
+            yield not_compiled(KIND, CATEGORY, node.id, source, reason)
+            continue
+        mu, var, var4 = moments(clamped_pmf(node.fanout))
+        sql = fill(
+            TEMPLATE,
+            children=children_cte(link[0], link[1], node.id, link[2]),
+            mu=double(mu),
+            var=double(var),
+            var4=double(var4),
+            z=double(Z),
+            mslack=double(MEAN_SLACK),
+            vslack=double(VAR_SLACK),
+            min_parents=double(MIN_PARENTS),
+        )
+        f = node.fanout
+        yield CheckSpec(
+            id=f"{KIND}:{node.id}",
+            kind=KIND,
+            category=CATEGORY,
+            target=node.id,
+            sql=sql,
+            mode="stat",
+            source=source,
+            expect={"distribution": f.distribution, "lambda": f.lambda_, "min": f.bounds[0], "max": f.bounds[1]},
+        )
