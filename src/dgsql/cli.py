@@ -9,7 +9,7 @@ import sys
 import traceback
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import duckdb
 import typer
@@ -55,8 +55,10 @@ def _funnel(action: Callable[[], int | None]) -> None:
             traceback.print_exc()
         code = 3
     except Exception as e:  # noqa: BLE001 - the funnel for bugs
-        print(f"internal error ({type(e).__name__}: {e}); please report it. Rerun with --debug for details.",
-              file=sys.stderr)
+        print(
+            f"internal error ({type(e).__name__}: {e}); please report it. Rerun with --debug for details.",
+            file=sys.stderr,
+        )
         if state["debug"]:
             traceback.print_exc()
         code = 4
@@ -80,10 +82,14 @@ def build(
     out_dir: Annotated[Path, typer.Option("--out-dir", "-o", help="Output folder.")] = Path("out"),
     seed: SeedOpt = DEFAULT_SEED,
     scale: ScaleOpt = 1.0,
-    threads: Annotated[Optional[int], typer.Option("--threads", help="DuckDB threads.", min=1)] = None,
-    memory_limit: Annotated[Optional[str], typer.Option("--memory-limit", help="DuckDB memory limit, e.g. 4GB.")] = None,
-    temp_dir: Annotated[Optional[Path], typer.Option("--temp-dir", help="Where DuckDB spills.")] = None,
-    force: Annotated[bool, typer.Option("--force", help="Write into a non-empty folder that is not a dgsql output.")] = False,
+    threads: Annotated[int | None, typer.Option("--threads", help="DuckDB threads.", min=1)] = None,
+    memory_limit: Annotated[
+        str | None, typer.Option("--memory-limit", help="DuckDB memory limit, e.g. 4GB.")
+    ] = None,
+    temp_dir: Annotated[Path | None, typer.Option("--temp-dir", help="Where DuckDB spills.")] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Write into a non-empty folder that is not a dgsql output.")
+    ] = False,
 ) -> None:
     """Compile SCHEMA and run it in one DuckDB session: <out-dir>/<table>.parquet + .metadata.json."""
 
@@ -127,7 +133,9 @@ def emit_sql(
     schema: SchemaArg,
     seed: SeedOpt = DEFAULT_SEED,
     scale: ScaleOpt = 1.0,
-    out_dir: Annotated[str, typer.Option("--out-dir", "-o", help="Folder the script's COPY statements write to.")] = "out",
+    out_dir: Annotated[
+        str, typer.Option("--out-dir", "-o", help="Folder the script's COPY statements write to.")
+    ] = "out",
 ) -> None:
     """Print the SQL script that `build` runs; any DuckDB client running it writes the same files."""
 

@@ -36,10 +36,14 @@ def read_schema(path: Path) -> tuple[dict[str, Any], str]:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as e:
-        raise SchemaError([f"$: not valid JSON ({e.msg} at line {e.lineno} column {e.colno}); fix the syntax."]) from None
+        raise SchemaError(
+            [f"$: not valid JSON ({e.msg} at line {e.lineno} column {e.colno}); fix the syntax."]
+        ) from None
     if not isinstance(data, dict):
         raise SchemaError(
-            [f"$: the schema is a JSON {type(data).__name__}; it must be an object with version, metadata and nodes."]
+            [
+                f"$: the schema is a JSON {type(data).__name__}; it must be an object with version, metadata and nodes."
+            ]
         )
     return data, digest
 
@@ -106,7 +110,7 @@ def _problem(err: dict[str, Any], data: dict[str, Any]) -> str:
         expected = err.get("ctx", {}).get("expected", "")
         return f"{path}: {err['input']!r} is not allowed; use one of {expected}."
     if kind == "generator":
-        return f"{path}: {err['msg']}; write e.g. {{\"sequence\": {{\"start\": 1}}}}."
+        return f'{path}: {err["msg"]}; write e.g. {{"sequence": {{"start": 1}}}}.'
     if kind == "union_tag_invalid":
         ctx = err.get("ctx", {})
         tag, expected = str(ctx.get("tag", "")), str(ctx.get("expected_tags", ""))

@@ -18,6 +18,7 @@ from dgsql.compiler.dag import dependencies as table_dependencies
 from dgsql.compiler.dag import order_tables
 from dgsql.compiler.generators import RENDERERS as GENERATORS
 from dgsql.compiler.modifiers import RENDERERS as MODIFIERS
+from dgsql.compiler.names import RESERVED_PREFIX
 from dgsql.compiler.resolve import resolve
 from dgsql.errors import SchemaError
 
@@ -45,6 +46,17 @@ class ColumnPlan:
 
 
 @dataclass(frozen=True)
+class InequalityFix:
+    """``left op right`` made true while generating (``compiler/inequality.py``)."""
+
+    left: str
+    op: str
+    right: str
+    path: str
+    layer: int
+
+
+@dataclass(frozen=True)
 class TablePlan:
     node: S.Node
     path: str
@@ -56,6 +68,7 @@ class TablePlan:
     materialize: bool
     "A later table reads it: kept as a temp table with its row index."
     facts: TableFacts
+    fixes: tuple[InequalityFix, ...] = ()
 
     @property
     def name(self) -> str:
@@ -63,7 +76,7 @@ class TablePlan:
 
     @property
     def layers(self) -> int:
-        return 1 + max(c.layer for c in self.columns)
+        return 1 + max([c.layer for c in self.columns] + [f.layer for f in self.fixes])
 
 
 @dataclass(frozen=True)
@@ -100,7 +113,9 @@ def _row_count(node: S.Node, path: str, scale: float) -> int | None:
         return None
     rows = round((DEFAULT_ROWS if node.rows is None else node.rows) * scale)
     if rows > ROWS_LIMIT:
-        raise SchemaError([f"{path}.rows: {rows:,} rows is beyond the limit of {ROWS_LIMIT:,}; lower rows or --scale."])
+        raise SchemaError(
+            [f"{path}.rows: {rows:,} rows is beyond the limit of {ROWS_LIMIT:,}; lower rows or --scale."]
+        )
     return rows
 
 
@@ -129,6 +144,42 @@ def _column_reads(node: S.Node, col: S.Column, path: str) -> list[str]:
     return list(dict.fromkeys(r for r in reads if r != col.name))
 
 
+HONOURED_OPS = ("<", "<=", ">", ">=")
+HONOURED_TYPES = ("int", "float", "date", "datetime")
+
+
+def _inequalities(ds: S.Dataset, node: S.Node) -> list[tuple[str, S.Inequality]]:
+    """This table's inequalities that generation honours, with their paths."""
+    types = {c.name: c.type for c in node.columns}
+    found = []
+    for i, q in enumerate(ds.constraints.inequalities):
+        left, right = q.left[len(node.id) + 1 :], q.right[len(node.id) + 1 :]
+        if not (q.left.startswith(node.id + ".") and q.right.startswith(node.id + ".")):
+            continue
+        if left in types and right in types and q.op in HONOURED_OPS:
+            if types[left] in HONOURED_TYPES and types[right] in HONOURED_TYPES:
+                found.append((f"constraints.inequalities[{i}]", q))
+    return found
+
+
+def _with_fixes(
+    node: S.Node, reads: dict[str, list[str]], inequalities: list[tuple[str, S.Inequality]]
+) -> dict[str, list[str]]:
+    """Add one pseudo column per inequality fix: it reads both sides; every other column
+    that reads a side reads the fix instead (so it sees the fixed values)."""
+    graph = {name: list(deps) for name, deps in reads.items()}
+    touched: dict[str, str] = {}
+    for k, (_, q) in enumerate(inequalities):
+        fix = f"{RESERVED_PREFIX}fix_{k}"
+        left, right = q.left[len(node.id) + 1 :], q.right[len(node.id) + 1 :]
+        graph[fix] = [left, right] + [touched[c] for c in (left, right) if c in touched]
+        touched[left] = touched[right] = fix
+    for name, deps in graph.items():
+        if not name.startswith(RESERVED_PREFIX):
+            graph[name] = deps + [touched[d] for d in deps if d in touched and name not in touched]
+    return graph
+
+
 def _layers(node: S.Node, path: str, reads: dict[str, list[str]]) -> dict[str, int]:
     graph = nx.DiGraph()
     graph.add_nodes_from(reads)
@@ -139,7 +190,9 @@ def _layers(node: S.Node, path: str, reads: dict[str, list[str]]) -> dict[str, i
         cycle = None
     if cycle:
         loop = " -> ".join([u for u, _ in cycle] + [cycle[0][0]])
-        raise SchemaError([f"{path}.columns: columns read each other in a cycle: {loop}; break one reference."])
+        raise SchemaError(
+            [f"{path}.columns: columns read each other in a cycle: {loop}; break one reference."]
+        )
     layer: dict[str, int] = {}
     for name in nx.topological_sort(graph):
         layer[name] = 1 + max((layer[d] for d in reads[name]), default=-1)
@@ -169,11 +222,22 @@ def _plan_table(ds: S.Dataset, node: S.Node, path: str, scale: float, materializ
             problems += e.problems
     if problems:
         raise SchemaError(problems)
-    layer = _layers(node, path, reads)
+    inequalities = _inequalities(ds, node)
+    layer = _layers(node, path, _with_fixes(node, reads, inequalities))
     rows = _row_count(node, path, scale)
+    fixes = tuple(
+        InequalityFix(
+            q.left[len(node.id) + 1 :],
+            q.op,
+            q.right[len(node.id) + 1 :],
+            qpath,
+            layer[f"{RESERVED_PREFIX}fix_{k}"],
+        )
+        for k, (qpath, q) in enumerate(inequalities)
+    )
     columns = tuple(
         ColumnPlan(col, f"{path}.columns[{j}]", tuple(reads[col.name]), layer[col.name])
         for j, col in enumerate(node.columns)
     )
     facts = TableFacts(node.id, rows, _sequences(node), materialize)
-    return TablePlan(node, path, rows, _fanout(node), columns, materialize, facts)
+    return TablePlan(node, path, rows, _fanout(node), columns, materialize, facts, fixes)

@@ -16,12 +16,13 @@ import jinja2
 import sqlglot
 
 from dgsql import __version__
-from dgsql.compiler import names
+from dgsql.compiler import inequality, names
 from dgsql.compiler import schema as S
 from dgsql.compiler.context import ColumnContext, Join, TableContext, TableFacts
 from dgsql.compiler.generators import RENDERERS as GENERATORS
 from dgsql.compiler.generators.distribution import poisson
 from dgsql.compiler.modifiers import RENDERERS as MODIFIERS
+from dgsql.compiler.modifiers import effect
 from dgsql.compiler.plan import Plan, TablePlan
 from dgsql.compiler.seeds import salt
 from dgsql.compiler.sqltext import DIALECT, double, ident, lit
@@ -83,16 +84,20 @@ def macros() -> str:
 
 
 def render_script(plan: Plan, out_dir: str) -> Script:
-    header = ENV.get_template("script.sql.j2").render(
-        version=__version__,
-        dataset=plan.dataset.metadata.name,
-        seed=plan.seed,
-        scale=plan.scale,
-        duckdb_version=duckdb.__version__,
-        out_dir=out_dir,
-        macros=macros(),
-        sections=[],
-    ).rstrip()
+    header = (
+        ENV.get_template("script.sql.j2")
+        .render(
+            version=__version__,
+            dataset=plan.dataset.metadata.name,
+            seed=plan.seed,
+            scale=plan.scale,
+            duckdb_version=duckdb.__version__,
+            out_dir=out_dir,
+            macros=macros(),
+            sections=[],
+        )
+        .rstrip()
+    )
     known: dict[str, TableFacts] = {}
     sections = []
     problems: list[str] = []
@@ -120,7 +125,14 @@ def _render_table(plan: Plan, table: TablePlan, known: dict[str, TableFacts], ou
     layers = [_base_layer(plan, table, tctx)]
     for level in range(table.layers):
         source = layers[-1].name
-        layer = _Layer(f"{names.LAYER}{level + 1}", source, [f"{source}.*"], [])
+        replaced = [
+            item
+            for fix in table.fixes
+            if fix.layer == level
+            for item in inequality.fixed(fix, table.node, plan.dataset, source)
+        ]
+        star = f"{source}.* REPLACE ({', '.join(replaced)})" if replaced else f"{source}.*"
+        layer = _Layer(f"{names.LAYER}{level + 1}", source, [star], [])
         for cp in table.columns:
             if cp.layer != level:
                 continue
@@ -132,7 +144,9 @@ def _render_table(plan: Plan, table: TablePlan, known: dict[str, TableFacts], ou
         layers.append(layer)
     ordered = any(layer.joins for layer in layers)
     columns = ", ".join(ident(cp.column.name) for cp in table.columns)
-    optional = ", ".join(f"dg_optional({ident(c.column.name)}) AS {ident(c.column.name)}" for c in table.columns)
+    optional = ", ".join(
+        f"dg_optional({ident(c.column.name)}) AS {ident(c.column.name)}" for c in table.columns
+    )
     query = ENV.get_template("query.sql.j2").render(
         layers=layers,
         last=layers[-1].name,
@@ -175,19 +189,23 @@ def _base_layer(plan: Plan, table: TablePlan, tctx: TableContext) -> _Layer:
     def fanout_salt(draw: str) -> int:
         return salt(plan.seed, plan.dataset.metadata.name, table.name, names.FANOUT_COUNT, draw)
 
-    u = f"dg_uniform({fanout_salt('count')}, {names.ROW})"
+    parent_row = f"{names.PARENT_ALIAS}.{names.ROW}"
+    u = f"dg_uniform({fanout_salt('count')}, {parent_row})"
     if f.distribution == "poisson":
-        z = f"dg_normal({u}, dg_uniform({fanout_salt('count:u2')}, {names.ROW}))"
+        z = f"dg_normal({u}, dg_uniform({fanout_salt('count:u2')}, {parent_row}))"
         count = poisson(f.lam, u, z, f.lo, f.hi)
     else:
         hi = f.hi if f.hi is not None else f.lo
         count = f"({lit(f.lo)} + floor({u} * {lit(hi - f.lo + 1)})::BIGINT)"
+    for mod in table.node.modifiers:
+        count = _scaled_fanout(plan, table, mod.args, count)
     tctx.add_prelude(
         ENV.get_template("fanout.sql.j2").render(
             table=fanout,
             parent=f.parent,
             row=names.ROW,
             parent_row=names.PARENT_ROW,
+            parent_alias=names.PARENT_ALIAS,
             count_sql=count,
             count_name=names.FANOUT_COUNT,
             first_name=names.FIRST_CHILD,
@@ -203,6 +221,29 @@ def _base_layer(plan: Plan, table: TablePlan, tctx: TableContext) -> _Layer:
         [names.PARENT_ROW, f"{names.FIRST_CHILD} + {names.CHILD} AS {names.ROW}"],
         [],
     )
+
+
+def _scaled_fanout(plan: Plan, table: TablePlan, args: S.EffectArgs, count: str) -> str:
+    """A table-level effect: the parent row's fanout times the effect matched on the parent's
+    keys and first datetime column (the timeframe midpoint when it has none), rounded, >= 0."""
+    parent = plan.dataset.node(table.node.parents[0])
+    local = {k: f"{names.PARENT_ALIAS}.{ident(k)}" for k in args.on}
+    ts_name = parent.first_datetime(exclude="")
+    if ts_name is not None:
+        ts = f"{names.PARENT_ALIAS}.{ident(ts_name)}"
+    elif plan.dataset.timeframe is not None:
+        tf = plan.dataset.timeframe
+        ts = lit(tf.start + (tf.end - tf.start) / 2)
+    else:
+        ts = None
+    if args.window and ts is None:
+        raise SchemaError(
+            [
+                f"{table.path}.modifiers: a windowed effect needs a timeframe or a datetime column in {parent.id!r}; add one."
+            ]
+        )
+    f = effect.factor(args, plan.dataset.node(args.effect_table).pk, local, ts)
+    return f"greatest(round({effect.apply(args, count, f)}), 0)::BIGINT"
 
 
 def _column_sql(ctx: ColumnContext) -> tuple[str, list[Join]]:

@@ -59,7 +59,11 @@ class Resolver:
             if c.name == name:
                 return c
         near = difflib.get_close_matches(name, [c.name for c in node.columns], n=1)
-        hint = f"did you mean {near[0]!r}?" if near else f"its columns are {', '.join(c.name for c in node.columns)}."
+        hint = (
+            f"did you mean {near[0]!r}?"
+            if near
+            else f"its columns are {', '.join(c.name for c in node.columns)}."
+        )
         self.problem(path, f"table {node.id!r} has no column {name!r}; {hint}")
         return None
 
@@ -87,14 +91,19 @@ class Resolver:
                 self.problem(f"{path}.id", f"table {node.id!r} is defined twice; give each node its own id.")
             seen.add(node.id)
             if node.id.startswith(RESERVED_PREFIX):
-                self.problem(f"{path}.id", f"names starting with {RESERVED_PREFIX!r} are reserved; rename it.")
+                self.problem(
+                    f"{path}.id", f"names starting with {RESERVED_PREFIX!r} are reserved; rename it."
+                )
             names: set[str] = set()
             for j, col in enumerate(node.columns):
                 if col.name in names:
-                    self.problem(f"{path}.columns[{j}].name", f"column {col.name!r} is defined twice; rename one.")
+                    self.problem(
+                        f"{path}.columns[{j}].name", f"column {col.name!r} is defined twice; rename one."
+                    )
                 if col.name.lower().startswith(RESERVED_PREFIX):
                     self.problem(
-                        f"{path}.columns[{j}].name", f"names starting with {RESERVED_PREFIX!r} are reserved; rename it."
+                        f"{path}.columns[{j}].name",
+                        f"names starting with {RESERVED_PREFIX!r} are reserved; rename it.",
                     )
                 names.add(col.name)
             if node.pk is not None and node.pk not in names:
@@ -104,11 +113,17 @@ class Resolver:
             enum_cols = [c for c in node.columns if S.generator_kind(c.generator) == "enum_list"]
             if node.kind == "vocab":
                 if not enum_cols:
-                    self.problem(path, "a vocab node needs an enum_list column; add one that lists its values.")
+                    self.problem(
+                        path, "a vocab node needs an enum_list column; add one that lists its values."
+                    )
                 elif len({len(c.generator.enum_list.values) for c in enum_cols}) > 1:
-                    self.problem(path, "its enum_list columns have different lengths; give them equal lengths.")
+                    self.problem(
+                        path, "its enum_list columns have different lengths; give them equal lengths."
+                    )
                 if node.rows is not None:
-                    self.problem(f"{path}.rows", "a vocab node has as many rows as its enum_list; remove rows.")
+                    self.problem(
+                        f"{path}.rows", "a vocab node has as many rows as its enum_list; remove rows."
+                    )
             elif enum_cols:
                 j = node.columns.index(enum_cols[0])
                 self.problem(
@@ -132,7 +147,9 @@ class Resolver:
             if found and join:
                 local, remote = join
                 if local == col.name:
-                    self.problem(f"{gpath}.on", "a lookup cannot join on its own column; join on another column.")
+                    self.problem(
+                        f"{gpath}.on", "a lookup cannot join on its own column; join on another column."
+                    )
                 else:
                     self.column(f"{gpath}.on", node, local)
                 self.column(f"{gpath}.on", found[0], remote)

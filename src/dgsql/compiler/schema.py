@@ -23,7 +23,7 @@ from pydantic import (
     model_validator,
 )
 
-Scalar = Union[bool, int, float, str]
+Scalar = bool | int | float | str
 FREQ_RE = re.compile(r"^(?P<mult>[1-9][0-9]*)?(?P<unit>S|T|min|H|h|D|W|MS|M)$")
 
 
@@ -287,7 +287,7 @@ def _single_key(value: Any) -> str | None:
 
 
 Generator = Annotated[
-    Union[tuple(Annotated[m, Tag(k)] for k, m in GENERATOR_MODELS.items())],  # type: ignore[misc]
+    tuple(Annotated[m, Tag(k)] for k, m in GENERATOR_MODELS.items()),  # type: ignore[misc]
     Discriminator(
         _single_key,
         custom_error_type="generator",
@@ -416,7 +416,7 @@ MODIFIER_ARGS: dict[str, type[Strict]] = {
 MODIFIER_MODELS = {name: _mod(name, args) for name, args in MODIFIER_ARGS.items()}
 
 Modifier = Annotated[
-    Union[tuple(MODIFIER_MODELS.values())],  # type: ignore[misc]
+    tuple(MODIFIER_MODELS.values()),  # type: ignore[misc]
     Field(discriminator="transform"),
 ]
 TableModifier = MODIFIER_MODELS["effect"]

@@ -91,7 +91,10 @@ def metadata(compiled: Compiled, result: BuildResult, scale: float) -> dict:
         "tables": {
             t.name: {
                 "rows": t.rows,
-                "columns": [{"name": c.name, "type": c.type, "sql_type": SQL_TYPES[c.type]} for c in nodes[t.name].columns],
+                "columns": [
+                    {"name": c.name, "type": c.type, "sql_type": SQL_TYPES[c.type]}
+                    for c in nodes[t.name].columns
+                ],
                 "seconds": round(t.seconds, 4),
                 "file": f"{t.name}.parquet",
             }
@@ -99,4 +102,3 @@ def metadata(compiled: Compiled, result: BuildResult, scale: float) -> dict:
         },
         "seconds": round(result.seconds, 4),
     }
-

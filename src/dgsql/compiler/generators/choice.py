@@ -15,7 +15,7 @@ from dgsql.compiler import schema as S
 from dgsql.compiler.context import ColumnContext, Fragment, Join
 from dgsql.compiler.dag import table_of
 from dgsql.compiler.generators.datetime_series import CUMULATIVE
-from dgsql.compiler.sqltext import ident, lit, list_of
+from dgsql.compiler.sqltext import ident, list_of, lit
 from dgsql.compiler.weights import alias_table, kind_weights, normalise
 
 CASE_LIMIT = 16
@@ -30,12 +30,12 @@ def dependencies(spec: S.ChoiceSpec, column: S.Column, node: S.Node) -> list[str
 
 def weighted_pick(u: str, values: list[str], weights: list[float], sql_type: str) -> str:
     """SQL picking one of ``values`` (SQL literals) with ``weights`` by the uniform ``u``."""
-    live = [(v, w) for v, w in zip(values, normalise(weights)) if w > 0]
+    live = [(v, w) for v, w in zip(values, normalise(weights), strict=True) if w > 0]
     if len(live) == 1:
         return live[0][0]
     if len(live) <= CASE_LIMIT:
         bounds = list(itertools.accumulate(w for _, w in live))
-        whens = " ".join(f"WHEN {u} < {lit(b)} THEN {v}" for (v, _), b in zip(live[:-1], bounds))
+        whens = " ".join(f"WHEN {u} < {lit(b)} THEN {v}" for (v, _), b in zip(live[:-1], bounds, strict=False))
         return f"CASE {whens} ELSE {live[-1][0]} END"
     probs, keep, alias = alias_table(weights)
     keep_values = "[" + ", ".join(values[i] for i in keep) + f"]::{sql_type}[]"

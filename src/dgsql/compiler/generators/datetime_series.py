@@ -9,14 +9,13 @@ point by an ASOF join (inverse CDF). Zero-weight points are never drawn.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 
 from dgsql.compiler import names
 from dgsql.compiler import schema as S
 from dgsql.compiler.context import ColumnContext, Fragment, Join, epoch_us
-from dgsql.compiler.sqltext import ident, lit, list_of
+from dgsql.compiler.sqltext import ident, list_of, lit
 
 UNIT_US = {"S": 1, "T": 60, "min": 60, "H": 3600, "h": 3600, "D": 86400, "W": 7 * 86400}
 GRID_LIMIT = 50_000_000
@@ -66,6 +65,10 @@ def grid(span: S.Span, freq: str) -> Grid:
 
 def span_of(spec: S.DatetimeSeriesSpec, ctx: ColumnContext) -> S.Span:
     return ctx.timeframe() if spec.within == "timeframe" else spec.within  # type: ignore[return-value]
+
+
+def span_of_dataset(spec: S.DatetimeSeriesSpec, ds: S.Dataset) -> S.Span:
+    return ds.timeframe if spec.within == "timeframe" else spec.within  # type: ignore[return-value]
 
 
 def patterns_of(spec: S.DatetimeSeriesSpec, column: S.Column) -> list[S.Pattern]:

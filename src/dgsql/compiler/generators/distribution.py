@@ -11,7 +11,7 @@ import math
 
 from dgsql.compiler import schema as S
 from dgsql.compiler.context import ColumnContext, Fragment
-from dgsql.compiler.sqltext import double, lit, list_of
+from dgsql.compiler.sqltext import double, list_of, lit
 from dgsql.compiler.weights import alias_table, poisson_pmf
 
 POISSON_EXACT_MAX = 50.0
@@ -38,7 +38,9 @@ def poisson(lam: float, u: str, z: str, lo: int = 0, hi: int | None = None) -> s
         probs, keep, alias = alias_table(pmf)
         return f"dg_alias({u}, {list_of(probs, 'DOUBLE')}, {list_of(keep, 'BIGINT')}, {list_of(alias, 'BIGINT')})"
     draw = f"round({double(lam)} + {double(math.sqrt(lam))} * {z})::BIGINT"
-    return f"least(greatest({draw}, {lit(lo)}), {lit(hi)})" if hi is not None else f"greatest({draw}, {lit(lo)})"
+    return (
+        f"least(greatest({draw}, {lit(lo)}), {lit(hi)})" if hi is not None else f"greatest({draw}, {lit(lo)})"
+    )
 
 
 def draw(spec: S.DistributionSpec, ctx: ColumnContext, draw_name: str, integer: bool) -> str:

@@ -48,7 +48,9 @@ def parse(code: str, columns: list[str]) -> exp.Expression:
     try:
         trees = sqlglot.parse(code, read=DIALECT)
     except sqlglot.errors.SqlglotError:
-        raise ExpressionError(f"expression {quoted} does not parse; use arithmetic over column names") from None
+        raise ExpressionError(
+            f"expression {quoted} does not parse; use arithmetic over column names"
+        ) from None
     if len(trees) != 1 or trees[0] is None:
         raise ExpressionError(f"expression {quoted} must be a single expression (no ';')")
     tree = trees[0]
@@ -66,7 +68,9 @@ def parse(code: str, columns: list[str]) -> exp.Expression:
             )
         if isinstance(node, exp.Column):
             if node.table:
-                raise ExpressionError(f"expression {quoted}: {node.sql()!r} names a table; use this row's columns")
+                raise ExpressionError(
+                    f"expression {quoted}: {node.sql()!r} names a table; use this row's columns"
+                )
             if node.name not in columns:
                 raise ExpressionError(
                     f"expression {quoted}: unknown column {node.name!r}; columns are {', '.join(columns)}"

@@ -58,13 +58,17 @@ def render(spec: S.LookupSpec, ctx: ColumnContext) -> Fragment:
 
 def _render_join(ctx: ColumnContext, table: str, column: str, local: str, remote: str) -> Fragment:
     if table == ctx.node.id:
-        raise ctx.error("an 'on' lookup into its own table is not supported; look up another table", ".generator")
+        raise ctx.error(
+            "an 'on' lookup into its own table is not supported; look up another table", ".generator"
+        )
     alias = ctx.alias()
     relation = (
         f"(SELECT {ident(remote)} AS {names.KEY}, arg_min({ident(column)}, {names.ROW}) AS {names.VALUE}"
         f" FROM {ident(table)} GROUP BY {ident(remote)})"
     )
-    return Fragment(f"{alias}.{names.VALUE}", Join(relation, alias, f"{alias}.{names.KEY} = {ctx.col(local)}"))
+    return Fragment(
+        f"{alias}.{names.VALUE}", Join(relation, alias, f"{alias}.{names.KEY} = {ctx.col(local)}")
+    )
 
 
 def _render_self(ctx: ColumnContext, column: str) -> Fragment:

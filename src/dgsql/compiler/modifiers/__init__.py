@@ -33,4 +33,3 @@ RENDERERS: dict[str, ModuleType] = {
     "outliers": outliers,
     "effect": effect,
 }
-

@@ -16,7 +16,9 @@ def dependencies(args: S.SeasonalityArgs, column: S.Column, node: S.Node) -> lis
         return []
     ts = time_column(args, column, node)
     if ts is None:
-        raise ValueError("seasonality on a numeric column needs a datetime column in the row; add args.column")
+        raise ValueError(
+            "seasonality on a numeric column needs a datetime column in the row; add args.column"
+        )
     return [ts]
 
 

@@ -1,0 +1,66 @@
+"""Sanity of a ``distribution`` column: every value lies within the range its declaration allows
+(the generator's clamp carried through the modifiers; ±0.5 on int columns for rounding), and
+the values vary unless the declaration pins them to one value."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+
+from dgsql.compiler.checks import value_model as vm
+from dgsql.compiler.checks.spec import CheckContext, CheckSpec, not_compiled
+from dgsql.compiler.checks.sql import Sql, double, fill, ident, lit, table
+
+KIND = "distribution"
+CATEGORY = "statistical"
+DECLARED_BY = None
+
+TEMPLATE = """\
+SELECT row_count, min_value, max_value, sd, {lo} AS support_min, {hi} AS support_max,
+  CASE WHEN row_count = 0 THEN NULL
+       ELSE {lo_ok} AND {hi_ok} AND {spread_ok} END AS ok
+FROM (SELECT count({col}) AS row_count, min({col}) AS min_value, max({col}) AS max_value,
+             stddev_samp({col}) AS sd FROM {table})"""
+
+
+def _margin(bound: float, integer: bool) -> float:
+    return 0.5 if integer else 1e-9 * max(1.0, abs(bound))
+
+
+def compile(ctx: CheckContext) -> Iterator[CheckSpec]:
+    for node in ctx.dataset.nodes:
+        for col in node.columns:
+            if vm.distribution(col) is None:
+                continue
+            ref = f"{node.id}.{col.name}"
+            source = ctx.column_path(node.id, col.name) + ".generator.distribution"
+            bounds = vm.support(col)
+            if isinstance(bounds, str) or col.type not in ("int", "float"):
+                yield not_compiled(KIND, CATEGORY, ref, source, bounds if isinstance(bounds, str) else f"a {col.type} column")
+                continue
+            lo, hi = bounds
+            integer = col.type == "int"
+            lo_ok = fill("min_value >= {b}", b=double(lo - _margin(lo, integer))) if math.isfinite(lo) else Sql("TRUE")
+            hi_ok = fill("max_value <= {b}", b=double(hi + _margin(hi, integer))) if math.isfinite(hi) else Sql("TRUE")
+            expect_spread = not vm.degenerate(col)
+            spread_ok = Sql("(row_count < 2 OR sd > 0)") if expect_spread else Sql("TRUE")
+            yield CheckSpec(
+                id=f"{KIND}:{ref}",
+                kind=KIND,
+                category=CATEGORY,
+                target=ref,
+                sql=fill(
+                    TEMPLATE,
+                    col=ident(col.name),
+                    table=table(node.id),
+                    lo=double(lo) if math.isfinite(lo) else lit(None),
+                    hi=double(hi) if math.isfinite(hi) else lit(None),
+                    lo_ok=lo_ok,
+                    hi_ok=hi_ok,
+                    spread_ok=spread_ok,
+                ),
+                mode="stat",
+                source=source,
+                expect={"min": lo if math.isfinite(lo) else None, "max": hi if math.isfinite(hi) else None,
+                        "varies": expect_spread},
+            )
