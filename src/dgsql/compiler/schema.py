@@ -287,7 +287,7 @@ def _single_key(value: Any) -> str | None:
 
 
 Generator = Annotated[
-    tuple(Annotated[m, Tag(k)] for k, m in GENERATOR_MODELS.items()),  # type: ignore[misc]
+    Union[tuple(Annotated[m, Tag(k)] for k, m in GENERATOR_MODELS.items())],  # type: ignore[misc]  # noqa: UP007
     Discriminator(
         _single_key,
         custom_error_type="generator",
@@ -416,7 +416,7 @@ MODIFIER_ARGS: dict[str, type[Strict]] = {
 MODIFIER_MODELS = {name: _mod(name, args) for name, args in MODIFIER_ARGS.items()}
 
 Modifier = Annotated[
-    tuple(MODIFIER_MODELS.values()),  # type: ignore[misc]
+    Union[tuple(MODIFIER_MODELS.values())],  # type: ignore[misc]  # noqa: UP007
     Field(discriminator="transform"),
 ]
 TableModifier = MODIFIER_MODELS["effect"]

@@ -27,4 +27,5 @@ def compile(ctx: CheckContext) -> Iterator[CheckSpec]:
             sql=fill(TEMPLATE, table=table(node.id), expected=metadata_rows(node.id)),
             source=f"nodes[{i}]",
             expect={"rows": "as in .metadata.json"},
+            uses_metadata=True,
         )

@@ -45,6 +45,8 @@ class CheckSpec:
     reason: str | None = None
     gate: bool = False
     "A primary-key or foreign-key check: all of them must pass for the validate gate."
+    uses_metadata: bool = False
+    "Reads ``.metadata.json`` (through the ``dg_check_metadata()`` macro)."
 
 
 def not_compiled(
