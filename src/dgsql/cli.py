@@ -5,6 +5,7 @@ JSON); progress and messages go to stderr. Tracebacks only with ``--debug``."""
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 import traceback
 from collections.abc import Callable
@@ -17,7 +18,8 @@ from rich.console import Console
 from rich.table import Table
 
 from dgsql import __version__
-from dgsql.compiler import compile_schema
+from dgsql.compiler import compile_schema, plan_schema, render
+from dgsql.compiler.preflight import preflight
 from dgsql.compiler.seeds import DEFAULT_SEED
 from dgsql.errors import DgsqlError, SchemaError, UsageError
 from dgsql.runtime import output, session
@@ -76,7 +78,13 @@ def main_options(
         raise typer.Exit(0)
 
 
-@app.command()
+Sample = Annotated[
+    int | None,
+    typer.Option("--sample", help="Dry run: cap every entity at N rows (facts follow their parents).", min=1),
+]
+DatagenSample = Annotated[int | None, typer.Option("--dry-run-sample", hidden=True, min=1)]
+
+
 def build(
     schema: SchemaArg,
     out_dir: Annotated[Path, typer.Option("--out-dir", "-o", help="Output folder.")] = Path("out"),
@@ -90,28 +98,90 @@ def build(
     force: Annotated[
         bool, typer.Option("--force", help="Write into a non-empty folder that is not a dgsql output.")
     ] = False,
+    sample: Sample = None,
+    dry_run_sample: DatagenSample = None,
 ) -> None:
     """Compile SCHEMA and run it in one DuckDB session: <out-dir>/<table>.parquet + .metadata.json."""
 
     def action() -> int:
+        planned = plan_schema(schema, seed=seed, scale=scale, sample=sample or dry_run_sample)
+        report = preflight(planned.plan)
+        if report.errors:
+            raise SchemaError(report.errors)
         output.check_target(out_dir, force)
+        temp = output.temp_path(out_dir)
+        compiled = render(planned, temp.as_posix())
         settings = session.Settings(threads, memory_limit, str(temp_dir) if temp_dir else None)
-        with output.staging(out_dir, force) as temp:
-            compiled = compile_schema(schema, seed=seed, scale=scale, out_dir=temp.as_posix())
-            con = session.connect(settings)
-            with err.status("generating…"):
-                result = session.run(
-                    compiled,
-                    con,
-                    on_table=lambda t: err.print(f"  {t.name}: {t.rows:,} rows in {t.seconds:.2f} s"),
-                )
-            con.close()
+        with output.staging(out_dir, temp, force):
+            spill = temp / ".spill"
+            if settings.temp_dir is None:
+                settings = session.Settings(threads, memory_limit, spill.as_posix())
+            con = session.connect(settings, writable=[temp.as_posix()])
+            try:
+                with err.status("generating…"):
+                    result = session.run(
+                        compiled,
+                        con,
+                        on_table=lambda t: err.print(f"  {t.name}: {t.rows:,} rows in {t.seconds:.2f} s"),
+                    )
+            finally:
+                con.close()
+            shutil.rmtree(spill, ignore_errors=True)
             meta = session.metadata(compiled, result, scale)
             (temp / output.METADATA).write_text(json.dumps(meta, indent=2) + "\n")
         _summary(result, out_dir)
         return 0
 
     _funnel(action)
+
+
+app.command("build")(build)
+app.command("generate", help="Alias of build (Datagen's name).", hidden=True)(build)
+
+
+@app.command()
+def check(
+    schema: SchemaArg,
+    seed: SeedOpt = DEFAULT_SEED,
+    scale: ScaleOpt = 1.0,
+    sample: Sample = None,
+) -> None:
+    """Validate SCHEMA and preflight it without generating data: errors, warnings, planned tables."""
+
+    def action() -> int:
+        planned = plan_schema(schema, seed=seed, scale=scale, sample=sample)
+        report = preflight(planned.plan)
+        for line in report.warnings:
+            print(f"warning: {line}", file=sys.stderr)
+        table = Table(title=f"plan of {planned.dataset.metadata.name!r}", title_justify="left")
+        for name, justify in (
+            ("#", "right"),
+            ("table", "left"),
+            ("kind", "left"),
+            ("expected rows", "right"),
+            ("est. size", "right"),
+        ):
+            table.add_column(name, justify=justify)  # type: ignore[arg-type]
+        for i, t in enumerate(report.tables, 1):
+            table.add_row(str(i), t.name, t.kind, f"{t.expected_rows:,.0f}", _size(t.estimated_bytes))
+        total_rows = sum(t.expected_rows for t in report.tables)
+        total_bytes = sum(t.estimated_bytes for t in report.tables)
+        table.add_row("", "total", "", f"{total_rows:,.0f}", _size(total_bytes), style="bold")
+        err.print(table)
+        if report.errors:
+            raise SchemaError(report.errors)
+        print("ok: the schema is valid and passes preflight.", file=sys.stderr)
+        return 0
+
+    _funnel(action)
+
+
+def _size(n: float) -> str:
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if n < 1024 or unit == "TB":
+            return f"{n:,.0f} {unit}" if unit == "B" else f"{n:,.1f} {unit}"
+        n /= 1024
+    return ""
 
 
 def _summary(result: session.BuildResult, out_dir: Path) -> None:

@@ -16,16 +16,28 @@ from dgsql.compiler.render import Script, render_script
 
 
 @dataclass(frozen=True)
-class Compiled:
+class Planned:
     dataset: schema.Dataset
     schema_sha256: str
     plan: Plan
+
+
+@dataclass(frozen=True)
+class Compiled(Planned):
     script: Script
 
 
-def compile_schema(path: Path, *, seed: int, scale: float = 1.0, out_dir: str = "out") -> Compiled:
-    """Compile the schema at ``path``; raises SchemaError listing every problem."""
+def plan_schema(path: Path, *, seed: int, scale: float = 1.0, sample: int | None = None) -> Planned:
+    """Load, validate, resolve, order and plan; raises SchemaError listing every problem."""
     data, digest = read_schema(path)
     dataset = parse_dataset(data)
-    plan = build_plan(dataset, seed, scale)
-    return Compiled(dataset, digest, plan, render_script(plan, out_dir))
+    return Planned(dataset, digest, build_plan(dataset, seed, scale, sample))
+
+
+def render(planned: Planned, out_dir: str) -> Compiled:
+    return Compiled(planned.dataset, planned.schema_sha256, planned.plan, render_script(planned.plan, out_dir))
+
+
+def compile_schema(path: Path, *, seed: int, scale: float = 1.0, out_dir: str = "out") -> Compiled:
+    """Compile the schema at ``path`` into the script that writes to ``out_dir``."""
+    return render(plan_schema(path, seed=seed, scale=scale), out_dir)

@@ -85,9 +85,11 @@ class Plan:
     seed: int
     scale: float
     tables: tuple[TablePlan, ...]
+    sample: int | None = None
+    "Entity row cap of a dry run (facts follow their parents)."
 
 
-def build_plan(ds: S.Dataset, seed: int, scale: float = 1.0) -> Plan:
+def build_plan(ds: S.Dataset, seed: int, scale: float = 1.0, sample: int | None = None) -> Plan:
     """Resolve, order and plan ``ds``; raises SchemaError with every problem found."""
     resolve(ds)
     order = order_tables(ds)
@@ -97,15 +99,15 @@ def build_plan(ds: S.Dataset, seed: int, scale: float = 1.0) -> Plan:
     tables: list[TablePlan] = []
     for node in order:
         try:
-            tables.append(_plan_table(ds, node, paths[node.id], scale, node.id in read_by_later))
+            tables.append(_plan_table(ds, node, paths[node.id], scale, node.id in read_by_later, sample))
         except SchemaError as e:
             problems += e.problems
     if problems:
         raise SchemaError(problems)
-    return Plan(ds, seed, scale, tuple(tables))
+    return Plan(ds, seed, scale, tuple(tables), sample)
 
 
-def _row_count(node: S.Node, path: str, scale: float) -> int | None:
+def _row_count(node: S.Node, path: str, scale: float, sample: int | None) -> int | None:
     if node.kind == "vocab":
         enum_col = next(c for c in node.columns if S.generator_kind(c.generator) == "enum_list")
         return len(enum_col.generator.enum_list.values)
@@ -116,7 +118,7 @@ def _row_count(node: S.Node, path: str, scale: float) -> int | None:
         raise SchemaError(
             [f"{path}.rows: {rows:,} rows is beyond the limit of {ROWS_LIMIT:,}; lower rows or --scale."]
         )
-    return rows
+    return rows if sample is None else min(rows, sample)
 
 
 def _fanout(node: S.Node) -> Fanout | None:
@@ -212,7 +214,9 @@ def _sequences(node: S.Node) -> dict[str, tuple[float, float]]:
     return found
 
 
-def _plan_table(ds: S.Dataset, node: S.Node, path: str, scale: float, materialize: bool) -> TablePlan:
+def _plan_table(
+    ds: S.Dataset, node: S.Node, path: str, scale: float, materialize: bool, sample: int | None
+) -> TablePlan:
     problems: list[str] = []
     reads: dict[str, list[str]] = {}
     for j, col in enumerate(node.columns):
@@ -224,7 +228,7 @@ def _plan_table(ds: S.Dataset, node: S.Node, path: str, scale: float, materializ
         raise SchemaError(problems)
     inequalities = _inequalities(ds, node)
     layer = _layers(node, path, _with_fixes(node, reads, inequalities))
-    rows = _row_count(node, path, scale)
+    rows = _row_count(node, path, scale, sample)
     fixes = tuple(
         InequalityFix(
             q.left[len(node.id) + 1 :],

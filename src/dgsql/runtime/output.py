@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import shutil
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -45,15 +45,18 @@ def check_target(target: Path, force: bool) -> None:
         raise UsageError(f"{parent}: no such folder; create it or choose another --out-dir.")
 
 
+def temp_path(target: Path) -> Path:
+    """A fresh name for the temporary folder beside ``target`` (not created yet)."""
+    return target.resolve().parent / f"{TEMP_PREFIX}{os.getpid()}-{secrets.token_hex(4)}"
+
+
 @contextmanager
-def staging(target: Path, force: bool) -> Iterator[Path]:
-    """Yield a temporary folder beside ``target``; on success move its files into place."""
+def staging(target: Path, temp: Path, force: bool) -> Iterator[Path]:
+    """Create the temporary folder ``temp``; on success move its files into ``target``.
+
+    Whatever happens, ``temp`` is gone afterwards."""
     check_target(target, force)
-    parent = target.resolve().parent
-    temp = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX, dir=parent))
-    umask = os.umask(0)
-    os.umask(umask)
-    temp.chmod(0o777 & ~umask)  # mkdtemp makes it private; the output folder should not be
+    temp.mkdir()
     try:
         yield temp
         _publish(temp, target)

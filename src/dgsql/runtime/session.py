@@ -11,7 +11,7 @@ import duckdb
 from dgsql import __version__
 from dgsql.compiler import Compiled
 from dgsql.compiler.render import SQL_TYPES
-from dgsql.errors import EngineError
+from dgsql.errors import EngineError, UsageError
 
 
 @dataclass(frozen=True)
@@ -38,15 +38,28 @@ class BuildResult:
         return sum(t.rows for t in self.tables)
 
 
-def connect(settings: Settings) -> duckdb.DuckDBPyConnection:
+def connect(settings: Settings, writable: list[str] | None = None) -> duckdb.DuckDBPyConnection:
+    """A DuckDB session; with ``writable`` folders it is locked down (docs/cli.md, "The session"):
+    file access only inside those folders, no extension install or autoload, settings frozen."""
     con = duckdb.connect(":memory:")
     if settings.threads:
         con.execute(f"SET threads = {int(settings.threads)}")
     if settings.memory_limit:
-        con.execute("SET memory_limit = ?", [settings.memory_limit])
+        try:
+            con.execute("SET memory_limit = ?", [settings.memory_limit])
+        except duckdb.Error as e:
+            raise UsageError(f"--memory-limit: {settings.memory_limit!r} is not a size; write e.g. 4GB.") from e
     if settings.temp_dir:
         con.execute("SET temp_directory = ?", [settings.temp_dir])
     con.execute("SET preserve_insertion_order = true")
+    if writable is not None:
+        folders = writable + ([settings.temp_dir] if settings.temp_dir else [])
+        con.execute("SET allowed_directories = ?", [folders])
+        con.execute("SET allowed_paths = ?", [folders])  # the folders themselves (the script creates its own)
+        con.execute("SET enable_external_access = false")
+        con.execute("SET autoinstall_known_extensions = false")
+        con.execute("SET autoload_known_extensions = false")
+        con.execute("SET lock_configuration = true")
     return con
 
 
@@ -72,6 +85,8 @@ def run(
 def _execute(con: duckdb.DuckDBPyConnection, sql: str, what: str) -> list[tuple]:
     try:
         return con.execute(sql).fetchall()
+    except duckdb.InterruptException:
+        raise KeyboardInterrupt from None
     except duckdb.Error as e:
         first = str(e).strip().splitlines()[0]
         raise EngineError(f"DuckDB failed while writing {what}: {first}") from e
