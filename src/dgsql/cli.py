@@ -221,3 +221,7 @@ def emit_sql(
 
 def main() -> None:
     app()
+
+
+if __name__ == "__main__":
+    main()

@@ -8,7 +8,7 @@ name collides with dgsql's reserved internal names.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterator
+from datetime import datetime
 
 from dgsql.compiler import schema as S
 from dgsql.compiler.names import RESERVED_PREFIX
@@ -90,6 +90,12 @@ class Resolver:
             if node.id in seen:
                 self.problem(f"{path}.id", f"table {node.id!r} is defined twice; give each node its own id.")
             seen.add(node.id)
+            if not _safe_file_name(node.id):
+                self.problem(
+                    f"{path}.id",
+                    f"{node.id!r} cannot be a file name (it becomes <id>.parquet); "
+                    "avoid '/', '\\', control characters and a leading '.'.",
+                )
             if node.id.startswith(RESERVED_PREFIX):
                 self.problem(
                     f"{path}.id", f"names starting with {RESERVED_PREFIX!r} are reserved; rename it."
@@ -157,6 +163,20 @@ class Resolver:
                 self.problem(f"{gpath}.from", "a column cannot look up itself; point at another column.")
         elif kind == "choice" and spec.choices_ref:
             self.ref(f"{gpath}.choices_ref", spec.choices_ref)
+        elif kind == "choice":
+            for k, value in enumerate(spec.choices):
+                if not castable(value, col.type):
+                    self.problem(
+                        f"{gpath}.choices[{k}]",
+                        f"{value!r} is not a {col.type}; give {col.type} values or change the column type.",
+                    )
+        elif kind == "enum_list":
+            for k, value in enumerate(spec.values):
+                if not castable(value, col.type):
+                    self.problem(
+                        f"{gpath}.values[{k}]",
+                        f"{value!r} is not a {col.type}; give {col.type} values or change the column type.",
+                    )
         elif kind == "faker" and spec.locale_from:
             self.column(f"{gpath}.locale_from", node, spec.locale_from)
         elif kind == "datetime_series" and spec.within == "timeframe" and self.ds.timeframe is None:
@@ -237,12 +257,35 @@ class Resolver:
                     self.column(f"{path}.metric", node, target.metric)
 
 
+def _safe_file_name(name: str) -> bool:
+    return not (name.startswith(".") or any(ch in name for ch in "/\\") or any(ord(ch) < 32 for ch in name))
+
+
+def castable(value: object, column_type: str) -> bool:
+    """Whether a literal from the schema converts to the column's type the way DuckDB casts it."""
+    if column_type == "string":
+        return True
+    if column_type == "bool":
+        return isinstance(value, bool) or str(value).lower() in ("true", "false", "t", "f", "1", "0")
+    if column_type in ("int", "float"):
+        if isinstance(value, bool):
+            return True
+        try:
+            number = float(value)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            return False
+        return (
+            number == number
+            and abs(number) != float("inf")
+            and (column_type == "float" or abs(number) < 2**63)
+        )
+    try:
+        datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    return True
+
+
 def resolve(ds: S.Dataset) -> None:
     """Raise :class:`SchemaError` listing every unresolved reference."""
     Resolver(ds).run()
-
-
-def iter_columns(ds: S.Dataset) -> Iterator[tuple[int, S.Node, int, S.Column]]:
-    for i, node in enumerate(ds.nodes):
-        for j, col in enumerate(node.columns):
-            yield i, node, j, col

@@ -87,6 +87,10 @@ def _execute(con: duckdb.DuckDBPyConnection, sql: str, what: str) -> list[tuple]
         return con.execute(sql).fetchall()
     except duckdb.InterruptException:
         raise KeyboardInterrupt from None
+    except RuntimeError as e:  # DuckDB 2.x reports Ctrl-C as RuntimeError("Query interrupted")
+        if "interrupted" in str(e).lower():
+            raise KeyboardInterrupt from None
+        raise
     except duckdb.Error as e:
         first = str(e).strip().splitlines()[0]
         raise EngineError(f"DuckDB failed while writing {what}: {first}") from e
