@@ -147,7 +147,8 @@ def test_table_ids_must_be_file_names(tmp_path: Path, name: str) -> None:
 
 
 def test_session_is_locked_down(tmp_path: Path) -> None:
-    con = session.connect(session.Settings(), writable=[tmp_path.as_posix()])
+    con = session.connect(session.Settings())
+    session.lock_down(con, [tmp_path.as_posix()])
     con.execute(f"COPY (SELECT 1 AS a) TO '{tmp_path.as_posix()}/ok.parquet' (FORMAT parquet)")
     for sql in [
         "SELECT * FROM read_text('/etc/hostname')",

@@ -116,13 +116,14 @@ def build(
             spill = temp / ".spill"
             if settings.temp_dir is None:
                 settings = session.Settings(threads, memory_limit, spill.as_posix())
-            con = session.connect(settings, writable=[temp.as_posix()])
+            con = session.connect(settings)
             try:
                 with err.status("generating…"):
                     result = session.run(
                         compiled,
                         con,
                         on_table=lambda t: err.print(f"  {t.name}: {t.rows:,} rows in {t.seconds:.2f} s"),
+                        writable=[temp.as_posix(), settings.temp_dir or spill.as_posix()],
                     )
             finally:
                 con.close()

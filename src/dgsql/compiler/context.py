@@ -58,7 +58,8 @@ class TableContext:
     "Tables planned before this one (and this one, for self-references)."
     prelude: list[str] = field(default_factory=list)
     "Statements (helper tables) that must run before the table's own statement."
-    layer_of: dict[str, int] = field(default_factory=dict)
+    correlated: bool = False
+    "A renderer used a correlated subquery (DuckDB runs it as a join): sort the rows at the end."
 
     def add_prelude(self, sql: str) -> None:
         if sql not in self.prelude:

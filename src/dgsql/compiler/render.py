@@ -142,7 +142,9 @@ def _render_table(plan: Plan, table: TablePlan, known: dict[str, TableFacts], ou
             layer.select.append(f"-- {cp.path}\n        {sql} AS {ident(cp.column.name)}")
             layer.joins += joins
         layers.append(layer)
-    ordered = any(layer.joins for layer in layers)
+    # Hash joins do not keep the probe side's order at more than one thread (measured:
+    # a few chunks swap), so a table with any join is sorted by its row index.
+    ordered = tctx.correlated or any(layer.joins for layer in layers)
     columns = ", ".join(ident(cp.column.name) for cp in table.columns)
     optional = ", ".join(
         f"dg_optional({ident(c.column.name)}) AS {ident(c.column.name)}" for c in table.columns

@@ -38,9 +38,7 @@ class BuildResult:
         return sum(t.rows for t in self.tables)
 
 
-def connect(settings: Settings, writable: list[str] | None = None) -> duckdb.DuckDBPyConnection:
-    """A DuckDB session; with ``writable`` folders it is locked down (docs/cli.md, "The session"):
-    file access only inside those folders, no extension install or autoload, settings frozen."""
+def connect(settings: Settings) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(":memory:")
     if settings.threads:
         con.execute(f"SET threads = {int(settings.threads)}")
@@ -48,30 +46,40 @@ def connect(settings: Settings, writable: list[str] | None = None) -> duckdb.Duc
         try:
             con.execute("SET memory_limit = ?", [settings.memory_limit])
         except duckdb.Error as e:
-            raise UsageError(f"--memory-limit: {settings.memory_limit!r} is not a size; write e.g. 4GB.") from e
+            raise UsageError(
+                f"--memory-limit: {settings.memory_limit!r} is not a size; write e.g. 4GB."
+            ) from e
     if settings.temp_dir:
         con.execute("SET temp_directory = ?", [settings.temp_dir])
     con.execute("SET preserve_insertion_order = true")
-    if writable is not None:
-        folders = writable + ([settings.temp_dir] if settings.temp_dir else [])
-        con.execute("SET allowed_directories = ?", [folders])
-        con.execute("SET allowed_paths = ?", [folders])  # the folders themselves (the script creates its own)
-        con.execute("SET enable_external_access = false")
-        con.execute("SET autoinstall_known_extensions = false")
-        con.execute("SET autoload_known_extensions = false")
-        con.execute("SET lock_configuration = true")
     return con
+
+
+def lock_down(con: duckdb.DuckDBPyConnection, writable: list[str]) -> None:
+    """Lock the session (docs/cli.md, "The session"): files only inside ``writable`` folders,
+    no extension install or autoload, settings frozen. Runs after the script's header."""
+    con.execute("SET allowed_directories = ?", [writable])
+    con.execute("SET allowed_paths = ?", [writable])  # the folders themselves
+    con.execute("SET enable_external_access = false")
+    con.execute("SET autoinstall_known_extensions = false")
+    con.execute("SET autoload_known_extensions = false")
+    con.execute("SET lock_configuration = true")
 
 
 def run(
     compiled: Compiled,
     con: duckdb.DuckDBPyConnection,
     on_table: Callable[[TableResult], None] = lambda _: None,
+    writable: list[str] | None = None,
 ) -> BuildResult:
-    """Execute the script section by section; a DuckDB failure is an EngineError naming the table."""
+    """Execute the script section by section; a DuckDB failure is an EngineError naming the table.
+
+    With ``writable`` folders the session is locked down after the header."""
     result = BuildResult()
     started = time.perf_counter()
     _execute(con, compiled.script.header, "the script header")
+    if writable is not None:
+        lock_down(con, writable)
     for section in compiled.script.sections:
         t0 = time.perf_counter()
         written = _execute(con, section.sql, f"table {section.table!r}")

@@ -35,7 +35,9 @@ def weighted_pick(u: str, values: list[str], weights: list[float], sql_type: str
         return live[0][0]
     if len(live) <= CASE_LIMIT:
         bounds = list(itertools.accumulate(w for _, w in live))
-        whens = " ".join(f"WHEN {u} < {lit(b)} THEN {v}" for (v, _), b in zip(live[:-1], bounds, strict=False))
+        whens = " ".join(
+            f"WHEN {u} < {lit(b)} THEN {v}" for (v, _), b in zip(live[:-1], bounds, strict=False)
+        )
         return f"CASE {whens} ELSE {live[-1][0]} END"
     probs, keep, alias = alias_table(weights)
     keep_values = "[" + ", ".join(values[i] for i in keep) + f"]::{sql_type}[]"

@@ -3,12 +3,16 @@
 Unweighted, the point is arithmetic on one uniform. With hour/dow/month patterns
 (``pattern``, ``patterns``, and ``seasonality`` modifiers on the same column,
 which multiply), each grid point's weight is the product of its factors; the
-grid is materialised once with cumulative weights and the row's uniform picks a
-point by an ASOF join (inverse CDF). Zero-weight points are never drawn.
+grid is materialised once with cumulative weights and split into equal-probability
+buckets; the row's uniform picks its bucket by an equi-join (order-keeping) and one
+comparison picks the point: an exact inverse CDF (see ``bucket_count``). Grids whose
+weights are too uneven for buckets fall back to an ASOF join. Zero-weight points are
+never drawn.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -20,6 +24,8 @@ from dgsql.compiler.sqltext import ident, list_of, lit
 UNIT_US = {"S": 1, "T": 60, "min": 60, "H": 3600, "h": 3600, "D": 86400, "W": 7 * 86400}
 GRID_LIMIT = 50_000_000
 "Largest weighted grid (points) that is materialised."
+BUCKET_LIMIT = 20_000_000
+"Most equal-probability buckets of a weighted grid; beyond, an ASOF join (and a sort) picks."
 CUMULATIVE = (
     "CASE WHEN lead(w) OVER (ORDER BY {order}) IS NULL THEN 1.0 "
     "ELSE sum(w) OVER (ORDER BY {order}) / sum(w) OVER () END"
@@ -107,12 +113,45 @@ def render(spec: S.DatetimeSeriesSpec, ctx: ColumnContext) -> Fragment:
             ".generator",
         )
     table = ident(names.grid_table(ctx.node.id, ctx.column.name))
-    ts = ident("ts")
-    ctx.table.add_prelude(
-        f"CREATE OR REPLACE TEMP TABLE {table} AS\n"
-        f"WITH points AS (SELECT {g.point('range')} AS ts FROM range({lit(g.points)})),\n"
-        f"weighted AS (SELECT ts, {weight_sql(patterns, ts)} AS w FROM points)\n"
-        f"SELECT ts, {CUMULATIVE.format(order='ts')} AS cum FROM weighted WHERE w > 0"
+    buckets = bucket_count(g.points, patterns)
+    points = (
+        f"WITH points AS (SELECT range AS k, {g.point('range')} AS ts FROM range({lit(g.points)})),\n"
+        f"weighted AS (SELECT k, ts, {weight_sql(patterns, ident('ts'))} AS w FROM points),\n"
+        f"cumulative AS (\n"
+        f"    SELECT k, ts, {CUMULATIVE.format(order='k')} AS hi,\n"
+        f"        (sum(w) OVER (ORDER BY k) - w) / sum(w) OVER () AS lo\n"
+        f"    FROM weighted WHERE w > 0)"
     )
     alias = ctx.alias()
-    return Fragment(f"{alias}.ts", Join(table, alias, f"{ctx.uniform()} < {alias}.cum", "ASOF LEFT"))
+    u = ctx.uniform()
+    if buckets is None:
+        ctx.table.add_prelude(
+            f"CREATE OR REPLACE TEMP TABLE {table} AS\n{points}\nSELECT ts, hi FROM cumulative"
+        )
+        return Fragment(f"{alias}.ts", Join(table, alias, f"{u} < {alias}.hi", "ASOF LEFT"))
+    ctx.table.add_prelude(
+        f"CREATE OR REPLACE TEMP TABLE {table} AS\n{points},\n"
+        f"spans AS (\n"
+        f"    SELECT k, ts, hi, unnest(range(floor(lo * {buckets})::BIGINT, "
+        f"least(floor(hi * {buckets})::BIGINT, {buckets - 1}) + 1)) AS bucket\n"
+        f"    FROM cumulative)\n"
+        f"SELECT bucket, arg_min(ts, k) AS first_ts, arg_min(hi, k) AS first_hi, arg_max(ts, k) AS last_ts\n"
+        f"FROM spans GROUP BY bucket"
+    )
+    pick = f"CASE WHEN {u} < {alias}.first_hi THEN {alias}.first_ts ELSE {alias}.last_ts END"
+    return Fragment(pick, Join(table, alias, f"{alias}.bucket = floor({u} * {buckets})::BIGINT"))
+
+
+def bucket_count(points: int, patterns: list[S.Pattern]) -> int | None:
+    """Equal-probability buckets for an exact inverse-CDF pick by equi-join, or None when too many.
+
+    With B >= points * (max weight / min positive weight), every grid point spans at least
+    one bucket, so a bucket overlaps at most two points and one comparison picks exactly;
+    doubled for a margin against rounding.
+    """
+    ratio = 1.0
+    for p in patterns:
+        positive = [w for w in p.weights if w > 0]
+        ratio *= max(positive) / min(positive)
+    buckets = 2 * math.ceil(points * ratio)
+    return buckets if buckets <= BUCKET_LIMIT else None

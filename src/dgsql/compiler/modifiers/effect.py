@@ -56,4 +56,5 @@ def render(args: S.EffectArgs, value: str, ctx: ColumnContext) -> str:
     ts_name = time_column(args, ctx.column, ctx.node)
     ts = ctx.col(ts_name) if args.window and ts_name else None
     effect_pk = ctx.dataset.node(args.effect_table).pk
+    ctx.table.correlated = True
     return apply(args, value, factor(args, effect_pk, {k: ctx.col(k) for k in args.on}, ts))
