@@ -19,14 +19,19 @@ from rich.table import Table
 
 from dgsql import __version__
 from dgsql.compiler import compile_schema, plan_schema, render
+from dgsql.compiler.load import parse_dataset, read_schema
 from dgsql.compiler.preflight import preflight
+from dgsql.compiler.resolve import resolve
 from dgsql.compiler.seeds import DEFAULT_SEED
 from dgsql.errors import DgsqlError, SchemaError, UsageError
 from dgsql.runtime import output, session
+from dgsql.runtime.report import DEFAULT_THRESHOLD
+from dgsql.runtime.validate import checks_script, validate
 
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
+    invoke_without_command=True,
     help="Compile Datagen DSL v1 schemas to DuckDB SQL and generate deterministic synthetic data.",
 )
 err = Console(stderr=True, highlight=False)
@@ -67,20 +72,33 @@ def _funnel(action: Callable[[], int | None]) -> None:
     raise typer.Exit(code)
 
 
-@app.callback()
-def main_options(
-    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
-    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
-) -> None:
-    state["debug"] = debug
-    if version:
+def _print_version(value: bool) -> None:
+    if value:
         print(f"dgsql {__version__} (DuckDB {duckdb.__version__})")
         raise typer.Exit(0)
+
+
+@app.callback()
+def main_options(
+    ctx: typer.Context,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
+    version: Annotated[
+        bool,
+        typer.Option("--version", help="Print the version and exit.", is_eager=True, callback=_print_version),
+    ] = False,
+) -> None:
+    state["debug"] = debug
+    if ctx.invoked_subcommand is None:
+        print(ctx.get_help(), file=sys.stderr)
+        raise typer.Exit(2)
 
 
 Sample = Annotated[
     int | None,
     typer.Option("--sample", help="Dry run: cap every entity at N rows (facts follow their parents).", min=1),
+]
+Threshold = Annotated[
+    float, typer.Option("--threshold", help="Quality score needed to pass.", min=0, max=100)
 ]
 DatagenSample = Annotated[int | None, typer.Option("--dry-run-sample", hidden=True, min=1)]
 
@@ -100,14 +118,20 @@ def build(
     ] = False,
     sample: Sample = None,
     dry_run_sample: DatagenSample = None,
+    run_checks: Annotated[
+        bool, typer.Option("--validate", help="Run every check in the build's session and print the report.")
+    ] = False,
+    threshold: Threshold = DEFAULT_THRESHOLD,
 ) -> None:
-    """Compile SCHEMA and run it in one DuckDB session: <out-dir>/<table>.parquet + .metadata.json."""
+    """Compile SCHEMA and run it in one DuckDB session: <out-dir>/<table>.parquet + .metadata.json.
+
+    A --sample dry run also validates. Exit 1 when validation fails its gate."""
 
     def action() -> int:
         planned = plan_schema(schema, seed=seed, scale=scale, sample=sample or dry_run_sample)
-        report = preflight(planned.plan)
-        if report.errors:
-            raise SchemaError(report.errors)
+        ahead = preflight(planned.plan)
+        if ahead.errors:
+            raise SchemaError(ahead.errors)
         output.check_target(out_dir, force)
         temp = output.temp_path(out_dir)
         compiled = render(planned, temp.as_posix())
@@ -125,13 +149,21 @@ def build(
                         on_table=lambda t: err.print(f"  {t.name}: {t.rows:,} rows in {t.seconds:.2f} s"),
                         writable=[temp.as_posix(), settings.temp_dir or spill.as_posix()],
                     )
+                meta = session.metadata(compiled, result, scale)
+                (temp / output.METADATA).write_text(json.dumps(meta, indent=2) + "\n")
+                report = (
+                    validate(compiled.dataset, temp, con=con)
+                    if run_checks or sample or dry_run_sample
+                    else None
+                )
             finally:
                 con.close()
             shutil.rmtree(spill, ignore_errors=True)
-            meta = session.metadata(compiled, result, scale)
-            (temp / output.METADATA).write_text(json.dumps(meta, indent=2) + "\n")
         _summary(result, out_dir)
-        return 0
+        if report is None:
+            return 0
+        report.render(err)
+        return 0 if report.passed_gate(threshold) else 1
 
     _funnel(action)
 
@@ -173,6 +205,44 @@ def check(
             raise SchemaError(report.errors)
         print("ok: the schema is valid and passes preflight.", file=sys.stderr)
         return 0
+
+    _funnel(action)
+
+
+@app.command("validate")
+def validate_command(
+    schema: SchemaArg,
+    data_dir: Annotated[
+        Path, typer.Option("--data-dir", "-d", help="Folder with the build's Parquet files.")
+    ],
+    report_file: Annotated[
+        Path | None, typer.Option("--report", "-o", help="Also write the JSON report to FILE.")
+    ] = None,
+    threshold: Threshold = DEFAULT_THRESHOLD,
+    sql: Annotated[
+        bool,
+        typer.Option(
+            "--sql", help="Print the checks as one script for the DuckDB CLI instead of running them."
+        ),
+    ] = False,
+) -> None:
+    """Check the data in DIR against every constraint and target of SCHEMA; print the report.
+
+    Exit 0 when every primary- and foreign-key check passes and the score reaches the
+    threshold, 1 otherwise, 2 on bad input."""
+
+    def action() -> int:
+        data, _ = read_schema(schema)
+        dataset = parse_dataset(data)
+        resolve(dataset)
+        if sql:
+            sys.stdout.write(checks_script(dataset, data_dir.as_posix()))
+            return 0
+        report = validate(dataset, data_dir)
+        report.render(err)
+        if report_file is not None:
+            report_file.write_text(json.dumps(report.to_json(), indent=2, default=str) + "\n")
+        return 0 if report.passed_gate(threshold) else 1
 
     _funnel(action)
 

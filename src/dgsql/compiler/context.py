@@ -44,6 +44,15 @@ class TableFacts:
     sequences: dict[str, tuple[float, float]]
     "Columns that are exactly ``start + step * row`` in the output: name → (start, step)."
     materialized: bool
+    pure: frozenset[str] = frozenset()
+    "Columns that are a pure function of the row index: recomputed at a picked row, never joined."
+
+    def integer_sequence(self, column: str) -> tuple[int, int] | None:
+        """(start, step) of an integer sequence column with a non-zero step, else None."""
+        seq = self.sequences.get(column)
+        if seq is None or seq[1] == 0 or not all(float(v).is_integer() for v in seq):
+            return None
+        return int(seq[0]), int(seq[1])
 
 
 @dataclass
@@ -77,11 +86,13 @@ class ColumnContext:
     joins: int = 0
     modifier: int = -1
     "Index of the modifier being rendered; part of its draws' salts."
+    at_row: str | None = None
+    "Render the column at this row index instead of the current row (a recomputed lookup)."
 
     # -- identity --------------------------------------------------------
     @property
     def row(self) -> str:
-        return f"{self.source}.{names.ROW}"
+        return self.at_row if self.at_row is not None else f"{self.source}.{names.ROW}"
 
     @property
     def parent_row(self) -> str:
@@ -115,7 +126,20 @@ class ColumnContext:
 
     # -- same-row columns and other tables -------------------------------
     def col(self, name: str) -> str:
+        if self.at_row is not None:
+            return self.value_at(self.node.id, name, self.at_row)
         return f"{self.source}.{ident(name)}"
+
+    def value_at(self, table: str, column: str, row: str) -> str:
+        """SQL of a pure column of ``table`` (see TableFacts.pure) recomputed at ``row``."""
+        from dgsql.compiler.column import column_sql  # column → generators → context
+
+        node = self.dataset.node(table)
+        target = TableContext(self.dataset, node, table, self.table.seed, self.table.known)
+        col = next(c for c in node.columns if c.name == column)
+        sql, joins = column_sql(ColumnContext(target, col, f"{table}.{column}", at_row=row))
+        assert not joins and not target.prelude, f"{table}.{column} is not pure"
+        return sql
 
     def alias(self) -> str:
         self.joins += 1

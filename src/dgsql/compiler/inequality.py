@@ -1,51 +1,58 @@
-"""Inequalities between two columns of a table, honoured while generating.
+"""Inequalities between columns of a table, honoured while generating.
 
-Method: both columns are drawn from their own generators; in the rows where the
-pair breaks ``left op right`` the two values are exchanged. For a strict ``<``
-(``>``) a tie moves ``right`` one step up (down): the grid step of a
-``datetime_series``, 1 for an int, a day for a date, a second for a timestamp,
-the next representable double for a float. NULLs are left alone.
+Method: the columns tied together by ``<``/``<=``/``>``/``>=`` constraints (of one
+type) form a group; every column is drawn from its own generator, then the row's
+values of the group are **sorted and assigned along a linear extension** of the
+inequalities (for ``a < b``: ``a`` gets the smaller value, ``b`` the larger). With a
+strict inequality in the group, a tie moves the later value one step up: the grid
+step of a ``datetime_series``, 1 for an int, a day for a date, a second for another
+timestamp, the next representable double for a float. A row with a NULL in the
+group is left alone.
 
-Effect on the distributions: the pair becomes the (min, max) of the two draws,
-so ``left`` follows the lower and ``right`` the upper order statistic of the two
-columns' draws; the union of the two columns' values is unchanged. Documented in
-docs/dsl.md.
+Effect on the distributions: the group's values become their order statistics (for a
+pair: the lower and upper of the two draws); the multiset of values in the row is
+unchanged except for tie steps. Documented in docs/dsl.md.
 """
 
 from __future__ import annotations
 
 from dgsql.compiler import schema as S
+from dgsql.compiler.column import SQL_TYPES
 from dgsql.compiler.generators.datetime_series import grid, span_of_dataset
 from dgsql.compiler.plan import InequalityFix
 from dgsql.compiler.sqltext import ident
 
 
-def _step_up(column: S.Column, ds: S.Dataset, value: str, sign: str) -> str:
+def _step_up(column: S.Column, ds: S.Dataset, value: str) -> str:
+    """The smallest value of ``column``'s kind above ``value``."""
     if column.type == "int":
-        return f"({value} {sign} 1)"
+        return f"({value} + 1)"
     if column.type == "float":
-        target = "'inf'::DOUBLE" if sign == "+" else "'-inf'::DOUBLE"
-        return f"nextafter({value}, {target})"
+        return f"nextafter({value}, 'inf'::DOUBLE)"
     if column.type == "date":
-        return f"({value} {sign} INTERVAL 1 DAY)"
+        return f"({value} + 1)"  # DATE + INTEGER is a DATE
     if S.generator_kind(column.generator) == "datetime_series":
         spec = column.generator.datetime_series
         g = grid(span_of_dataset(spec, ds), spec.freq or (ds.timeframe.freq if ds.timeframe else "S"))
         if g.step_us is None:
-            return f"({value} {sign} to_months({g.months}))"
-        return f"({value} {sign} to_microseconds({g.step_us}))"
-    return f"({value} {sign} INTERVAL 1 SECOND)"
+            return f"({value} + to_months({g.months}))"
+        return f"({value} + to_microseconds({g.step_us}))"
+    return f"({value} + INTERVAL 1 SECOND)"
 
 
 def fixed(fix: InequalityFix, node: S.Node, ds: S.Dataset, source: str) -> list[str]:
-    """``REPLACE`` items giving the fixed left and right columns."""
-    left, right = f"{source}.{ident(fix.left)}", f"{source}.{ident(fix.right)}"
-    right_col = next(c for c in node.columns if c.name == fix.right)
-    ascending = fix.op in ("<", "<=")
-    broken = f"{left} > {right}" if ascending else f"{left} < {right}"
-    new_left = f"CASE WHEN {broken} THEN {right} ELSE {left} END"
-    new_right = f"CASE WHEN {broken} THEN {left} ELSE {right} END"
-    if fix.op in ("<", ">"):
-        nudged = _step_up(right_col, ds, left, "+" if ascending else "-")
-        new_right = f"CASE WHEN {left} = {right} THEN {nudged} ELSE {new_right} END"
-    return [f"{new_left} AS {ident(fix.left)}", f"{new_right} AS {ident(fix.right)}"]
+    """``REPLACE`` items giving the group's fixed columns."""
+    columns = {c.name: c for c in node.columns}
+    refs = [f"{source}.{ident(name)}" for name in fix.order]
+    sorted_list = f"list_sort([{', '.join(refs)}])"
+    any_null = " OR ".join(f"{r} IS NULL" for r in refs)
+    items = []
+    previous = ""
+    for i, (name, ref) in enumerate(zip(fix.order, refs, strict=True)):
+        value = f"{sorted_list}[{i + 1}]"
+        if fix.strict and previous:
+            value = f"greatest({value}, {_step_up(columns[name], ds, previous)})"
+        previous = value
+        sql_type = SQL_TYPES[columns[name].type]
+        items.append(f"CASE WHEN {any_null} THEN {ref} ELSE CAST({value} AS {sql_type}) END AS {ident(name)}")
+    return items

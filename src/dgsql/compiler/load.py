@@ -52,8 +52,20 @@ def parse_dataset(data: dict[str, Any]) -> S.Dataset:
     try:
         return S.Dataset.model_validate(data)
     except ValidationError as e:
-        problems = [_problem(err, data) for err in e.errors()]
-        raise SchemaError([p for p in problems if p]) from None
+        errors = e.errors()
+        # A union reports one error per branch; a literal branch's complaint about an object
+        # or list is noise when another branch says what is wrong at the same place.
+        paths = {json_path(tuple(err["loc"]), data) for err in errors if not _is_literal_noise(err)}
+        problems = [
+            _problem(err, data)
+            for err in errors
+            if not (_is_literal_noise(err) and json_path(tuple(err["loc"]), data) in paths)
+        ]
+        raise SchemaError(problems) from None
+
+
+def _is_literal_noise(err: Any) -> bool:
+    return err["type"] == "literal_error" and isinstance(err.get("input"), (dict, list))
 
 
 def json_path(loc: tuple[Any, ...], data: Any) -> str:
@@ -80,6 +92,10 @@ def json_path(loc: tuple[Any, ...], data: Any) -> str:
     return out or "$"
 
 
+def _join(path: str, key: str) -> str:
+    return key if path == "$" else f"{path}.{key}"
+
+
 def _known_keys() -> list[str]:
     keys: set[str] = set()
     for obj in vars(S).values():
@@ -100,16 +116,19 @@ def _problem(err: dict[str, Any], data: dict[str, Any]) -> str:
         key = str(loc[-1])
         near = difflib.get_close_matches(key, KNOWN_KEYS, n=1, cutoff=0.75)
         hint = f"did you mean {near[0]!r}?" if near else "remove it."
-        return f"{path}.{key}: unknown key; {hint}"
+        return f"{_join(path, key)}: unknown key; {hint}"
     path = json_path(loc, data)
     if kind == "missing":
-        return f"{path}: required key is missing; add it."
-    if kind == "literal_error" and isinstance(err.get("input"), (dict, list)):
-        return ""  # the other branch of a union reports the real problem
+        return f"{_join(json_path(loc[:-1], data), str(loc[-1]))}: required key is missing; add it."
     if kind == "literal_error":
         expected = err.get("ctx", {}).get("expected", "")
         return f"{path}: {err['input']!r} is not allowed; use one of {expected}."
     if kind == "generator":
+        given = err.get("input")
+        keys = list(given) if isinstance(given, dict) else []
+        near = difflib.get_close_matches(str(keys[0]), list(S.GENERATOR_MODELS), n=1, cutoff=0.6) if keys else []
+        if len(keys) == 1 and near:
+            return f"{path}.{keys[0]}: unknown generator; did you mean {near[0]!r}?"
         return f'{path}: {err["msg"]}; write e.g. {{"sequence": {{"start": 1}}}}.'
     if kind == "union_tag_invalid":
         ctx = err.get("ctx", {})

@@ -15,11 +15,12 @@ import networkx as nx
 from dgsql.compiler import schema as S
 from dgsql.compiler.context import TableFacts
 from dgsql.compiler.dag import dependencies as table_dependencies
-from dgsql.compiler.dag import order_tables
+from dgsql.compiler.dag import order_tables, table_of
+from dgsql.compiler.generators import datetime_series
 from dgsql.compiler.generators import RENDERERS as GENERATORS
 from dgsql.compiler.modifiers import RENDERERS as MODIFIERS
 from dgsql.compiler.names import RESERVED_PREFIX
-from dgsql.compiler.resolve import resolve
+from dgsql.compiler.resolve import lookup_join, resolve
 from dgsql.errors import SchemaError
 
 DEFAULT_ROWS = 1000
@@ -47,12 +48,14 @@ class ColumnPlan:
 
 @dataclass(frozen=True)
 class InequalityFix:
-    """``left op right`` made true while generating (``compiler/inequality.py``)."""
+    """Columns tied by inequalities, made to hold while generating (``compiler/inequality.py``):
+    the row's values of ``order`` are sorted and assigned in that order."""
 
-    left: str
-    op: str
-    right: str
-    path: str
+    order: tuple[str, ...]
+    "The columns in a linear extension of the inequalities (each ``<=`` its successor)."
+    strict: bool
+    "Some inequality is strict: consecutive values are made distinct."
+    paths: tuple[str, ...]
     layer: int
 
 
@@ -97,11 +100,15 @@ def build_plan(ds: S.Dataset, seed: int, scale: float = 1.0, sample: int | None 
     read_by_later = {dep for node in ds.nodes for dep in table_dependencies(ds, node)}
     problems: list[str] = []
     tables: list[TablePlan] = []
+    known: dict[str, TableFacts] = {}
     for node in order:
         try:
-            tables.append(_plan_table(ds, node, paths[node.id], scale, node.id in read_by_later, sample))
+            table = _plan_table(ds, node, paths[node.id], scale, node.id in read_by_later, sample, known)
         except SchemaError as e:
             problems += e.problems
+            continue
+        tables.append(table)
+        known[node.id] = table.facts
     if problems:
         raise SchemaError(problems)
     return Plan(ds, seed, scale, tuple(tables), sample)
@@ -150,35 +157,47 @@ HONOURED_OPS = ("<", "<=", ">", ">=")
 HONOURED_TYPES = ("int", "float", "date", "datetime")
 
 
-def _inequalities(ds: S.Dataset, node: S.Node) -> list[tuple[str, S.Inequality]]:
-    """This table's inequalities that generation honours, with their paths."""
+def _inequality_groups(ds: S.Dataset, node: S.Node, path: str) -> list[tuple[tuple[str, ...], bool, tuple[str, ...]]]:
+    """This table's honoured inequalities, grouped by the columns they tie together:
+    (columns in a linear extension, strict?, schema paths) per group."""
     types = {c.name: c.type for c in node.columns}
-    found = []
+    graph = nx.DiGraph()
     for i, q in enumerate(ds.constraints.inequalities):
-        left, right = q.left[len(node.id) + 1 :], q.right[len(node.id) + 1 :]
         if not (q.left.startswith(node.id + ".") and q.right.startswith(node.id + ".")):
             continue
-        if left in types and right in types and q.op in HONOURED_OPS:
-            if types[left] in HONOURED_TYPES and types[right] in HONOURED_TYPES:
-                found.append((f"constraints.inequalities[{i}]", q))
-    return found
-
-
-def _with_fixes(
-    node: S.Node, reads: dict[str, list[str]], inequalities: list[tuple[str, S.Inequality]]
-) -> dict[str, list[str]]:
-    """Add one pseudo column per inequality fix: it reads both sides; every other column
-    that reads a side reads the fix instead (so it sees the fixed values)."""
-    graph = {name: list(deps) for name, deps in reads.items()}
-    touched: dict[str, str] = {}
-    for k, (_, q) in enumerate(inequalities):
-        fix = f"{RESERVED_PREFIX}fix_{k}"
         left, right = q.left[len(node.id) + 1 :], q.right[len(node.id) + 1 :]
-        graph[fix] = [left, right] + [touched[c] for c in (left, right) if c in touched]
-        touched[left] = touched[right] = fix
+        if q.op not in HONOURED_OPS or types.get(left) not in HONOURED_TYPES or types[left] != types.get(right):
+            continue
+        low, high = (left, right) if q.op in ("<", "<=") else (right, left)
+        graph.add_edge(low, high)
+        edge = graph.edges[low, high]
+        edge["strict"] = edge.get("strict", False) or q.op in ("<", ">")
+        edge["paths"] = (*edge.get("paths", ()), f"constraints.inequalities[{i}]")
+    groups = []
+    for members in sorted(nx.weakly_connected_components(graph), key=lambda m: min(map(list(types).index, m))):
+        sub = graph.subgraph(members)
+        if not nx.is_directed_acyclic_graph(sub):
+            loop = " < ".join([u for u, _ in nx.find_cycle(sub)] + [nx.find_cycle(sub)[0][0]])
+            raise SchemaError([f"constraints.inequalities: {loop} contradict each other; drop one."])
+        order = tuple(nx.lexicographical_topological_sort(sub, key=list(types).index))
+        strict = any(d["strict"] for _, _, d in sub.edges(data=True))
+        paths = tuple(sorted({p for _, _, d in sub.edges(data=True) for p in d["paths"]}))
+        groups.append((order, strict, paths))
+    return groups
+
+
+def _with_fixes(reads: dict[str, list[str]], groups: list[tuple[tuple[str, ...], bool, tuple[str, ...]]]) -> dict[str, list[str]]:
+    """Add one pseudo column per group of inequalities: it reads the group's columns; every
+    other column that reads one of them reads the fix instead (so it sees the fixed values)."""
+    graph = {name: list(deps) for name, deps in reads.items()}
+    fixed_by: dict[str, str] = {}
+    for k, (order, _, _) in enumerate(groups):
+        fix = f"{RESERVED_PREFIX}fix_{k}"
+        graph[fix] = list(order)
+        fixed_by.update(dict.fromkeys(order, fix))
     for name, deps in graph.items():
-        if not name.startswith(RESERVED_PREFIX):
-            graph[name] = deps + [touched[d] for d in deps if d in touched and name not in touched]
+        if not name.startswith(RESERVED_PREFIX) and name not in fixed_by:
+            graph[name] = deps + [fixed_by[d] for d in deps if d in fixed_by]
     return graph
 
 
@@ -214,8 +233,56 @@ def _sequences(node: S.Node) -> dict[str, tuple[float, float]]:
     return found
 
 
+def _pure_columns(
+    ds: S.Dataset,
+    node: S.Node,
+    reads: dict[str, list[str]],
+    layer: dict[str, int],
+    known: dict[str, TableFacts],
+    fixed: set[str],
+) -> frozenset[str]:
+    """Columns that are a pure function of the row index (no join, no parent, no fix):
+    a lookup can recompute them at the picked row instead of joining the table."""
+    if node.kind == "fact" and node.parents:
+        return frozenset()
+    pure: set[str] = set()
+    for col in sorted(node.columns, key=lambda c: layer[c.name]):
+        kind, spec = S.generator_kind(col.generator), S.generator_spec(col.generator)
+        ok = col.name not in fixed and all(d in pure for d in reads[col.name])
+        ok = ok and all(m.transform != "effect" for m in col.modifiers)
+        if kind == "choice":
+            ok = ok and spec.choices is not None
+        elif kind == "datetime_series":
+            ok = ok and not datetime_series.patterns_of(spec, col)
+        elif kind == "lookup":
+            ok = ok and _recomputable_lookup(ds, node, spec, known)
+        elif kind not in ("sequence", "distribution", "enum_list", "expression"):
+            ok = False
+        if ok:
+            pure.add(col.name)
+    return frozenset(pure)
+
+
+def _recomputable_lookup(ds: S.Dataset, node: S.Node, spec: S.LookupSpec, known: dict[str, TableFacts]) -> bool:
+    table = table_of(ds, spec.from_)
+    column = spec.from_[len(table) + 1 :]
+    facts = known.get(table)
+    if table == node.id or facts is None or facts.rows is None:
+        return False
+    join = lookup_join(spec)
+    if join and facts.integer_sequence(join[1]) is None:
+        return False
+    return column in facts.sequences or column in facts.pure
+
+
 def _plan_table(
-    ds: S.Dataset, node: S.Node, path: str, scale: float, materialize: bool, sample: int | None
+    ds: S.Dataset,
+    node: S.Node,
+    path: str,
+    scale: float,
+    materialize: bool,
+    sample: int | None,
+    known: dict[str, TableFacts],
 ) -> TablePlan:
     problems: list[str] = []
     reads: dict[str, list[str]] = {}
@@ -226,22 +293,18 @@ def _plan_table(
             problems += e.problems
     if problems:
         raise SchemaError(problems)
-    inequalities = _inequalities(ds, node)
-    layer = _layers(node, path, _with_fixes(node, reads, inequalities))
+    groups = _inequality_groups(ds, node, path)
+    layer = _layers(node, path, _with_fixes(reads, groups))
     rows = _row_count(node, path, scale, sample)
     fixes = tuple(
-        InequalityFix(
-            q.left[len(node.id) + 1 :],
-            q.op,
-            q.right[len(node.id) + 1 :],
-            qpath,
-            layer[f"{RESERVED_PREFIX}fix_{k}"],
-        )
-        for k, (qpath, q) in enumerate(inequalities)
+        InequalityFix(order, strict, paths, layer[f"{RESERVED_PREFIX}fix_{k}"])
+        for k, (order, strict, paths) in enumerate(groups)
     )
     columns = tuple(
         ColumnPlan(col, f"{path}.columns[{j}]", tuple(reads[col.name]), layer[col.name])
         for j, col in enumerate(node.columns)
     )
-    facts = TableFacts(node.id, rows, _sequences(node), materialize)
+    fixed = {c for f in fixes for c in f.order}
+    pure = _pure_columns(ds, node, reads, layer, known, fixed) if rows is not None else frozenset()
+    facts = TableFacts(node.id, rows, _sequences(node), materialize, pure)
     return TablePlan(node, path, rows, _fanout(node), columns, materialize, facts, fixes)

@@ -19,23 +19,14 @@ from dgsql import __version__
 from dgsql.compiler import inequality, names
 from dgsql.compiler import schema as S
 from dgsql.compiler.context import ColumnContext, Join, TableContext, TableFacts
-from dgsql.compiler.generators import RENDERERS as GENERATORS
+from dgsql.compiler.column import column_sql
 from dgsql.compiler.generators.distribution import poisson
-from dgsql.compiler.modifiers import RENDERERS as MODIFIERS
 from dgsql.compiler.modifiers import effect
 from dgsql.compiler.plan import Plan, TablePlan
 from dgsql.compiler.seeds import salt
-from dgsql.compiler.sqltext import DIALECT, double, ident, lit
+from dgsql.compiler.sqltext import DIALECT, ident, lit
 from dgsql.errors import DgsqlError, SchemaError
 
-SQL_TYPES = {
-    "int": "BIGINT",
-    "float": "DOUBLE",
-    "string": "VARCHAR",
-    "bool": "BOOLEAN",
-    "datetime": "TIMESTAMP",
-    "date": "DATE",
-}
 COPY_OPTIONS = "FORMAT parquet, COMPRESSION zstd"
 
 
@@ -137,7 +128,7 @@ def _render_table(plan: Plan, table: TablePlan, known: dict[str, TableFacts], ou
             if cp.layer != level:
                 continue
             ctx = ColumnContext(tctx, cp.column, cp.path, source=source)
-            sql, joins = _column_sql(ctx)
+            sql, joins = column_sql(ctx)
             _check_parses(sql, table.name, cp.column.name)
             layer.select.append(f"-- {cp.path}\n        {sql} AS {ident(cp.column.name)}")
             layer.joins += joins
@@ -246,23 +237,6 @@ def _scaled_fanout(plan: Plan, table: TablePlan, args: S.EffectArgs, count: str)
         )
     f = effect.factor(args, plan.dataset.node(args.effect_table).pk, local, ts)
     return f"greatest(round({effect.apply(args, count, f)}), 0)::BIGINT"
-
-
-def _column_sql(ctx: ColumnContext) -> tuple[str, list[Join]]:
-    """generator → modifiers in order → cast → NULLs: the column's value expression."""
-    col = ctx.column
-    kind = S.generator_kind(col.generator)
-    fragment = GENERATORS[kind].render(S.generator_spec(col.generator), ctx)
-    joins = [fragment.join] if fragment.join else []
-    sql = fragment.sql
-    for i, mod in enumerate(col.modifiers):
-        ctx.modifier = i
-        sql = MODIFIERS[mod.transform].render(mod.args, sql, ctx)
-    ctx.modifier = -1
-    sql = f"CAST({sql} AS {SQL_TYPES[col.type]})"
-    if col.nullable and col.null_rate:
-        sql = f"CASE WHEN {ctx.uniform('null')} < {double(col.null_rate)} THEN NULL ELSE {sql} END"
-    return sql, joins
 
 
 def _check_parses(sql: str, table: str, column: str) -> None:

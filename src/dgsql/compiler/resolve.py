@@ -27,6 +27,21 @@ def lookup_join(spec: S.LookupSpec) -> tuple[str, str] | None:
     return (remote, remote) if local == "this_key" else (local, remote)
 
 
+NUMBERS = ("int", "float")
+MODIFIER_TYPES = {
+    "multiply": NUMBERS,
+    "add": NUMBERS,
+    "clamp": NUMBERS,
+    "jitter": NUMBERS,
+    "trend": NUMBERS,
+    "outliers": NUMBERS,
+    "effect": NUMBERS,
+    "seasonality": (*NUMBERS, "datetime", "date"),
+    "time_jitter": ("datetime",),
+}
+"Column types each modifier applies to (map_values applies to every type)."
+
+
 class Resolver:
     """Collects problems while checking references; ``run`` raises them all at once."""
 
@@ -184,6 +199,13 @@ class Resolver:
         if col.constraints and col.constraints.enum_ref:
             self.ref(f"{path}.constraints.enum_ref", col.constraints.enum_ref)
         for m, mod in enumerate(col.modifiers):
+            allowed = MODIFIER_TYPES.get(mod.transform)
+            if allowed and col.type not in allowed:
+                self.problem(
+                    f"{path}.modifiers[{m}]",
+                    f"{mod.transform} applies to {' or '.join(allowed)} columns, not to a {col.type}; "
+                    "remove it or change the column type.",
+                )
             mpath = f"{path}.modifiers[{m}].args"
             args = mod.args
             if mod.transform == "effect":

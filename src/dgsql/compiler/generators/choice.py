@@ -103,7 +103,7 @@ def _render_cumulative(spec: S.ChoiceSpec, ctx: ColumnContext, table: str, colum
     else:
         h, a = params
         n = f"(SELECT count(*) FROM {ident(table)})"
-        head = f"greatest(1, floor(0.2 * {n}))"
+        head = f"greatest(1, floor(0.2 * {n}))::BIGINT"
         tail_norm = f"(SELECT sum(1.0 / pow(range + 1, {lit(a)})) FROM range({n} - {head}))"
         weight = (
             f"CASE WHEN {names.ROW} < {head} THEN {lit(h)} / {head} "

@@ -42,8 +42,22 @@ class ExpressionError(ValueError):
     pass
 
 
-def parse(code: str, columns: list[str]) -> exp.Expression:
-    """Parse and check ``code``; raises :class:`ExpressionError` with a fix."""
+NUMERIC_ONLY = (
+    exp.Add,
+    exp.Sub,
+    exp.Mul,
+    exp.Div,
+    exp.Mod,
+    exp.Neg,
+    *(f for f in FUNCTIONS if f is not exp.Coalesce),
+)
+"Nodes whose column operands must be numbers."
+
+
+def parse(code: str, columns: list[str], types: dict[str, str] | None = None) -> exp.Expression:
+    """Parse and check ``code``; raises :class:`ExpressionError` with a fix.
+
+    With the row's column ``types``, a non-numeric column inside arithmetic is an error too."""
     quoted = repr(code)
     try:
         trees = sqlglot.parse(code, read=DIALECT)
@@ -75,26 +89,37 @@ def parse(code: str, columns: list[str]) -> exp.Expression:
                 raise ExpressionError(
                     f"expression {quoted}: unknown column {node.name!r}; columns are {', '.join(columns)}"
                 )
+            kind = (types or {}).get(node.name, "float")
+            parent = node.parent.parent if isinstance(node.parent, exp.Paren) else node.parent
+            if kind not in ("int", "float") and isinstance(parent, NUMERIC_ONLY):
+                raise ExpressionError(
+                    f"expression {quoted}: column {node.name!r} is a {kind}, not a number; "
+                    "use numeric columns in arithmetic"
+                )
     return tree
 
 
-def columns_read(code: str, columns: list[str]) -> list[str]:
-    tree = parse(code, columns)
+def columns_read(code: str, columns: list[str], types: dict[str, str] | None = None) -> list[str]:
+    tree = parse(code, columns, types)
     return list(dict.fromkeys(c.name for c in tree.find_all(exp.Column)))
 
 
 def dependencies(spec: S.ExpressionSpec, column: S.Column, node: S.Node) -> list[str]:
-    return columns_read(spec.code, [c.name for c in node.columns])
+    return columns_read(spec.code, [c.name for c in node.columns], {c.name: c.type for c in node.columns})
 
 
 def render(spec: S.ExpressionSpec, ctx: ColumnContext) -> Fragment:
     tree = parse(spec.code, [c.name for c in ctx.node.columns])
 
-    def rewrite(node: exp.Expression) -> exp.Expression:
-        if isinstance(node, exp.Column):
-            return exp.column(exp.to_identifier(node.name, quoted=True), table=ctx.source)
+    def natural_log(node: exp.Expression) -> exp.Expression:
         if isinstance(node, exp.Log) and not node.expression:
             return exp.Ln(this=node.this)
         return node
 
-    return Fragment("(" + tree.transform(rewrite).sql(dialect=DIALECT) + ")")
+    def qualify(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.Column):
+            return exp.column(exp.to_identifier(node.name, quoted=True), table=ctx.source)
+        return node
+
+    tree = tree.transform(natural_log).transform(qualify)
+    return Fragment("(" + tree.sql(dialect=DIALECT) + ")")

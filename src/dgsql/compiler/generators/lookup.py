@@ -52,6 +52,8 @@ def render(spec: S.LookupSpec, ctx: ColumnContext) -> Fragment:
     if column in facts.sequences:
         start, step = facts.sequences[column]
         return Fragment(f"({lit(start)} + {lit(step)} * {pick})")
+    if column in facts.pure:
+        return Fragment(ctx.value_at(table, column, pick))
     alias = ctx.alias()
     return Fragment(f"{alias}.{ident(column)}", Join(ident(table), alias, f"{alias}.{names.ROW} = {pick}"))
 
@@ -61,6 +63,16 @@ def _render_join(ctx: ColumnContext, table: str, column: str, local: str, remote
         raise ctx.error(
             "an 'on' lookup into its own table is not supported; look up another table", ".generator"
         )
+    facts = ctx.facts(table)
+    key = facts.integer_sequence(remote) if facts.rows is not None else None
+    local_type = next(c.type for c in ctx.node.columns if c.name == local)
+    if key is not None and local_type == "int" and (column in facts.sequences or column in facts.pure):
+        # the remote key is start + step * row: the matching row is arithmetic
+        start, step = key
+        offset = f"({ctx.col(local)} - {lit(start)})"
+        row = f"({offset} // {lit(step)})"
+        hit = f"{offset} % {lit(step)} = 0 AND {row} >= 0 AND {row} < {lit(facts.rows)}"
+        return Fragment(f"CASE WHEN {hit} THEN {ctx.value_at(table, column, row)} END")
     alias = ctx.alias()
     relation = (
         f"(SELECT {ident(remote)} AS {names.KEY}, arg_min({ident(column)}, {names.ROW}) AS {names.VALUE}"

@@ -1,0 +1,59 @@
+"""The value pipeline of one column: generator → modifiers in order → cast → NULLs."""
+
+from __future__ import annotations
+
+from dgsql.compiler import schema as S
+from dgsql.compiler.context import ColumnContext, Join
+from dgsql.compiler.dag import table_of
+from dgsql.compiler.generators import RENDERERS as GENERATORS
+from dgsql.compiler.modifiers import RENDERERS as MODIFIERS
+from dgsql.compiler.sqltext import double
+
+SQL_TYPES = {
+    "int": "BIGINT",
+    "float": "DOUBLE",
+    "string": "VARCHAR",
+    "bool": "BOOLEAN",
+    "datetime": "TIMESTAMP",
+    "date": "DATE",
+}
+
+
+ARITHMETIC_MODIFIERS = {"multiply", "add", "clamp", "jitter", "seasonality", "trend", "outliers", "effect"}
+
+
+def numeric(col: S.Column, ds: S.Dataset) -> bool:
+    """Whether the value before the cast is a number (so an int column rounds it)."""
+    if any(m.transform in ARITHMETIC_MODIFIERS for m in col.modifiers):
+        return True
+    kind, spec = S.generator_kind(col.generator), S.generator_spec(col.generator)
+    if kind in ("sequence", "distribution", "expression"):
+        return True
+    if kind in ("choice", "enum_list") and getattr(spec, "choices_ref", None) is None:
+        values = spec.values if kind == "enum_list" else spec.choices
+        return all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
+    if kind in ("choice", "lookup"):
+        ref = spec.choices_ref if kind == "choice" else spec.from_
+        table = table_of(ds, ref)
+        target = next(c for c in ds.node(table).columns if c.name == ref[len(table) + 1 :])
+        return target.type in ("int", "float")
+    return False
+
+
+def column_sql(ctx: ColumnContext) -> tuple[str, list[Join]]:
+    """The column's value expression and the joins it needs."""
+    col = ctx.column
+    kind = S.generator_kind(col.generator)
+    fragment = GENERATORS[kind].render(S.generator_spec(col.generator), ctx)
+    joins = [fragment.join] if fragment.join else []
+    sql = fragment.sql
+    for i, mod in enumerate(col.modifiers):
+        ctx.modifier = i
+        sql = MODIFIERS[mod.transform].render(mod.args, sql, ctx)
+    ctx.modifier = -1
+    if col.type == "int" and numeric(col, ctx.dataset):
+        sql = f"round({sql})"  # DuckDB's cast rounds half to even; the DSL rounds half away from zero
+    sql = f"CAST({sql} AS {SQL_TYPES[col.type]})"
+    if col.nullable and col.null_rate:
+        sql = f"CASE WHEN {ctx.uniform('null')} < {double(col.null_rate)} THEN NULL ELSE {sql} END"
+    return sql, joins
