@@ -35,7 +35,9 @@ def plan_schema(path: Path, *, seed: int, scale: float = 1.0, sample: int | None
 
 
 def render(planned: Planned, out_dir: str) -> Compiled:
-    return Compiled(planned.dataset, planned.schema_sha256, planned.plan, render_script(planned.plan, out_dir))
+    return Compiled(
+        planned.dataset, planned.schema_sha256, planned.plan, render_script(planned.plan, out_dir)
+    )
 
 
 def compile_schema(path: Path, *, seed: int, scale: float = 1.0, out_dir: str = "out") -> Compiled:

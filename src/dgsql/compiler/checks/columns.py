@@ -22,8 +22,7 @@ SELECT coalesce(d.column_name, a.column_name) AS column_name, d.declared_type, a
        WHEN d.column_name IS NULL THEN 'not declared'
        ELSE 'wrong type' END AS problem
 FROM declared AS d FULL OUTER JOIN actual AS a ON d.column_name = a.column_name
-WHERE d.column_name IS NULL OR a.column_name IS NULL OR d.declared_type <> a.actual_type
-ORDER BY d.position NULLS LAST, column_name"""
+WHERE d.column_name IS NULL OR a.column_name IS NULL OR d.declared_type <> a.actual_type"""
 
 
 def compile(ctx: CheckContext) -> Iterator[CheckSpec]:

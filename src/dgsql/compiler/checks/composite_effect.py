@@ -155,7 +155,9 @@ def _plan(ctx: CheckContext, target: CompositeEffect, ts_name: str, volume: bool
     return plan
 
 
-def _effect(ctx: CheckContext, target: CompositeEffect, inf: Influence, ts: str, plan: _Plan, volume: bool) -> str | None:
+def _effect(
+    ctx: CheckContext, target: CompositeEffect, inf: Influence, ts: str, plan: _Plan, volume: bool
+) -> str | None:
     if volume:
         return "effect influences on volume scale parents' fanout, which strata of rows cannot show"
     if inf.effect_table is None or inf.map is None:
@@ -165,12 +167,17 @@ def _effect(ctx: CheckContext, target: CompositeEffect, inf: Influence, ts: str,
     eff = ctx.node(inf.effect_table)
     if eff is None:
         return f"no table {inf.effect_table!r} in the schema"
-    needed = [inf.map.field, *(inf.on or {}).values()] + ([inf.window.start_col, inf.window.end_col] if inf.window else [])
+    needed = [inf.map.field, *(inf.on or {}).values()] + (
+        [inf.window.start_col, inf.window.end_col] if inf.window else []
+    )
     missing = [c for c in needed if ctx.column(eff.id, c) is None]
     missing += [c for c in (inf.on or {}) if ctx.column(target.table, c) is None]
     if missing:
         return f"effect columns not found: {', '.join(missing)}"
-    conditions = [fill("{a} = {b}", a=qualified("b", local), b=qualified("e", remote)) for local, remote in (inf.on or {}).items()]
+    conditions = [
+        fill("{a} = {b}", a=qualified("b", local), b=qualified("e", remote))
+        for local, remote in (inf.on or {}).items()
+    ]
     if inf.window is not None:
         conditions.append(
             fill(
@@ -209,7 +216,9 @@ def _compile_one(ctx: CheckContext, target: CompositeEffect, source: str) -> Che
     node = ctx.node(target.table)
     if node is None:
         return not_compiled(KIND, CATEGORY, ref, source, f"no table {target.table!r} in the schema")
-    ts_col = ctx.column(target.table, target.timestamp) if target.timestamp else ctx.datetime_column(target.table)
+    ts_col = (
+        ctx.column(target.table, target.timestamp) if target.timestamp else ctx.datetime_column(target.table)
+    )
     tol = target.tolerance
     problem = None
     if ts_col is None:
@@ -226,8 +235,13 @@ def _compile_one(ctx: CheckContext, target: CompositeEffect, source: str) -> Che
         return not_compiled(KIND, CATEGORY, ref, source, plan)
     criteria = []
     if tol.mae is not None:
-        criteria.append(fill("avg(abs(observed_lift - expected_lift)) FILTER (WHERE expected_rows >= {n}) <= {t}",
-                             n=lit(MIN_EXPECTED_ROWS), t=double(tol.mae)))
+        criteria.append(
+            fill(
+                "avg(abs(observed_lift - expected_lift)) FILTER (WHERE expected_rows >= {n}) <= {t}",
+                n=lit(MIN_EXPECTED_ROWS),
+                t=double(tol.mae),
+            )
+        )
     if tol.mape is not None:
         criteria.append(
             fill(
@@ -245,18 +259,20 @@ def _compile_one(ctx: CheckContext, target: CompositeEffect, source: str) -> Che
         criteria=join(criteria, Sql(" AND ")),
     )
     names = [Sql(f"k{i}") for i in range(len(plan.keys))]
-    row_keys = join(fill("{e} AS {k}", e=row, k=k) for (_, row), k in zip(plan.keys, names))
+    row_keys = join(fill("{e} AS {k}", e=row, k=k) for (_, row), k in zip(plan.keys, names, strict=True))
     if volume:
         grid = column_grid(ctx.dataset, ts_col)
         tf = ctx.dataset.timeframe
         if grid is None and tf is not None:
             grid = Grid(tf.start, tf.end, tf.freq)
         if grid is None:
-            return not_compiled(KIND, CATEGORY, ref, source, "exposure needs a grid: give the schema a timeframe")
+            return not_compiled(
+                KIND, CATEGORY, ref, source, "exposure needs a grid: give the schema a timeframe"
+            )
         sql = fill(
             VOLUME,
             grid=grid_sql(grid),
-            grid_keys=join(fill("{e} AS {k}", e=g, k=k) for (g, _), k in zip(plan.keys, names)),
+            grid_keys=join(fill("{e} AS {k}", e=g, k=k) for (g, _), k in zip(plan.keys, names, strict=True)),
             grid_m=join(plan.m_grid, Sql(" * ")),
             row_keys=row_keys,
             table=table(target.table),
@@ -284,5 +300,12 @@ def _compile_one(ctx: CheckContext, target: CompositeEffect, source: str) -> Che
         "mape": tol.mape,
     }
     return CheckSpec(
-        id=f"{KIND}:{ref}", kind=KIND, category=CATEGORY, target=ref, sql=sql, mode="stat", source=source, expect=expect
+        id=f"{KIND}:{ref}",
+        kind=KIND,
+        category=CATEGORY,
+        target=ref,
+        sql=sql,
+        mode="stat",
+        source=source,
+        expect=expect,
     )

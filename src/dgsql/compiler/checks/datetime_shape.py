@@ -70,7 +70,10 @@ def compile(ctx: CheckContext) -> Iterator[CheckSpec]:
             if not isinstance(gen, DatetimeSeriesGen):
                 continue
             spec = gen.datetime_series
-            patterns = [(p.dimension, p.weights) for p in ([spec.pattern] if spec.pattern else []) + (spec.patterns or [])]
+            patterns = [
+                (p.dimension, p.weights)
+                for p in ([spec.pattern] if spec.pattern else []) + (spec.patterns or [])
+            ]
             jitter_var = 0.0
             other = []
             for mod in col.modifiers:
@@ -87,7 +90,9 @@ def compile(ctx: CheckContext) -> Iterator[CheckSpec]:
             grid = column_grid(ctx.dataset, col)
             problem = None
             if other:
-                problem = f"the {', '.join(other)} modifier changes the timestamps in ways the check cannot model"
+                problem = (
+                    f"the {', '.join(other)} modifier changes the timestamps in ways the check cannot model"
+                )
             elif grid is None:
                 problem = "the column's grid needs a timeframe"
             if problem:
@@ -96,7 +101,9 @@ def compile(ctx: CheckContext) -> Iterator[CheckSpec]:
                 continue
             assert grid is not None
             ts = Sql("ts")
-            weight = join((fill("{w}[{d} + 1]", w=doubles(w), d=dimension(d, ts)) for d, w in patterns), Sql(" * "))
+            weight = join(
+                (fill("{w}[{d} + 1]", w=doubles(w), d=dimension(d, ts)) for d, w in patterns), Sql(" * ")
+            )
             jittered = Sql("ts + to_microseconds(CAST(minutes * 60000000 AS BIGINT))")
             observed = fill("CAST({c} AS TIMESTAMP)", c=ident(col.name))
             for dim in dict.fromkeys(d for d, _ in patterns):

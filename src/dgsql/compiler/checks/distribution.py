@@ -36,12 +36,22 @@ def compile(ctx: CheckContext) -> Iterator[CheckSpec]:
             source = ctx.column_path(node.id, col.name) + ".generator.distribution"
             bounds = vm.support(col)
             if isinstance(bounds, str) or col.type not in ("int", "float"):
-                yield not_compiled(KIND, CATEGORY, ref, source, bounds if isinstance(bounds, str) else f"a {col.type} column")
+                yield not_compiled(
+                    KIND, CATEGORY, ref, source, bounds if isinstance(bounds, str) else f"a {col.type} column"
+                )
                 continue
             lo, hi = bounds
             integer = col.type == "int"
-            lo_ok = fill("min_value >= {b}", b=double(lo - _margin(lo, integer))) if math.isfinite(lo) else Sql("TRUE")
-            hi_ok = fill("max_value <= {b}", b=double(hi + _margin(hi, integer))) if math.isfinite(hi) else Sql("TRUE")
+            lo_ok = (
+                fill("min_value >= {b}", b=double(lo - _margin(lo, integer)))
+                if math.isfinite(lo)
+                else Sql("TRUE")
+            )
+            hi_ok = (
+                fill("max_value <= {b}", b=double(hi + _margin(hi, integer)))
+                if math.isfinite(hi)
+                else Sql("TRUE")
+            )
             expect_spread = not vm.degenerate(col)
             spread_ok = Sql("(row_count < 2 OR sd > 0)") if expect_spread else Sql("TRUE")
             yield CheckSpec(
@@ -61,6 +71,9 @@ def compile(ctx: CheckContext) -> Iterator[CheckSpec]:
                 ),
                 mode="stat",
                 source=source,
-                expect={"min": lo if math.isfinite(lo) else None, "max": hi if math.isfinite(hi) else None,
-                        "varies": expect_spread},
+                expect={
+                    "min": lo if math.isfinite(lo) else None,
+                    "max": hi if math.isfinite(hi) else None,
+                    "varies": expect_spread,
+                },
             )

@@ -27,7 +27,8 @@ WHERE {col} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM {ref_table} AS r WHERE {re
 def declared(ctx: CheckContext) -> Iterator[tuple[str, list[Any] | None, str | None, str]]:
     """(attr, values, enum_ref, source), top-level first; exact repeats dropped."""
     items: list[tuple[str, list[Any] | None, str | None, str]] = [
-        (e.attr, e.values, e.enum_ref, f"constraints.enum[{i}]") for i, e in enumerate(ctx.dataset.constraints.enum)
+        (e.attr, e.values, e.enum_ref, f"constraints.enum[{i}]")
+        for i, e in enumerate(ctx.dataset.constraints.enum)
     ]
     for node in ctx.dataset.nodes:
         for col in node.columns:
@@ -77,5 +78,11 @@ def compile(ctx: CheckContext) -> Iterator[CheckSpec]:
             )
             expect = {"enum_ref": ref}
         yield CheckSpec(
-            id=f"{KIND}:{attr}", kind=KIND, category=CATEGORY, target=attr, sql=sql, source=source, expect=expect
+            id=f"{KIND}:{attr}",
+            kind=KIND,
+            category=CATEGORY,
+            target=attr,
+            sql=sql,
+            source=source,
+            expect=expect,
         )

@@ -18,11 +18,12 @@ TEMPLATE = """\
 {children}
 SELECT parent_key, children, {lo} AS min_children, {hi} AS max_children
 FROM children
-WHERE children < {lo} OR children > {hi}
-ORDER BY parent_key"""
+WHERE children < {lo} OR children > {hi}"""
 
 
-def _effect_bounds(ctx: CheckContext, node_index: int, lo: Sql, hi: Sql | None) -> tuple[Sql, Sql | None] | str:
+def _effect_bounds(
+    ctx: CheckContext, node_index: int, lo: Sql, hi: Sql | None
+) -> tuple[Sql, Sql | None] | str:
     node = ctx.dataset.nodes[node_index]
     for mod in node.modifiers:
         a = mod.args
@@ -65,5 +66,10 @@ def compile(ctx: CheckContext) -> Iterator[CheckSpec]:
                 hi=hi if hi is not None else Sql("NULL"),
             ),
             source=source,
-            expect={"min": lo_n, "max": hi_n, "per": f"{link[0]}.{link[1]}", "scaled_by_effect": bool(node.modifiers)},
+            expect={
+                "min": lo_n,
+                "max": hi_n,
+                "per": f"{link[0]}.{link[1]}",
+                "scaled_by_effect": bool(node.modifiers),
+            },
         )

@@ -71,7 +71,11 @@ def compile(ctx: CheckContext) -> Iterator[CheckSpec]:
         source = f"nodes[{i}].fanout"
         link = parent_link(ctx, node)
         if isinstance(link, str) or node.modifiers:
-            reason = link if isinstance(link, str) else "a table-level effect scales the fanout, so λ is not its law"
+            reason = (
+                link
+                if isinstance(link, str)
+                else "a table-level effect scales the fanout, so λ is not its law"
+            )
             yield not_compiled(KIND, CATEGORY, node.id, source, reason)
             continue
         mu, var, var4 = moments(clamped_pmf(node.fanout))
@@ -95,5 +99,10 @@ def compile(ctx: CheckContext) -> Iterator[CheckSpec]:
             sql=sql,
             mode="stat",
             source=source,
-            expect={"distribution": f.distribution, "lambda": f.lambda_, "min": f.bounds[0], "max": f.bounds[1]},
+            expect={
+                "distribution": f.distribution,
+                "lambda": f.lambda_,
+                "min": f.bounds[0],
+                "max": f.bounds[1],
+            },
         )

@@ -11,7 +11,15 @@ from dgsql.compiler.checks.sql import Sql, fill, lit
 from dgsql.compiler.schema import FREQ_RE, Column, Dataset, DatetimeSeriesGen
 
 UNIT_SECONDS = {"S": 1, "T": 60, "min": 60, "H": 3600, "h": 3600, "D": 86400, "W": 604800}
-UNIT_NAMES = {"S": "second", "T": "minute", "min": "minute", "H": "hour", "h": "hour", "D": "day", "W": "week"}
+UNIT_NAMES = {
+    "S": "second",
+    "T": "minute",
+    "min": "minute",
+    "H": "hour",
+    "h": "hour",
+    "D": "day",
+    "W": "week",
+}
 #: Grids longer than this are thinned (see :func:`grid_sql`).
 MAX_POINTS = 200_000
 

@@ -27,7 +27,9 @@ def compile(ctx: CheckContext) -> Iterator[CheckSpec]:
         rt, rc, _, problem_r = ctx.resolve(ineq.right)
         problem = problem or problem_r
         if problem is None and lt != rt:
-            problem = f"left is in {lt!r} and right in {rt!r}; an inequality compares two columns of one table"
+            problem = (
+                f"left is in {lt!r} and right in {rt!r}; an inequality compares two columns of one table"
+            )
         if problem:
             yield not_compiled(KIND, CATEGORY, target, source, problem)
             continue

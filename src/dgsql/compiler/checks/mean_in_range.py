@@ -34,7 +34,11 @@ def compile(ctx: CheckContext) -> Iterator[CheckSpec]:
             category=CATEGORY,
             target=ref,
             sql=fill(
-                TEMPLATE, col=ident(target.column), table=table(target.table), lo=lit(target.min), hi=lit(target.max)
+                TEMPLATE,
+                col=ident(target.column),
+                table=table(target.table),
+                lo=lit(target.min),
+                hi=lit(target.max),
             ),
             mode="stat",
             source=source,

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 
 from dgsql.compiler.checks import value_model as vm
 from dgsql.compiler.checks.spec import CheckContext, CheckSpec, not_compiled
-from dgsql.compiler.checks.sql import double, fill, ident, lit, table
+from dgsql.compiler.checks.sql import double, fill, ident, table
 
 KIND = "outlier_share"
 CATEGORY = "statistical"
@@ -79,7 +79,9 @@ def compile(ctx: CheckContext) -> Iterator[CheckSpec]:
             steps = vm.tail_steps(col)
             problem = None
             if vm.distribution(col) is None:
-                problem = "the column is not drawn from a distribution, so its regular values have no known law"
+                problem = (
+                    "the column is not drawn from a distribution, so its regular values have no known law"
+                )
             elif col.type not in ("int", "float"):
                 problem = f"outliers on a {col.type} column"
             elif len(outliers) > 1:

@@ -21,7 +21,9 @@ WHERE {col} IS NOT NULL AND NOT regexp_full_match(CAST({col} AS VARCHAR), {regex
 def declared(ctx: CheckContext) -> Iterator[tuple[str, str, str]]:
     """(attr, regex, source): top-level entries, then per-column ones; exact repeats dropped."""
     seen: set[tuple[str, str]] = set()
-    items = [(p.attr, p.regex, f"constraints.pattern[{i}]") for i, p in enumerate(ctx.dataset.constraints.pattern)]
+    items = [
+        (p.attr, p.regex, f"constraints.pattern[{i}]") for i, p in enumerate(ctx.dataset.constraints.pattern)
+    ]
     for node in ctx.dataset.nodes:
         for col in node.columns:
             if col.constraints is not None and col.constraints.pattern is not None:

@@ -15,8 +15,7 @@ TEMPLATE = """\
 SELECT {col}, count(*) AS occurrences
 FROM {table}
 GROUP BY {col}
-HAVING {col} IS NULL OR count(*) > 1
-ORDER BY occurrences DESC, {col} NULLS FIRST"""
+HAVING {col} IS NULL OR count(*) > 1"""
 
 
 def compile(ctx: CheckContext) -> Iterator[CheckSpec]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from dgsql.compiler.schema import Column, Dataset, Node, split_ref
 from dgsql.compiler.checks.sql import Sql, ident, qualified
+from dgsql.compiler.schema import Column, Dataset, Node, split_ref
 
 Category = Literal["constraint", "fk", "behaviour", "statistical"]
 Mode = Literal["rows", "stat"]

@@ -85,7 +85,9 @@ def fill(template: str, **parts: Sql) -> Sql:
     """Fill a constant template with :class:`Sql` fragments only."""
     for key, part in parts.items():
         if not isinstance(part, Sql):
-            raise TypeError(f"SQL part {key!r} is {type(part).__name__}, not Sql; quote it with ident() or lit()")
+            raise TypeError(
+                f"SQL part {key!r} is {type(part).__name__}, not Sql; quote it with ident() or lit()"
+            )
     return Sql(template.format(**parts))
 
 

@@ -17,8 +17,7 @@ SELECT {col}, count(*) AS occurrences
 FROM {table}
 WHERE {col} IS NOT NULL
 GROUP BY {col}
-HAVING count(*) > 1
-ORDER BY occurrences DESC, {col}"""
+HAVING count(*) > 1"""
 
 
 def compile(ctx: CheckContext) -> Iterator[CheckSpec]:

@@ -207,7 +207,9 @@ def tail_steps(col: Column) -> list[Any] | str:
     return steps
 
 
-def tail(spec: DistributionSpec, integer: bool, steps: Sequence[Any], t: float, outlier: str = "mix") -> float:
+def tail(
+    spec: DistributionSpec, integer: bool, steps: Sequence[Any], t: float, outlier: str = "mix"
+) -> float:
     """``P(V > t)`` after ``steps``. ``outlier``: ``"mix"`` as declared, ``"none"`` as if the
     rate were 0 (the regular values), ``"all"`` as if it were 1 (the outliers)."""
     if not steps:
@@ -252,7 +254,9 @@ def tail(spec: DistributionSpec, integer: bool, steps: Sequence[Any], t: float, 
     return (1 - a.rate) * regular + a.rate * out
 
 
-def quantile(spec: DistributionSpec, integer: bool, steps: Sequence[Any], p: float, outlier: str = "none") -> float:
+def quantile(
+    spec: DistributionSpec, integer: bool, steps: Sequence[Any], p: float, outlier: str = "none"
+) -> float:
     """The ``t`` with ``P(V > t) = p`` (bisection; ``tail`` is non-increasing in ``t``)."""
     lo, hi = -1.0, 1.0
     while tail(spec, integer, steps, lo, outlier) < p and lo > -1e15:

@@ -39,7 +39,11 @@ def compile(ctx: CheckContext) -> Iterator[CheckSpec]:
             category=CATEGORY,
             target=ref,
             sql=fill(
-                TEMPLATE, ts=ident(target.timestamp), table=table(target.table), lo=lit(target.min), hi=lit(target.max)
+                TEMPLATE,
+                ts=ident(target.timestamp),
+                table=table(target.table),
+                lo=lit(target.min),
+                hi=lit(target.max),
             ),
             mode="stat",
             source=source,
