@@ -52,7 +52,9 @@ class CliResult:
     @property
     def errors(self) -> list[str]:
         """The ``error: …`` lines on stderr, without the prefix."""
-        return [line.removeprefix("error: ") for line in self.stderr.splitlines() if line.startswith("error: ")]
+        return [
+            line.removeprefix("error: ") for line in self.stderr.splitlines() if line.startswith("error: ")
+        ]
 
 
 class Output:
@@ -138,7 +140,9 @@ class Datagen:
 
     # -- schema dicts ---------------------------------------------------------
     @staticmethod
-    def schema(*nodes: dict[str, Any], name: str = "t", timeframe: dict[str, str] | None = None, **extra: Any):
+    def schema(
+        *nodes: dict[str, Any], name: str = "t", timeframe: dict[str, str] | None = None, **extra: Any
+    ):
         doc: dict[str, Any] = {"version": "1.0", "metadata": {"name": name}}
         if timeframe is not None:
             doc["timeframe"] = timeframe
@@ -151,7 +155,9 @@ class Datagen:
         return {"name": name, "type": type_, "generator": generator, **extra}
 
     @staticmethod
-    def entity(node_id: str, *columns: dict[str, Any], rows: int | None = None, **extra: Any) -> dict[str, Any]:
+    def entity(
+        node_id: str, *columns: dict[str, Any], rows: int | None = None, **extra: Any
+    ) -> dict[str, Any]:
         node: dict[str, Any] = {"id": node_id, "kind": "entity", "columns": list(columns), **extra}
         if rows is not None:
             node["rows"] = rows

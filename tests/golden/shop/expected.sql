@@ -1,0 +1,262 @@
+-- dgsql 0.1.0 | dataset 'shop' | seed 42 | scale 1.0
+-- Written for DuckDB 2.0.1; runs unchanged in any DuckDB client:
+--   duckdb -c ".read build.sql"   (writes out/<table>.parquet)
+-- Every random value is dg_uniform(salt, row): a hash of the row index and a
+-- 62-bit salt derived from (seed, dataset, table, column, draw).
+
+-- Row order: a scan keeps insertion order with this setting (the default); tables
+-- built with joins are sorted by their row index.
+SET preserve_insertion_order = true;
+
+-- Counter-based randomness: every value is a pure function of (salt, row).
+-- Salts are 62-bit literals derived with SHA-256, so row + salt never overflows.
+-- Only single-argument hash() is used: multi-argument hash() correlates streams.
+
+-- dg_uniform(salt, i): a DOUBLE in (0, 1) with 53 random bits, never 0 or 1.
+CREATE OR REPLACE MACRO dg_uniform(salt, i) AS
+    ((hash(i + salt) >> 11)::DOUBLE + 0.5) / 9007199254740992.0;
+
+-- dg_normal(u1, u2): a standard normal draw by Box-Muller from two uniforms.
+CREATE OR REPLACE MACRO dg_normal(u1, u2) AS
+    sqrt(-2.0 * ln(u1)) * cos(2.0 * pi() * u2);
+
+-- dg_alias(u, probs, keep, alias): Walker's alias pick in O(1). Bucket j = floor(u*m)
+-- yields keep[j] when the fraction of u*m is below probs[j], else alias[j]; the
+-- three lists are built at compile time (dgsql.compiler.weights.alias_table).
+CREATE OR REPLACE MACRO dg_alias(u, probs, keep, alias) AS
+    CASE
+        WHEN u * len(probs) - floor(u * len(probs)) < probs[floor(u * len(probs))::BIGINT + 1]
+        THEN keep[floor(u * len(probs))::BIGINT + 1]
+        ELSE alias[floor(u * len(probs))::BIGINT + 1]
+    END;
+
+-- dg_optional(x): x, with no statistics attached. DuckDB 2.x marks a Parquet field
+-- REQUIRED when table statistics show no NULLs, DuckDB 1.x never does; wrapping every
+-- output column keeps the files identical in every client (all fields optional).
+CREATE OR REPLACE MACRO dg_optional(x) AS
+    CASE WHEN x IS NULL THEN NULL ELSE x END;
+
+-- Faker values composed in SQL (dgsql.compiler.faker): vocabularies are one-row
+-- tables of lists, picked by dg_uniform draws; these macros hold the fixed parts.
+
+-- dg_fk_hex(h): a UBIGINT hash as 16 lower-case hex digits.
+CREATE OR REPLACE MACRO dg_fk_hex(h) AS lpad(lower(to_hex(h)), 16, '0');
+
+-- dg_fk_uuid4(h1, h2): an RFC 4122 version 4 UUID from two 16-hex-digit strings. All of
+-- h1 is kept (version and variant nibbles sit around it), so distinct h1 give distinct UUIDs.
+CREATE OR REPLACE MACRO dg_fk_uuid4(h1, h2) AS
+    concat(substr(h1, 1, 8), '-', substr(h1, 9, 4), '-4', substr(h1, 13, 3), '-',
+           substr('89ab89ab89ab89ab', strpos('0123456789abcdef', substr(h2, 16, 1)), 1), substr(h2, 1, 3), '-',
+           substr(h1, 16, 1), substr(h2, 4, 11));
+
+-- dg_fk_ipv4(h): a dotted IPv4 address from a UBIGINT hash; first octet 1-223, never 10 or 127.
+CREATE OR REPLACE MACRO dg_fk_ipv4(h) AS
+    concat(1 + ((h >> 32) % 221) + CASE WHEN (h >> 32) % 221 >= 9 THEN 1 ELSE 0 END
+               + CASE WHEN (h >> 32) % 221 >= 125 THEN 1 ELSE 0 END,
+           '.', (h >> 16) % 256, '.', (h >> 8) % 256, '.', h % 256);
+
+-- dg_fk_serial(i, k): a number unique to the row index i, shuffled within its digit count
+-- (n = i + 1 keeps its number of digits d; inside [10^(d-1), 10^d) it is multiplied by 1234577,
+-- coprime to 9 * 10^(d-1), and shifted by k: a bijection). E-mails append it to stay unique.
+CREATE OR REPLACE MACRO dg_fk_serial(i, k) AS
+    pow(10, length((i + 1)::VARCHAR) - 1)::BIGINT
+    + ((i + 1 - pow(10, length((i + 1)::VARCHAR) - 1)::BIGINT) * 1234577 + k)
+      % (9 * pow(10, length((i + 1)::VARCHAR) - 1)::BIGINT);
+
+-- The output folder (its parent must exist); a zero-row partitioned COPY creates it.
+COPY (SELECT 1 AS __dg_dir, 1 AS __dg_none WHERE false) TO 'out' (FORMAT csv, PARTITION_BY (__dg_dir), OVERWRITE_OR_IGNORE true);
+
+-- ---------------------------------------------------------------------------
+-- category (nodes[0]): vocab, 4 rows
+-- ---------------------------------------------------------------------------
+CREATE OR REPLACE TEMP TABLE "category" AS
+WITH
+__dg_l0 AS (
+    SELECT
+        range AS __dg_row
+    FROM range(4)
+),
+__dg_l1 AS (
+    SELECT
+        __dg_l0.*,
+        -- nodes[0].columns[0]
+        CAST((['grocery', 'household', 'toys', 'books'])[__dg_l0.__dg_row + 1] AS VARCHAR) AS "category",
+        -- nodes[0].columns[1]
+        CAST(([0.1, 0.2, 0.2, 0.05])[__dg_l0.__dg_row + 1] AS DOUBLE) AS "vat"
+    FROM __dg_l0
+)
+SELECT __dg_row, "category", "vat"
+FROM __dg_l1;
+
+COPY (SELECT dg_optional("category") AS "category", dg_optional("vat") AS "vat" FROM "category") TO 'out/category.parquet' (FORMAT parquet, COMPRESSION zstd);
+
+-- ---------------------------------------------------------------------------
+-- product (nodes[1]): entity, 200 rows
+-- ---------------------------------------------------------------------------
+CREATE OR REPLACE TEMP TABLE "product" AS
+WITH
+__dg_l0 AS (
+    SELECT
+        range AS __dg_row
+    FROM range(200)
+),
+__dg_l1 AS (
+    SELECT
+        __dg_l0.*,
+        -- nodes[1].columns[0]
+        CAST(round((1 + 1 * __dg_l0.__dg_row)) AS BIGINT) AS "product_id",
+        -- nodes[1].columns[1]
+        CAST(__dg_match_1."category" AS VARCHAR) AS "category",
+        -- nodes[1].columns[2]
+        CAST(least(greatest(exp(2.5::DOUBLE + 0.8::DOUBLE * dg_normal(dg_uniform(3574261801866647362, __dg_l0.__dg_row), dg_uniform(77594291876638265, __dg_l0.__dg_row))), 0.5::DOUBLE), 500.0::DOUBLE) AS DOUBLE) AS "price"
+    FROM __dg_l0
+    LEFT JOIN "category" AS __dg_match_1 ON __dg_match_1.__dg_row = CASE WHEN dg_uniform(2569988289464329799, __dg_l0.__dg_row) < 0.504335531354664 THEN 0 WHEN dg_uniform(2569988289464329799, __dg_l0.__dg_row) < 0.7396163761337378 THEN 1 WHEN dg_uniform(2569988289464329799, __dg_l0.__dg_row) < 0.8902376047722368 THEN 2 ELSE 3 END
+)
+SELECT __dg_row, "product_id", "category", "price"
+FROM __dg_l1
+ORDER BY __dg_row;
+
+COPY (SELECT dg_optional("product_id") AS "product_id", dg_optional("category") AS "category", dg_optional("price") AS "price" FROM "product") TO 'out/product.parquet' (FORMAT parquet, COMPRESSION zstd);
+
+-- ---------------------------------------------------------------------------
+-- customer (nodes[2]): entity, 1,000 rows
+-- ---------------------------------------------------------------------------
+CREATE OR REPLACE TEMP TABLE "customer" AS
+WITH
+__dg_l0 AS (
+    SELECT
+        range AS __dg_row
+    FROM range(1000)
+),
+__dg_l1 AS (
+    SELECT
+        __dg_l0.*,
+        -- nodes[2].columns[0]
+        CAST(round((1 + 1 * __dg_l0.__dg_row)) AS BIGINT) AS "customer_id",
+        -- nodes[2].columns[1]
+        CAST(round(least(greatest((38.0::DOUBLE + 12.0::DOUBLE * dg_normal(dg_uniform(874499152260543323, __dg_l0.__dg_row), dg_uniform(1928040392999190042, __dg_l0.__dg_row))), 18.0::DOUBLE), 90.0::DOUBLE)) AS BIGINT) AS "age",
+        -- nodes[2].columns[2]
+        CAST(CASE WHEN dg_uniform(1123263139743385002, __dg_l0.__dg_row) < 0.3333333333333333 THEN 'web' WHEN dg_uniform(1123263139743385002, __dg_l0.__dg_row) < 0.6666666666666666 THEN 'app' ELSE 'store' END AS VARCHAR) AS "channel",
+        -- nodes[2].columns[3]
+        CAST(CASE WHEN dg_uniform(3418329008132763496, __dg_l0.__dg_row) < 0.7 THEN 'basic' WHEN dg_uniform(3418329008132763496, __dg_l0.__dg_row) < 0.8585355229868861 THEN 'silver' WHEN dg_uniform(3418329008132763496, __dg_l0.__dg_row) < 0.9275421174062257 THEN 'gold' WHEN dg_uniform(3418329008132763496, __dg_l0.__dg_row) < 0.9699631351785484 THEN 'platinum' ELSE 'diamond' END AS VARCHAR) AS "tier"
+    FROM __dg_l0
+),
+__dg_l2 AS (
+    SELECT
+        __dg_l1.*,
+        -- nodes[2].columns[4]
+        CASE WHEN dg_uniform(1284199293079485968, __dg_l1.__dg_row) < 0.3::DOUBLE THEN NULL ELSE CAST(round(CASE WHEN __dg_l1.__dg_row = 0 THEN NULL ELSE (1 + 1 * floor(dg_uniform(2435043630624595563, __dg_l1.__dg_row) * __dg_l1.__dg_row)::BIGINT) END) AS BIGINT) END AS "referrer_id"
+    FROM __dg_l1
+)
+SELECT __dg_row, "customer_id", "age", "channel", "tier", "referrer_id"
+FROM __dg_l2;
+
+COPY (SELECT dg_optional("customer_id") AS "customer_id", dg_optional("age") AS "age", dg_optional("channel") AS "channel", dg_optional("tier") AS "tier", dg_optional("referrer_id") AS "referrer_id" FROM "customer") TO 'out/customer.parquet' (FORMAT parquet, COMPRESSION zstd);
+
+-- ---------------------------------------------------------------------------
+-- orders (nodes[3]): fact, poisson(lambda=3.0) [0, 15] rows per customer row
+-- ---------------------------------------------------------------------------
+CREATE OR REPLACE TEMP TABLE "__dg_fanout_orders" AS
+SELECT
+    __dg_parent,
+    __dg_k,
+    sum(__dg_k) OVER (ORDER BY __dg_parent ROWS UNBOUNDED PRECEDING) - __dg_k AS __dg_first
+FROM (
+    SELECT __dg_p.__dg_row AS __dg_parent, dg_alias(dg_uniform(1076274801854786778, __dg_p.__dg_row), [0.7965930938858232, 1.0, 0.6614126136575709, 0.8909490206800057, 0.30186109176033926, 0.6131117412933711, 0.806550507559396, 0.3456645032397411, 0.12962418871490292, 0.043208062904967634, 0.01296241887149029, 0.0035352051467700788, 0.0008838012866925197, 0.00020395414308288918, 4.370445923204768e-05, 1.072617457928433e-05]::DOUBLE[], [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]::BIGINT[], [1, 1, 1, 2, 3, 4, 1, 1, 2, 2, 2, 3, 3, 4, 4, 5]::BIGINT[]) AS __dg_k
+    FROM "customer" AS __dg_p
+)
+ORDER BY __dg_parent;
+
+CREATE OR REPLACE TEMP TABLE "__dg_grid_orders_ordered_at" AS
+WITH points AS (SELECT range AS k, make_timestamp(1704067200000000 + 3600000000 * range) AS ts FROM range(2184)),
+weighted AS (SELECT k, ts, ([0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 5.0, 5.0, 5.0, 5.0, 5.0, 5.0, 6.0, 7.0, 7.0, 6.0, 4.0, 2.0, 1.0]::DOUBLE[])[hour("ts") + 1] * ([1.0, 1.0, 1.0, 1.0, 1.2, 1.6, 1.4]::DOUBLE[])[isodow("ts")] AS w FROM points),
+cumulative AS (
+    SELECT k, ts, CASE WHEN lead(w) OVER (ORDER BY k) IS NULL THEN 1.0 ELSE sum(w) OVER (ORDER BY k) / sum(w) OVER () END AS hi,
+        (sum(w) OVER (ORDER BY k) - w) / sum(w) OVER () AS lo
+    FROM weighted WHERE w > 0),
+spans AS (
+    SELECT k, ts, hi, unnest(range(floor(lo * 48922)::BIGINT, least(floor(hi * 48922)::BIGINT, 48921) + 1)) AS bucket
+    FROM cumulative)
+SELECT bucket, arg_min(ts, k) AS first_ts, arg_min(hi, k) AS first_hi, arg_max(ts, k) AS last_ts
+FROM spans GROUP BY bucket;
+
+CREATE OR REPLACE TEMP TABLE "orders" AS
+WITH
+__dg_l0 AS (
+    SELECT
+        __dg_parent,
+        __dg_first + __dg_child AS __dg_row
+    FROM (SELECT __dg_parent, __dg_first, unnest(range(__dg_k)) AS __dg_child FROM "__dg_fanout_orders")
+),
+__dg_l1 AS (
+    SELECT
+        __dg_l0.*,
+        -- nodes[3].columns[0]
+        CAST(round((1 + 1 * __dg_l0.__dg_row)) AS BIGINT) AS "order_id",
+        -- nodes[3].columns[1]
+        CAST(round((1 + 1 * __dg_l0.__dg_parent)) AS BIGINT) AS "customer_id",
+        -- nodes[3].columns[2]
+        CAST(CASE WHEN dg_uniform(2796264039275975480, __dg_l0.__dg_row) < __dg_match_2.first_hi THEN __dg_match_2.first_ts ELSE __dg_match_2.last_ts END AS TIMESTAMP) AS "ordered_at",
+        -- nodes[3].columns[3]
+        CAST(round(least(greatest(dg_alias(dg_uniform(3396062797584847191, __dg_l0.__dg_row), [1.0, 0.49894296329654275, 0.24814649637112574, 0.08269864127481585, 0.43307290635716056, 0.14435763545238686, 0.04124503870068196, 0.01031125967517049, 0.0022913910389267753, 0.0004582782077853551, 8.332331050642822e-05, 1.6375381914310362e-05]::DOUBLE[], [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]::BIGINT[], [1, 1, 2, 3, 1, 1, 1, 1, 2, 2, 3, 4]::BIGINT[]), 1.0::DOUBLE), 12.0::DOUBLE)) AS BIGINT) AS "items",
+        -- nodes[3].columns[4]
+        CAST(round(least(greatest((0 + floor(dg_uniform(3224715316675800083, __dg_l0.__dg_row) * 4)::BIGINT), 0.0::DOUBLE), 3.0::DOUBLE)) AS BIGINT) AS "discount"
+    FROM __dg_l0
+    LEFT JOIN "__dg_grid_orders_ordered_at" AS __dg_match_2 ON __dg_match_2.bucket = floor(dg_uniform(2796264039275975480, __dg_l0.__dg_row) * 48922)::BIGINT
+)
+SELECT __dg_row, "order_id", "customer_id", "ordered_at", "items", "discount"
+FROM __dg_l1
+ORDER BY __dg_row;
+
+COPY (SELECT dg_optional("order_id") AS "order_id", dg_optional("customer_id") AS "customer_id", dg_optional("ordered_at") AS "ordered_at", dg_optional("items") AS "items", dg_optional("discount") AS "discount" FROM "orders") TO 'out/orders.parquet' (FORMAT parquet, COMPRESSION zstd);
+
+-- ---------------------------------------------------------------------------
+-- order_line (nodes[4]): fact, uniform [1, 4] rows per orders row
+-- ---------------------------------------------------------------------------
+CREATE OR REPLACE TEMP TABLE "__dg_fanout_order_line" AS
+SELECT
+    __dg_parent,
+    __dg_k,
+    sum(__dg_k) OVER (ORDER BY __dg_parent ROWS UNBOUNDED PRECEDING) - __dg_k AS __dg_first
+FROM (
+    SELECT __dg_p.__dg_row AS __dg_parent, (1 + floor(dg_uniform(4344031935323763825, __dg_p.__dg_row) * 4)::BIGINT) AS __dg_k
+    FROM "orders" AS __dg_p
+)
+ORDER BY __dg_parent;
+
+COPY (
+WITH
+__dg_l0 AS (
+    SELECT
+        __dg_parent,
+        __dg_first + __dg_child AS __dg_row
+    FROM (SELECT __dg_parent, __dg_first, unnest(range(__dg_k)) AS __dg_child FROM "__dg_fanout_order_line")
+),
+__dg_l1 AS (
+    SELECT
+        __dg_l0.*,
+        -- nodes[4].columns[0]
+        CAST(round((1 + 1 * __dg_l0.__dg_parent)) AS BIGINT) AS "order_id",
+        -- nodes[4].columns[1]
+        CAST(round((1 + 1 * floor(dg_uniform(2108019257904071498, __dg_l0.__dg_row) * 200)::BIGINT)) AS BIGINT) AS "product_id",
+        -- nodes[4].columns[3]
+        CAST(round(CASE WHEN dg_uniform(3245979663666274661, __dg_l0.__dg_row) < 0.6 THEN 1 WHEN dg_uniform(3245979663666274661, __dg_l0.__dg_row) < 0.85 THEN 2 WHEN dg_uniform(3245979663666274661, __dg_l0.__dg_row) < 0.95 THEN 3 ELSE 6 END) AS BIGINT) AS "quantity"
+    FROM __dg_l0
+),
+__dg_l2 AS (
+    SELECT
+        __dg_l1.*,
+        -- nodes[4].columns[2]
+        CAST(CASE WHEN (__dg_l1."product_id" - 1) % 1 = 0 AND ((__dg_l1."product_id" - 1) // 1) >= 0 AND ((__dg_l1."product_id" - 1) // 1) < 200 THEN CAST(least(greatest(exp(2.5::DOUBLE + 0.8::DOUBLE * dg_normal(dg_uniform(3574261801866647362, ((__dg_l1."product_id" - 1) // 1)), dg_uniform(77594291876638265, ((__dg_l1."product_id" - 1) // 1)))), 0.5::DOUBLE), 500.0::DOUBLE) AS DOUBLE) END AS DOUBLE) AS "unit_price"
+    FROM __dg_l1
+),
+__dg_l3 AS (
+    SELECT
+        __dg_l2.*,
+        -- nodes[4].columns[4]
+        CAST((ROUND(__dg_l2."unit_price" * __dg_l2."quantity", 2)) AS DOUBLE) AS "line_total"
+    FROM __dg_l2
+)
+SELECT dg_optional("order_id") AS "order_id", dg_optional("product_id") AS "product_id", dg_optional("unit_price") AS "unit_price", dg_optional("quantity") AS "quantity", dg_optional("line_total") AS "line_total"
+FROM __dg_l3
+) TO 'out/order_line.parquet' (FORMAT parquet, COMPRESSION zstd);
