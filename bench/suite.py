@@ -90,7 +90,7 @@ def run_floor(tables: dict, out: Path) -> dict:
     started = time.perf_counter()
     for name, (rows, types) in tables.items():
         cols = ", ".join(f"{FLOOR_VALUE[t].format(k=k)} AS c{k}" for k, t in enumerate(types))
-        target = (out / f"floor_{len(os.listdir(out))}.parquet").as_posix()
+        target = (out / f"floor_{name}.parquet").as_posix()
         con.execute(
             f"COPY (SELECT {cols} FROM range({rows})) TO '{target}' (FORMAT parquet, COMPRESSION zstd)"
         )
