@@ -208,6 +208,11 @@ class Resolver:
                 )
             mpath = f"{path}.modifiers[{m}].args"
             args = mod.args
+            if mod.transform == "map_values" and not col.nullable and None in args.mapping.values():
+                self.problem(
+                    f"{mpath}.mapping",
+                    "maps a value to null in a non-nullable column; set nullable: true or map it to a value (map_values).",
+                )
             if mod.transform == "effect":
                 self.effect(mpath, node, args, table_level=False)
             elif mod.transform == "seasonality" and args.column:

@@ -1,14 +1,413 @@
-"""``faker``: locale-aware semantic values (compiled by issue 3; not supported yet)."""
+"""``faker``: locale-aware semantic values, composed in SQL from vocabularies built at compile time.
+
+Faker never runs per row. At compile time each (method, locale) becomes a
+composition tree over Faker's own lists (see :mod:`dgsql.compiler.faker`);
+the tree renders to one SQL expression of hashed picks. With several locales
+(``locale_from``) the expression is a ``CASE`` on the row's locale index.
+
+- ``locale_from`` traced: when the locale column is a ``choice`` of literals, an
+  ``enum_list``, or a lookup/``choices_ref`` of such a column (``map_values``
+  applied), only the locales its values map to are embedded and the mapping is
+  exact. Otherwise every locale of :data:`COUNTRY_LOCALES` is embedded and the
+  value is mapped at run time (unknown → en_US).
+- E-mails and user names are built from the row's own faker name columns
+  (``first_name``/``last_name``, else ``name``) by recomputing those columns'
+  picks with their salts and reading the ASCII-folded twin of each name, so
+  they agree with the name exactly, in every script. Without such columns they
+  use a composed name of their own. A column declared unique (or the pk) gets
+  a row-unique number (``dg_fk_serial``) after a digit-free name part, so it is
+  unique by construction.
+"""
 
 from __future__ import annotations
 
+import difflib
+import inspect
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
 from dgsql.compiler import schema as S
-from dgsql.compiler.context import ColumnContext, Fragment
+from dgsql.compiler.context import ColumnContext, Fragment, Join
+from dgsql.compiler.dag import table_of
+from dgsql.compiler.faker import ir
+from dgsql.compiler.faker.compose import Composer, Unsupported, faker_for, provider_method
+from dgsql.compiler.faker.ir import Lit, Node, Pattern, Pick, Renderer
+from dgsql.compiler.faker.locales import (
+    DEFAULT_LOCALE,
+    runtime_keys,
+    runtime_locales,
+    to_locale,
+)
+from dgsql.compiler.faker.methods import ALIASES, PATTERN_DEFAULTS, top
+from dgsql.compiler.faker.vocab import PREFIX, VocabRefs
+from dgsql.compiler.seeds import salt as derive_salt
+from dgsql.compiler.sqltext import ident, list_of, lit
+
+FIRST = {"first_name", "first_name_male", "first_name_female", "first_name_nonbinary"}
+LAST = {"last_name", "last_name_male", "last_name_female", "last_name_nonbinary"}
+FULL = {"name", "name_male", "name_female", "name_nonbinary"}
+EMAILS = {
+    "email": "free",
+    "free_email": "free",
+    "safe_email": "safe",
+    "company_email": "company",
+    "ascii_email": "free",
+    "ascii_free_email": "free",
+    "ascii_safe_email": "safe",
+    "ascii_company_email": "company",
+}
+USER_NAMES = {"user_name"}
+SPECIAL = {"uuid4", "ipv4", "iban", "sentence", *PATTERN_DEFAULTS, *EMAILS, *USER_NAMES}
+LOCAL_FORMATS: tuple[tuple[float, tuple[str, ...]], ...] = (
+    (0.30, ("first", ".", "last")),
+    (0.12, ("first", "last")),
+    (0.15, ("initial", "last")),
+    (0.08, ("last", ".", "first")),
+    (0.10, ("first", "_", "last")),
+    (0.10, ("first", "##")),
+    (0.10, ("last", "##")),
+    (0.05, ("first", ".", "last", "##")),
+)
+"E-mail local parts: (weight, parts). Unique columns drop the ``##`` parts and end with a serial."
+TRACE_DEPTH = 6
+LOCALE_KEYS = ident(PREFIX + "locale_keys")
+
+
+@dataclass(frozen=True)
+class LocalePlan:
+    locales: tuple[str, ...]
+    index_sql: str | None
+    "SQL of the row's 0-based index into ``locales``; None with a single locale."
+
+
+# ----------------------------------------------------------------- dependencies
+
+
+def _faker_spec(col: S.Column) -> S.FakerSpec | None:
+    return col.generator.faker if S.generator_kind(col.generator) == "faker" else None
+
+
+def name_sources(node: S.Node, column: S.Column) -> tuple[S.Column | None, S.Column | None]:
+    """The row's faker columns an e-mail's first and last name come from (unmodified ones only)."""
+
+    def find(methods: set[str]) -> S.Column | None:
+        for c in node.columns:
+            spec = _faker_spec(c)
+            if c is not column and spec is not None and spec.method in methods and not c.modifiers:
+                if not spec.model_extra:
+                    return c
+        return None
+
+    first, last, full = find(FIRST), find(LAST), find(FULL)
+    return (first or full, last or full)
 
 
 def dependencies(spec: S.FakerSpec, column: S.Column, node: S.Node) -> list[str]:
-    return [spec.locale_from] if spec.locale_from else []
+    deps = [spec.locale_from] if spec.locale_from else []
+    if spec.method in EMAILS or spec.method in USER_NAMES:
+        deps += [c.name for c in name_sources(node, column) if c is not None]
+    return list(dict.fromkeys(deps))
+
+
+# ----------------------------------------------------------------- locales
+
+
+def trace_values(ds: S.Dataset, node: S.Node, name: str, depth: int = 0) -> list[Any] | None:
+    """The values a column can hold, when they are literals we can see at compile time; else None."""
+    col = next((c for c in node.columns if c.name == name), None)
+    if col is None or depth > TRACE_DEPTH:
+        return None
+    kind = S.generator_kind(col.generator)
+    spec = S.generator_spec(col.generator)
+    values: list[Any] | None = None
+    if kind == "choice" and spec.choices is not None:
+        values = list(spec.choices)
+    elif kind == "choice" or kind == "lookup":
+        ref = spec.choices_ref if kind == "choice" else spec.from_
+        table = table_of(ds, ref)
+        target = next((n for n in ds.nodes if n.id == table), None)
+        if target is not None:
+            values = trace_values(ds, target, ref[len(table) + 1 :], depth + 1)
+    elif kind == "enum_list":
+        values = list(spec.values)
+    if values is None:
+        return None
+    for mod in col.modifiers:
+        if mod.transform != "map_values":
+            return None
+        mapping = {str(k): v for k, v in mod.args.mapping.items()}
+        values = [mapping.get(str(v), v) for v in values]
+    if col.nullable:
+        values.append(None)
+    return values
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(value)
+    return str(value)
+
+
+def plan_locales(spec: S.FakerSpec, node: S.Node, ctx: ColumnContext) -> LocalePlan:
+    if spec.locale_from is None:
+        return LocalePlan((to_locale(spec.locale) if spec.locale else DEFAULT_LOCALE,), None)
+    column = ctx.col(spec.locale_from)
+    values = trace_values(ctx.dataset, node, spec.locale_from)
+    if values is not None:
+        mapped = {_text(v): to_locale(v) for v in values if v is not None}
+        locales = tuple(dict.fromkeys([*mapped.values(), DEFAULT_LOCALE]))
+        if len(set(mapped.values()) | ({DEFAULT_LOCALE} if None in values else set())) <= 1 and mapped:
+            only = next(iter(mapped.values()))
+            if None not in values:
+                return LocalePlan((only,), None)
+        whens = " ".join(
+            f"WHEN {lit(v)} THEN {locales.index(loc)}" for v, loc in mapped.items() if loc != DEFAULT_LOCALE
+        )
+        default = locales.index(DEFAULT_LOCALE)
+        if not whens:
+            return LocalePlan((DEFAULT_LOCALE,), None)
+        return LocalePlan(locales, f"CASE CAST({column} AS VARCHAR) {whens} ELSE {default} END")
+    locales = tuple(runtime_locales())
+    keys = runtime_keys()
+    ctx.table.add_prelude(
+        f"CREATE OR REPLACE TEMP TABLE {LOCALE_KEYS} AS SELECT "
+        f"{list_of(list(keys), 'VARCHAR')} AS k, {list_of([locales.index(v) for v in keys.values()], 'INTEGER')} AS i"
+    )
+    key = f"upper(replace(trim(CAST({column} AS VARCHAR)), '-', '_'))"
+    return LocalePlan(
+        locales,
+        f"coalesce((SELECT i FROM {LOCALE_KEYS})[list_position((SELECT k FROM {LOCALE_KEYS}), {key})], "
+        f"{locales.index(DEFAULT_LOCALE)})",
+    )
+
+
+# ----------------------------------------------------------------- validation
+
+
+def _extras(spec: S.FakerSpec) -> dict[str, Any]:
+    return dict(spec.model_extra or {})
+
+
+def _check_method(spec: S.FakerSpec, ctx: ColumnContext) -> None:
+    where = ".generator.faker.method"
+    method = spec.method
+    if spec.locale and spec.locale_from:
+        raise ctx.error("give locale or locale_from, not both", ".generator.faker")
+    if method.startswith("_"):
+        raise ctx.error(f"{method!r} is private to Faker; use a public Faker method such as 'name'", where)
+    bound = provider_method(DEFAULT_LOCALE, method)
+    if bound is None and spec.locale:
+        bound = provider_method(to_locale(spec.locale), method)
+    if bound is None and method not in SPECIAL and not ALIASES.get(method):
+        names = sorted(_public_methods())
+        near = difflib.get_close_matches(method, names, n=1)
+        hint = f"did you mean {near[0]!r}?" if near else "see Faker's provider docs for method names."
+        raise ctx.error(f"{method!r} is not a Faker method; {hint}", where)
+    if bound is None:
+        return
+    try:
+        params = inspect.signature(bound).parameters
+    except (TypeError, ValueError):
+        return
+    extras = _extras(spec)
+    accepts_any = any(p.kind == p.VAR_KEYWORD for p in params.values())
+    for key in extras:
+        if key not in params and not accepts_any:
+            known = ", ".join(p for p in params if params[p].kind != params[p].VAR_POSITIONAL) or "none"
+            raise ctx.error(
+                f"{method}() takes no argument {key!r}; its arguments are: {known}", f".generator.faker.{key}"
+            )
+    missing = [
+        n
+        for n, p in params.items()
+        if p.default is p.empty and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD) and n not in extras
+    ]
+    if missing:
+        raise ctx.error(
+            f"{method}() needs {', '.join(missing)}; give {'them' if len(missing) > 1 else 'it'} as extra keys "
+            f"next to method",
+            ".generator.faker",
+        )
+
+
+def _public_methods() -> set[str]:
+    fake = faker_for(DEFAULT_LOCALE)
+    return {
+        n for p in fake.get_providers() for n in dir(p) if not n.startswith("_") and callable(getattr(p, n))
+    }
+
+
+# ----------------------------------------------------------------- rendering
+
+
+class _Column:
+    """One faker column's trees per locale, rendered with that column's salts."""
+
+    def __init__(self, ctx: ColumnContext, column: S.Column, spec: S.FakerSpec, refs: VocabRefs):
+        self.ctx = ctx
+        self.column = column
+        self.spec = spec
+        self.refs = refs
+        self.plan = plan_locales(spec, ctx.node, ctx)
+
+    def salt(self, draw: str) -> int:
+        t = self.ctx.table
+        return derive_salt(t.seed, t.dataset.metadata.name, t.node.id, self.column.name, "faker/" + draw)
+
+    def composer(self, locale: str) -> Composer:
+        return Composer(locale, lambda token: self.salt(f"pool/{locale}/{token}"))
+
+    def renderer(self) -> Renderer:
+        return Renderer(self.salt, self.ctx.row, self.refs)
+
+    def trees(self, build: Callable[[Composer], Node]) -> list[Node]:
+        out = []
+        for locale in self.plan.locales:
+            try:
+                out.append(build(self.composer(locale)))
+            except Unsupported:
+                out.append(build(self.composer(DEFAULT_LOCALE)))
+        return out
+
+    def sql(self, trees: list[Node]) -> str:
+        """One expression: the tree of the row's locale (a CASE on the locale index when several)."""
+        r = self.renderer()
+        if self.plan.index_sql is None or all(t == trees[0] for t in trees):
+            return r.sql(trees[0])
+        whens = " ".join(f"WHEN {i} THEN {r.sql(t)}" for i, t in enumerate(trees[:-1]))
+        return f"CASE {self.plan.index_sql} {whens} ELSE {r.sql(trees[-1])} END"
 
 
 def render(spec: S.FakerSpec, ctx: ColumnContext) -> Fragment:
-    raise ctx.error("faker is not supported yet; use choice or expression until it lands", ".generator.faker")
+    _check_method(spec, ctx)
+    refs = VocabRefs(ctx.alias())
+    column = _Column(ctx, ctx.column, spec, refs)
+    extras = _extras(spec)
+    try:
+        if spec.method in EMAILS or spec.method in USER_NAMES:
+            sql = _render_email(column, extras)
+        else:
+            trees = column.trees(lambda c: _value(c, spec.method, extras))
+            _check_type(ctx, spec, trees)
+            sql = column.sql(trees)
+    except Unsupported as e:
+        raise ctx.error(f"{spec.method}() cannot be generated: {e}", ".generator.faker") from None
+    if not refs.index:
+        return Fragment(sql)
+    for vocab in refs.index:
+        ctx.table.add_prelude(vocab.create_sql())
+    return Fragment(sql, Join(refs.relation(), refs.alias, "TRUE"))
+
+
+def _value(c: Composer, method: str, extras: Mapping[str, Any]) -> Node:
+    if method not in SPECIAL and provider_method(c.locale, method) is None:
+        if not any(provider_method(c.locale, a) for a in ALIASES.get(method, ())):
+            raise Unsupported(f"no {method} for {c.locale}")
+    return top(c, method, extras, "v")
+
+
+def _check_type(ctx: ColumnContext, spec: S.FakerSpec, trees: list[Node]) -> None:
+    kind = ctx.column.type
+    if kind == "string":
+        return
+    parse: dict[str, Callable[[str], Any]] = {
+        "int": int,
+        "float": float,
+        "bool": lambda v: {"true": True, "false": False}[v.lower()],
+        "date": lambda v: date.fromisoformat(v[:10]),
+        "datetime": datetime.fromisoformat,
+    }
+    for tree in trees:
+        if isinstance(tree, Pick) and ".pool." in tree.vocab.key:
+            for v in tree.vocab.values:
+                try:
+                    parse[kind](v)
+                except (ValueError, KeyError):
+                    raise ctx.error(
+                        f"{spec.method}() gives values like {v!r}, which a {kind} column cannot hold; "
+                        f"declare the column as string",
+                        ".type",
+                    ) from None
+        elif not (spec.method in ("numerify", "random_digit") and kind in ("int", "float")):
+            raise ctx.error(f"{spec.method}() gives text; declare the column as string", ".type")
+
+
+# ----------------------------------------------------------------- e-mails
+
+
+def _is_unique(ctx: ColumnContext) -> bool:
+    return (
+        f"{ctx.node.id}.{ctx.column.name}" in ctx.dataset.constraints.unique or ctx.node.pk == ctx.column.name
+    )
+
+
+def _part(ctx: ColumnContext, own: _Column, source: S.Column | None, role: str) -> str:
+    """SQL of the folded first or last name: recomputed from the source column's picks, else own."""
+    if source is not None:
+        src = _Column(ctx, source, _faker_spec(source), own.refs)
+        trees = src.trees(lambda c: top(c, src.spec.method, {}, "v"))
+        parts = [ir.project(t, role) for t in trees]
+        if all(p is not None for p in parts):
+            return src.sql(parts)
+    trees = own.trees(lambda c: c.method("name", "name"))
+    parts = [ir.project(t, role) or Lit("user") for t in trees]
+    return own.sql(parts)
+
+
+def _render_email(column: _Column, extras: Mapping[str, Any]) -> str:
+    ctx = column.ctx
+    spec = column.spec
+    first_src, last_src = name_sources(ctx.node, ctx.column)
+    if spec.locale is None and spec.locale_from is None and (first_src or last_src):
+        # no locale of its own: the domain follows the person's locale
+        column.plan = plan_locales(_faker_spec(first_src or last_src), ctx.node, ctx)
+    first = _part(ctx, column, first_src, "first")
+    last = _part(ctx, column, last_src, "last")
+    unique = _is_unique(ctx)
+    r = column.renderer()
+    pieces = {"first": first, "last": last, "initial": f"left({first}, 1)"}
+    branches = []
+    for w, parts in LOCAL_FORMATS:
+        if unique and "##" in parts:
+            continue
+        sql = []
+        for p in parts:
+            if p in pieces:
+                sql.append(pieces[p])
+            elif p == "##":
+                sql.append(r.sql(Pattern("##", "local/digits", numerify=True, lexify=False)))
+            else:
+                sql.append(lit(p))
+        branches.append((w, "concat(" + ", ".join(sql) + ")"))
+    total = sum(w for w, _ in branches)
+    u = r.uniform("local/fmt")
+    acc = 0.0
+    whens = []
+    for w, sql in branches[:-1]:
+        acc += w / total
+        whens.append(f"WHEN {u} < {lit(acc)} THEN {sql}")
+    local = f"CASE {' '.join(whens)} ELSE {branches[-1][1]} END"
+    if unique:
+        local = f"concat({local}, dg_fk_serial({ctx.row}, {column.salt('serial') % 1_000_003}))"
+    if spec.method in USER_NAMES:
+        return local
+    domain = _domain(column, extras)
+    return f"concat({local}, '@', {domain})"
+
+
+def _domain(column: _Column, extras: Mapping[str, Any]) -> str:
+    kind = EMAILS[column.spec.method]
+    if extras.get("domain"):
+        return lit(str(extras["domain"]).lower())
+    if "safe" in extras and column.spec.method == "email":
+        kind = "safe" if extras["safe"] else "free"
+
+    def build(c: Composer) -> Node:
+        token = {"free": "free_email_domain", "safe": "safe_domain_name", "company": "domain_name"}[kind]
+        return c.method(token, f"domain/{token}")
+
+    return column.sql(column.trees(build))

@@ -1,0 +1,366 @@
+"""The ``faker`` generator: composed values per locale, e-mails, formats, determinism, errors."""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import shutil
+import subprocess
+import uuid
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from dgsql.compiler import compile_schema
+from dgsql.compiler.faker.locales import runtime_locales, to_locale
+from dgsql.errors import SchemaError
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "shared" / "examples"
+if not EXAMPLES.exists():
+    EXAMPLES = Path("/work/shared/examples")
+
+
+def dataset(columns: list[dict], rows: int = 1000, unique: list[str] | None = None, table: str = "t") -> dict:
+    return {
+        "version": "1.0",
+        "metadata": {"name": "faker_test"},
+        "nodes": [{"id": table, "kind": "entity", "rows": rows, "columns": columns}],
+        "constraints": {"unique": unique or []},
+    }
+
+
+def faker(name: str, method: str, **extra) -> dict:
+    return {
+        "name": name,
+        "type": extra.pop("type", "string"),
+        "generator": {"faker": {"method": method, **extra}},
+    }
+
+
+def countries(*codes: str) -> dict:
+    return {"name": "country", "type": "string", "generator": {"choice": {"choices": list(codes)}}}
+
+
+def script(tmp_path: Path, schema: dict, seed: int = 42) -> str:
+    path = tmp_path / "schema.json"
+    path.write_text(json.dumps(schema))
+    return compile_schema(path, seed=seed, out_dir=str(tmp_path / "out")).script.text
+
+
+def build(tmp_path: Path, schema: dict, seed: int = 42, table: str = "t") -> list[dict]:
+    text = script(tmp_path, schema, seed)
+    con = duckdb.connect()
+    con.execute(text)
+    rel = con.sql(f"SELECT * FROM '{tmp_path}/out/{table}.parquet'")
+    cols = rel.columns
+    return [dict(zip(cols, r, strict=True)) for r in rel.fetchall()]
+
+
+# ------------------------------------------------------------------ locales
+
+
+def test_country_codes_map_to_locales():
+    assert to_locale("US") == "en_US"
+    assert to_locale("UK") == to_locale("GB") == "en_GB"
+    assert to_locale("cz") == "cs_CZ"
+    assert to_locale("BR") == "pt_BR"
+    assert to_locale("pt_BR") == "pt_BR"
+    assert to_locale("de-AT") == "de_AT"
+    assert to_locale("Atlantis") == to_locale(None) == "en_US"
+    for code in [
+        "ES",
+        "IT",
+        "NL",
+        "PL",
+        "PT",
+        "MX",
+        "JP",
+        "CN",
+        "KR",
+        "IN",
+        "CA",
+        "AU",
+        "SE",
+        "NO",
+        "DK",
+        "FI",
+    ]:
+        assert to_locale(code) != "en_US" or code == "US"
+    assert runtime_locales()[0] == "en_US"
+
+
+def test_each_row_uses_its_own_locale(tmp_path):
+    cols = [
+        countries("CZ", "DE", "US", "JP"),
+        faker("name", "name", locale_from="country"),
+        faker("address", "address", locale_from="country"),
+        faker("postcode", "postcode", locale_from="country"),
+    ]
+    rows = build(tmp_path, dataset(cols, rows=4000))
+    by = {c: [r for r in rows if r["country"] == c] for c in ("CZ", "DE", "US", "JP")}
+    cz_diacritics = sum(bool(re.search(r"[^\x00-\x7f]", r["name"])) for r in by["CZ"]) / len(by["CZ"])
+    assert cz_diacritics > 0.5, "Czech names carry diacritics"
+    assert all(re.fullmatch(r"\d{5}", r["postcode"]) for r in by["DE"])
+    assert all(re.search(r"\n\d{5} \S", r["address"]) for r in by["DE"]), "German addresses: 5-digit postcode"
+    us_civil = [r for r in by["US"] if not re.search(r"\b(FPO|APO|DPO)\b", r["address"])]
+    assert len(us_civil) > 0.8 * len(by["US"])
+    assert all(re.search(r", [A-Z]{2} \d{5}$", r["address"]) for r in us_civil), "US addresses end 'ST 12345'"
+    assert all(re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", r["name"]) for r in by["JP"]), "Japanese script"
+    assert not any(re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", r["name"]) for r in by["US"])
+
+
+def test_locale_traced_through_lookup_embeds_only_those_locales(tmp_path):
+    schema = {
+        "version": "1.0",
+        "metadata": {"name": "traced"},
+        "nodes": [
+            {"id": "store", "kind": "entity", "rows": 10, "columns": [
+                {"name": "id", "type": "int", "generator": {"sequence": {}}},
+                countries("DE", "CZ"),
+            ]},
+            {"id": "person", "kind": "entity", "rows": 200, "columns": [
+                {"name": "store_id", "type": "int", "generator": {"lookup": {"from": "store.id"}}},
+                {"name": "country", "type": "string",
+                 "generator": {"lookup": {"from": "store.country", "on": {"this_key": "id"}}}},
+                faker("name", "name", locale_from="country"),
+            ]},
+        ],
+    }  # fmt: skip
+    schema["nodes"][1]["columns"][1]["generator"]["lookup"]["on"] = {"store_id": "id"}
+    text = script(tmp_path, schema)
+    assert "__dg_fk_de_DE_" in text and "__dg_fk_cs_CZ_" in text
+    assert "__dg_fk_fr_FR_" not in text and "__dg_fk_locale_keys" not in text
+
+
+def test_untraceable_locale_column_is_mapped_at_run_time(tmp_path):
+    cols = [
+        {
+            "name": "code",
+            "type": "string",
+            "generator": {"choice": {"choices": ["cz", "CZ", "cs_CZ", "xx", "DE"]}},
+        },
+        {"name": "country", "type": "string", "generator": {"expression": {"code": "code"}}},
+        faker("name", "last_name", locale_from="country"),
+    ]
+    schema = dataset(cols, rows=2000)
+    assert "__dg_fk_locale_keys" in script(tmp_path, schema)
+    rows = build(tmp_path, schema)
+    cz = [r["name"] for r in rows if r["code"] in ("cz", "CZ", "cs_CZ")]
+    assert sum(bool(re.search(r"[ěščřžýáíéůú]", n)) for n in cz) > 0.3 * len(cz)
+    xx = [r["name"] for r in rows if r["code"] == "xx"]
+    assert all(re.fullmatch(r"[A-Za-z' -]+", n) for n in xx), "unknown codes fall back to en_US"
+
+
+# ------------------------------------------------------------------ realism
+
+
+def test_full_names_are_diverse(tmp_path):
+    rows = 200_000
+    text = script(tmp_path, dataset([faker("name", "name")], rows=rows))
+    con = duckdb.connect()
+    con.execute(text)
+    distinct = con.execute(f"SELECT count(DISTINCT name) FROM '{tmp_path}/out/t.parquet'").fetchone()[0]
+    assert distinct >= 0.5 * rows
+
+
+def test_email_agrees_with_name_columns(tmp_path):
+    cols = [
+        countries("US", "DE", "CZ", "RU", "JP"),
+        faker("first_name", "first_name", locale_from="country"),
+        faker("last_name", "last_name", locale_from="country"),
+        faker("email", "email"),
+    ]
+    rows = build(tmp_path, dataset(cols, rows=3000))
+    agree = 0
+    for r in rows:
+        local = r["email"].split("@")[0]
+        assert re.fullmatch(r"[a-z0-9._]+", local), r["email"]
+        if r["country"] in ("US", "DE", "CZ"):
+            import unicodedata
+
+            def fold(s: str) -> str:
+                s = s.replace("ä", "ae").replace("ö", "oe").replace("ü", "ue").replace("ß", "ss")
+                return re.sub(
+                    r"[^a-z]", "", unicodedata.normalize("NFKD", s.lower()).encode("ascii", "ignore").decode()
+                )
+
+            first, last = fold(r["first_name"]), fold(r["last_name"])
+            agree += last in local and (first in local or local.startswith(first[:1]))
+            assert last in local or first in local, (r["first_name"], r["last_name"], r["email"])
+    assert agree > 0.6 * sum(r["country"] in ("US", "DE", "CZ") for r in rows)
+    de = [r["email"] for r in rows if r["country"] == "DE"]
+    assert sum(e.endswith(".de") for e in de) > 0.5 * len(de), "the domain follows the person's locale"
+
+
+def test_email_from_full_name_column(tmp_path):
+    rows = build(tmp_path, dataset([faker("name", "name"), faker("email", "email")], rows=2000))
+    hits = 0
+    for r in rows:
+        words = [w.lower() for w in re.findall(r"[A-Za-z]+", r["name"])]
+        hits += any(len(w) > 2 and w in r["email"] for w in words)
+    assert hits > 0.95 * len(rows)
+
+
+def test_email_without_name_columns(tmp_path):
+    rows = build(tmp_path, dataset([faker("email", "email", locale="DE")], rows=500))
+    assert all(re.fullmatch(r"[a-z0-9._]+@[a-z0-9.-]+\.[a-z]{2,}", r["email"]) for r in rows)
+
+
+@pytest.mark.parametrize("rows", [100_000, pytest.param(1_000_000, marks=pytest.mark.slow)])
+def test_declared_unique_emails_are_unique(tmp_path, rows):
+    cols = [countries("US", "DE"), faker("name", "name", locale_from="country"), faker("email", "email")]
+    text = script(tmp_path, dataset(cols, rows=rows, unique=["t.email"]))
+    con = duckdb.connect()
+    con.execute(text)
+    total, distinct = con.execute(
+        f"SELECT count(*), count(DISTINCT email) FROM '{tmp_path}/out/t.parquet'"
+    ).fetchone()
+    assert total == distinct == rows
+
+
+def test_user_name_is_ascii(tmp_path):
+    rows = build(
+        tmp_path, dataset([countries("CZ", "JP"), faker("u", "user_name", locale_from="country")], 300)
+    )
+    assert all(re.fullmatch(r"[a-z0-9._]+", r["u"]) for r in rows)
+
+
+# ------------------------------------------------------------------ formats
+
+
+def test_formats(tmp_path):
+    cols = [
+        faker("uuid", "uuid4"),
+        faker("ip", "ipv4"),
+        faker("badge", "bothify", text="DEV-####-??"),
+        faker("num", "numerify", text="%##"),
+        faker("lex", "lexify", text="??-??", letters="XYZ"),
+        faker("iban", "iban", locale="DE"),
+        faker("phone", "phone_number"),
+        faker("sentence", "sentence"),
+        faker("word", "word"),
+        faker("plate", "license_plate"),
+        faker("url", "url"),
+        faker("domain", "domain_name"),
+        faker("ua", "user_agent"),
+        faker("job", "job"),
+        faker("cp", "catch_phrase"),
+        faker("country", "country"),
+        faker("state", "state"),
+        faker("zip", "zipcode"),
+        faker("street", "street_address"),
+    ]
+    rows = build(tmp_path, dataset(cols, rows=5000))
+    uuids = [r["uuid"] for r in rows]
+    assert len(set(uuids)) == len(uuids)
+    for r in rows:
+        u = uuid.UUID(r["uuid"])
+        assert u.version == 4 and u.variant == uuid.RFC_4122 and str(u) == r["uuid"]
+        octets = [int(x) for x in r["ip"].split(".")]
+        assert len(octets) == 4 and all(0 <= o <= 255 for o in octets) and octets[0] not in (0, 10, 127)
+        assert re.fullmatch(r"DEV-\d{4}-[A-Za-z]{2}", r["badge"])
+        assert re.fullmatch(r"[1-9]\d\d", r["num"])
+        assert re.fullmatch(r"[XYZ]{2}-[XYZ]{2}", r["lex"])
+        iban = r["iban"]
+        assert re.fullmatch(r"DE\d{20}", iban)
+        moved = iban[4:] + iban[:4]
+        assert int("".join(str(int(c, 36)) for c in moved)) % 97 == 1, iban
+        assert re.fullmatch(r"[A-Z][A-Za-z]*( [A-Za-z]+)*\.", r["sentence"])
+        assert re.fullmatch(r"https?://(www\.)?[a-z]+\.[a-z]+/", r["url"])
+        assert re.fullmatch(r"[a-z]+\.[a-z]+", r["domain"])
+        assert re.fullmatch(r"\d{5}", r["zip"])
+        assert "$" not in r["phone"] and re.search(r"\d{3}", r["phone"])
+    assert len({r["ua"] for r in rows}) > 500
+    assert len({r["street"] for r in rows}) > 0.95 * len(rows)
+
+
+def test_other_methods_are_pools_with_their_types(tmp_path):
+    from faker.providers.color.en_US import Provider as Colors
+
+    cols = [faker("color", "color_name"), faker("n", "random_int", type="int", min=5, max=9)]
+    rows = build(tmp_path, dataset(cols, rows=3000))
+    names = set(Colors.all_colors)
+    assert {r["color"] for r in rows} <= names and len({r["color"] for r in rows}) > 50
+    assert {r["n"] for r in rows} == {5, 6, 7, 8, 9}
+
+
+# ------------------------------------------------------------------ determinism, examples, CLI
+
+
+def test_same_seed_same_script_and_data(tmp_path):
+    cols = [countries("US", "FR", "CZ"), faker("name", "name", locale_from="country"), faker("email", "email"),
+            faker("color", "color_name"), faker("uuid", "uuid4")]  # fmt: skip
+    schema = dataset(cols, rows=2000)
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir()
+    b.mkdir()
+    assert script(a, schema) == script(b, schema).replace(str(b), str(a))
+    assert build(a, schema) == build(b, schema)
+    assert build(a, schema, seed=7) != build(b, schema)
+
+
+def _without_effects(schema: dict) -> dict:
+    schema = copy.deepcopy(schema)
+    for node in schema["nodes"]:
+        node["modifiers"] = [m for m in node.get("modifiers", []) if m["transform"] != "effect"]
+        for col in node["columns"]:
+            col["modifiers"] = [m for m in col.get("modifiers", []) if m["transform"] != "effect"]
+    return schema
+
+
+@pytest.mark.parametrize("example", sorted(p.name for p in EXAMPLES.glob("*.json")))
+def test_shared_examples_build(tmp_path, example):
+    schema = json.loads((EXAMPLES / example).read_text())
+    try:
+        text = script(tmp_path, schema)
+    except SchemaError as e:
+        if "not supported yet" not in str(e):
+            raise
+        text = script(tmp_path, _without_effects(schema))
+    duckdb.connect().execute(text)
+    for node in schema["nodes"]:
+        assert (tmp_path / "out" / f"{node['id']}.parquet").exists()
+
+
+@pytest.mark.skipif(shutil.which("duckdb") is None, reason="duckdb CLI not on PATH")
+def test_cli_gives_the_same_rows(tmp_path):
+    cols = [countries("US", "DE", "JP"), faker("name", "name", locale_from="country"), faker("email", "email"),
+            faker("address", "address", locale_from="country"), faker("uuid", "uuid4"), faker("iban", "iban")]  # fmt: skip
+    schema = dataset(cols, rows=3000, unique=["t.email"])
+    (tmp_path / "cli").mkdir()
+    (tmp_path / "cli" / "build.sql").write_text(
+        script(tmp_path / "cli", schema).replace(str(tmp_path / "cli") + "/", "")
+    )
+    subprocess.run(["duckdb", "-c", ".read build.sql"], cwd=tmp_path / "cli", check=True, capture_output=True)
+    expected = build(tmp_path, schema)
+    rel = duckdb.sql(f"SELECT * FROM '{tmp_path}/cli/out/t.parquet'")
+    assert [dict(zip(rel.columns, r, strict=True)) for r in rel.fetchall()] == expected
+
+
+# ------------------------------------------------------------------ errors
+
+
+@pytest.mark.parametrize(
+    "method, extra, message",
+    [
+        ("nmae", {}, "'nmae' is not a Faker method; did you mean 'name'?"),
+        ("_private", {}, "private"),
+        ("__class__", {}, "private"),
+        ("seed_instance", {}, "is not a Faker method"),
+        ("add_provider", {}, "is not a Faker method"),
+        ("pyint", {"maximum": 3}, "takes no argument 'maximum'"),
+        ("random_element", {"colour": "x"}, "takes no argument 'colour'"),
+    ],
+)
+def test_bad_methods_are_schema_errors(tmp_path, method, extra, message):
+    with pytest.raises(SchemaError) as err:
+        script(tmp_path, dataset([faker("x", method, **extra)]))
+    text = str(err.value)
+    assert "nodes[0].columns[0].generator.faker" in text and message in text
+
+
+def test_text_method_into_int_column_is_a_schema_error(tmp_path):
+    with pytest.raises(SchemaError, match=r"columns\[0\]\.type: .*declare the column as string"):
+        script(tmp_path, dataset([faker("x", "name", type="int")]))
