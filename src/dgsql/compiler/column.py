@@ -7,17 +7,7 @@ from dgsql.compiler.context import ColumnContext, Join
 from dgsql.compiler.dag import table_of
 from dgsql.compiler.generators import RENDERERS as GENERATORS
 from dgsql.compiler.modifiers import RENDERERS as MODIFIERS
-from dgsql.compiler.sqltext import double
-
-SQL_TYPES = {
-    "int": "BIGINT",
-    "float": "DOUBLE",
-    "string": "VARCHAR",
-    "bool": "BOOLEAN",
-    "datetime": "TIMESTAMP",
-    "date": "DATE",
-}
-
+from dgsql.compiler.sqltext import SQL_TYPES, double
 
 ARITHMETIC_MODIFIERS = {"multiply", "add", "clamp", "jitter", "seasonality", "trend", "outliers", "effect"}
 

@@ -17,10 +17,9 @@ unchanged except for tie steps. Documented in docs/dsl.md.
 from __future__ import annotations
 
 from dgsql.compiler import schema as S
-from dgsql.compiler.column import SQL_TYPES
 from dgsql.compiler.generators.datetime_series import grid, span_of_dataset
 from dgsql.compiler.plan import InequalityFix
-from dgsql.compiler.sqltext import ident
+from dgsql.compiler.sqltext import SQL_TYPES, ident
 
 
 def _step_up(column: S.Column, ds: S.Dataset, value: str) -> str:

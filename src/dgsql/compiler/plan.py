@@ -16,8 +16,8 @@ from dgsql.compiler import schema as S
 from dgsql.compiler.context import TableFacts
 from dgsql.compiler.dag import dependencies as table_dependencies
 from dgsql.compiler.dag import order_tables, table_of
-from dgsql.compiler.generators import datetime_series
 from dgsql.compiler.generators import RENDERERS as GENERATORS
+from dgsql.compiler.generators import datetime_series
 from dgsql.compiler.modifiers import RENDERERS as MODIFIERS
 from dgsql.compiler.names import RESERVED_PREFIX
 from dgsql.compiler.resolve import lookup_join, resolve
@@ -157,7 +157,9 @@ HONOURED_OPS = ("<", "<=", ">", ">=")
 HONOURED_TYPES = ("int", "float", "date", "datetime")
 
 
-def _inequality_groups(ds: S.Dataset, node: S.Node, path: str) -> list[tuple[tuple[str, ...], bool, tuple[str, ...]]]:
+def _inequality_groups(
+    ds: S.Dataset, node: S.Node, path: str
+) -> list[tuple[tuple[str, ...], bool, tuple[str, ...]]]:
     """This table's honoured inequalities, grouped by the columns they tie together:
     (columns in a linear extension, strict?, schema paths) per group."""
     types = {c.name: c.type for c in node.columns}
@@ -166,7 +168,11 @@ def _inequality_groups(ds: S.Dataset, node: S.Node, path: str) -> list[tuple[tup
         if not (q.left.startswith(node.id + ".") and q.right.startswith(node.id + ".")):
             continue
         left, right = q.left[len(node.id) + 1 :], q.right[len(node.id) + 1 :]
-        if q.op not in HONOURED_OPS or types.get(left) not in HONOURED_TYPES or types[left] != types.get(right):
+        if (
+            q.op not in HONOURED_OPS
+            or types.get(left) not in HONOURED_TYPES
+            or types[left] != types.get(right)
+        ):
             continue
         low, high = (left, right) if q.op in ("<", "<=") else (right, left)
         graph.add_edge(low, high)
@@ -174,7 +180,9 @@ def _inequality_groups(ds: S.Dataset, node: S.Node, path: str) -> list[tuple[tup
         edge["strict"] = edge.get("strict", False) or q.op in ("<", ">")
         edge["paths"] = (*edge.get("paths", ()), f"constraints.inequalities[{i}]")
     groups = []
-    for members in sorted(nx.weakly_connected_components(graph), key=lambda m: min(map(list(types).index, m))):
+    for members in sorted(
+        nx.weakly_connected_components(graph), key=lambda m: min(map(list(types).index, m))
+    ):
         sub = graph.subgraph(members)
         if not nx.is_directed_acyclic_graph(sub):
             loop = " < ".join([u for u, _ in nx.find_cycle(sub)] + [nx.find_cycle(sub)[0][0]])
@@ -186,7 +194,9 @@ def _inequality_groups(ds: S.Dataset, node: S.Node, path: str) -> list[tuple[tup
     return groups
 
 
-def _with_fixes(reads: dict[str, list[str]], groups: list[tuple[tuple[str, ...], bool, tuple[str, ...]]]) -> dict[str, list[str]]:
+def _with_fixes(
+    reads: dict[str, list[str]], groups: list[tuple[tuple[str, ...], bool, tuple[str, ...]]]
+) -> dict[str, list[str]]:
     """Add one pseudo column per group of inequalities: it reads the group's columns; every
     other column that reads one of them reads the fix instead (so it sees the fixed values)."""
     graph = {name: list(deps) for name, deps in reads.items()}
@@ -263,7 +273,9 @@ def _pure_columns(
     return frozenset(pure)
 
 
-def _recomputable_lookup(ds: S.Dataset, node: S.Node, spec: S.LookupSpec, known: dict[str, TableFacts]) -> bool:
+def _recomputable_lookup(
+    ds: S.Dataset, node: S.Node, spec: S.LookupSpec, known: dict[str, TableFacts]
+) -> bool:
     table = table_of(ds, spec.from_)
     column = spec.from_[len(table) + 1 :]
     facts = known.get(table)

@@ -18,8 +18,8 @@ import sqlglot
 from dgsql import __version__
 from dgsql.compiler import inequality, names
 from dgsql.compiler import schema as S
-from dgsql.compiler.context import ColumnContext, Join, TableContext, TableFacts
 from dgsql.compiler.column import column_sql
+from dgsql.compiler.context import ColumnContext, Join, TableContext, TableFacts
 from dgsql.compiler.generators.distribution import poisson
 from dgsql.compiler.modifiers import effect
 from dgsql.compiler.plan import Plan, TablePlan

@@ -11,12 +11,22 @@ values become literals, so a schema can never inject SQL.
 
 from __future__ import annotations
 
+import math
 from datetime import date, datetime
 from typing import Any
 
 from sqlglot import exp
 
 DIALECT = "duckdb"
+SQL_TYPES = {
+    "int": "BIGINT",
+    "float": "DOUBLE",
+    "string": "VARCHAR",
+    "bool": "BOOLEAN",
+    "datetime": "TIMESTAMP",
+    "date": "DATE",
+}
+"DSL column type → DuckDB type."
 
 
 def ident(name: str) -> str:
@@ -52,3 +62,24 @@ def double(value: float) -> str:
 def list_of(values: list[Any], sql_type: str) -> str:
     """A typed list constant, e.g. ``[0.2, 0.8]::DOUBLE[]`` (untyped lists of decimals are slow)."""
     return "[" + ", ".join(lit(v) for v in values) + f"]::{sql_type}[]"
+
+
+def typed_lit(value: Any, column_type: str) -> str:
+    """A schema literal converted to the column's type at compile time (``resolve.castable`` has
+    checked it converts), so a list of them has one type whatever the JSON mixed.
+
+    >>> typed_lit(False, "float"), typed_lit("12", "int"), typed_lit(2.5, "int"), typed_lit(True, "string")
+    ('0.0', '12', '3', "'true'")
+    """
+    if column_type == "string":
+        return lit(str(value).lower() if isinstance(value, bool) else str(value))
+    if column_type == "bool":
+        return lit(value if isinstance(value, bool) else str(value).lower() in ("true", "t", "1", "1.0"))
+    if column_type in ("int", "float"):
+        number = float(value)
+        if column_type == "float":
+            return lit(number)
+        if isinstance(value, int) and not isinstance(value, bool):
+            return lit(value)
+        return lit(int(math.floor(abs(number) + 0.5)) * (1 if number >= 0 else -1))
+    return f"CAST({lit(str(value))} AS {SQL_TYPES[column_type]})"

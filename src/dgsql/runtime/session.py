@@ -10,7 +10,7 @@ import duckdb
 
 from dgsql import __version__
 from dgsql.compiler import Compiled
-from dgsql.compiler.column import SQL_TYPES
+from dgsql.compiler.sqltext import SQL_TYPES
 from dgsql.errors import EngineError, UsageError
 
 

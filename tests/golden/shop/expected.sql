@@ -80,9 +80,9 @@ __dg_l1 AS (
     SELECT
         __dg_l0.*,
         -- nodes[0].columns[0]
-        CAST((['grocery', 'household', 'toys', 'books'])[__dg_l0.__dg_row + 1] AS VARCHAR) AS "category",
+        CAST((['grocery', 'household', 'toys', 'books']::VARCHAR[])[__dg_l0.__dg_row + 1] AS VARCHAR) AS "category",
         -- nodes[0].columns[1]
-        CAST(([0.1, 0.2, 0.2, 0.05])[__dg_l0.__dg_row + 1] AS DOUBLE) AS "vat"
+        CAST(([0.1, 0.2, 0.2, 0.05]::DOUBLE[])[__dg_l0.__dg_row + 1] AS DOUBLE) AS "vat"
     FROM __dg_l0
 )
 SELECT __dg_row, "category", "vat"

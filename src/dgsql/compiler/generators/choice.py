@@ -15,7 +15,7 @@ from dgsql.compiler import schema as S
 from dgsql.compiler.context import ColumnContext, Fragment, Join
 from dgsql.compiler.dag import table_of
 from dgsql.compiler.generators.datetime_series import CUMULATIVE
-from dgsql.compiler.sqltext import ident, list_of, lit
+from dgsql.compiler.sqltext import SQL_TYPES, ident, list_of, lit, typed_lit
 from dgsql.compiler.weights import alias_table, kind_weights, normalise
 
 CASE_LIMIT = 16
@@ -52,21 +52,12 @@ def _weights(spec: S.ChoiceSpec, n: int) -> list[float]:
     return kind_weights(kind, params, n)
 
 
-def _literal_type(values: list[object]) -> str:
-    if all(isinstance(v, bool) for v in values):
-        return "BOOLEAN"
-    if all(isinstance(v, int) and not isinstance(v, bool) for v in values):
-        return "BIGINT"
-    if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
-        return "DOUBLE"
-    return "VARCHAR"
-
-
 def render(spec: S.ChoiceSpec, ctx: ColumnContext) -> Fragment:
     if spec.choices is not None:
-        sql_type = _literal_type(spec.choices)
-        values = [lit(v) if sql_type != "VARCHAR" else lit(str(v)) for v in spec.choices]
-        return Fragment(weighted_pick(ctx.uniform(), values, _weights(spec, len(values)), sql_type))
+        values = [typed_lit(v, ctx.column.type) for v in spec.choices]
+        return Fragment(
+            weighted_pick(ctx.uniform(), values, _weights(spec, len(values)), SQL_TYPES[ctx.column.type])
+        )
     return _render_ref(spec, ctx)
 
 

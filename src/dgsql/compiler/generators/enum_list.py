@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dgsql.compiler import schema as S
 from dgsql.compiler.context import ColumnContext, Fragment
-from dgsql.compiler.sqltext import lit
+from dgsql.compiler.sqltext import SQL_TYPES, typed_lit
 
 
 def dependencies(spec: S.EnumListSpec, column: S.Column, node: S.Node) -> list[str]:
@@ -12,5 +12,5 @@ def dependencies(spec: S.EnumListSpec, column: S.Column, node: S.Node) -> list[s
 
 
 def render(spec: S.EnumListSpec, ctx: ColumnContext) -> Fragment:
-    values = ", ".join(lit(v) for v in spec.values)
-    return Fragment(f"([{values}])[{ctx.row} + 1]")
+    values = ", ".join(typed_lit(v, ctx.column.type) for v in spec.values)
+    return Fragment(f"([{values}]::{SQL_TYPES[ctx.column.type]}[])[{ctx.row} + 1]")
