@@ -26,6 +26,8 @@ class Join:
     condition: str
     kind: str = "LEFT"
     "LEFT, or ASOF LEFT for a pick by cumulative weight."
+    one_row: bool = False
+    "The relation has exactly one row and the condition is TRUE: DuckDB runs it as a cross\n    product, which keeps the rows' order (measured), so it needs no sort."
 
 
 @dataclass(frozen=True)

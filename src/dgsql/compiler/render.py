@@ -134,8 +134,8 @@ def _render_table(plan: Plan, table: TablePlan, known: dict[str, TableFacts], ou
             layer.joins += joins
         layers.append(layer)
     # Hash joins do not keep the probe side's order at more than one thread (measured:
-    # a few chunks swap), so a table with any join is sorted by its row index.
-    ordered = tctx.correlated or any(layer.joins for layer in layers)
+    # a few chunks swap), so a table with any join but a one-row one is sorted by its row index.
+    ordered = tctx.correlated or any(not j.one_row for layer in layers for j in layer.joins)
     columns = ", ".join(ident(cp.column.name) for cp in table.columns)
     optional = ", ".join(
         f"dg_optional({ident(c.column.name)}) AS {ident(c.column.name)}" for c in table.columns

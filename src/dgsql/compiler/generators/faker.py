@@ -300,7 +300,7 @@ def render(spec: S.FakerSpec, ctx: ColumnContext) -> Fragment:
         return Fragment(sql)
     for vocab in refs.index:
         ctx.table.add_prelude(vocab.create_sql())
-    return Fragment(sql, Join(refs.relation(), refs.alias, "TRUE"))
+    return Fragment(sql, Join(refs.relation(), refs.alias, "TRUE", one_row=True))
 
 
 def _value(c: Composer, method: str, extras: Mapping[str, Any]) -> Node:
