@@ -99,17 +99,9 @@ def test_gate_needs_keys_and_score(dataset: S.Dataset, clean: Path, tmp_path: Pa
     assert report.passed_gate(80) and not report.passed_gate(99.5)
 
 
-def _rewrite(clean: Path, out: Path, table: str, select: str) -> None:
-    shutil.copytree(clean, out)
-    con = duckdb.connect()
-    con.execute(f"CREATE TABLE t AS SELECT * FROM read_parquet('{clean / (table + '.parquet')}')")
-    con.execute(f"COPY ({select}) TO '{out / (table + '.parquet')}' (FORMAT PARQUET)")
-    con.close()
-
-
 def test_statistical_checks_catch_a_wrong_generator(dataset: S.Dataset, clean: Path, tmp_path: Path) -> None:
     # hours drawn uniformly instead of by the hour pattern; days untouched
-    _rewrite(
+    F.rewrite_copy(
         clean,
         tmp_path / "hours",
         "events",
@@ -117,7 +109,9 @@ def test_statistical_checks_catch_a_wrong_generator(dataset: S.Dataset, clean: P
     )
     assert failing(validate(dataset, tmp_path / "hours")) == {"datetime_shape:events.ts:hour"}
     # no outliers at all although 5 % are declared
-    _rewrite(clean, tmp_path / "calm", "events", "SELECT * REPLACE (least(amount, 60.0) AS amount) FROM t")
+    F.rewrite_copy(
+        clean, tmp_path / "calm", "events", "SELECT * REPLACE (least(amount, 60.0) AS amount) FROM t"
+    )
     assert "outlier_share:events.amount" in failing(validate(dataset, tmp_path / "calm"))
 
 
@@ -190,8 +184,7 @@ def _empty_files(dataset: S.Dataset, out: Path) -> None:
         cols = ", ".join(f"CAST(NULL AS {DUCKDB_TYPES[c.type]}) AS {ident(c.name)}" for c in node.columns)
         con.execute(f"COPY (SELECT {cols} LIMIT 0) TO '{out / (node.id + '.parquet')}' (FORMAT PARQUET)")
     con.close()
-    meta = {"tables": {n.id: {"rows": 0} for n in dataset.nodes}}
-    (out / ".metadata.json").write_text(json.dumps(meta))
+    F.write_row_counts(out, {n.id: 0 for n in dataset.nodes})
 
 
 @pytest.mark.parametrize("name", ["retail", "users_events"])
@@ -271,7 +264,7 @@ def test_composite_volume_is_normalised_by_exposure(tmp_path: Path) -> None:
         "COPY (SELECT TIMESTAMP '2024-01-01' + to_hours(CAST(hash(i) % 2904 AS BIGINT)) AS at FROM range(60000) t(i))"
         f" TO '{out / 'hits.parquet'}' (FORMAT PARQUET)"
     )
-    (out / ".metadata.json").write_text(json.dumps({"tables": {"hits": {"rows": 60000}}}))
+    F.write_row_counts(out, {"hits": 60000})
     report = validate(parse_dataset(schema), out)
     result = next(r for r in report.results if r.check.kind == "composite_effect")
     assert result.status is Status.PASSED, result.detail
@@ -374,7 +367,7 @@ def test_names_and_values_are_quoted(tmp_path: Path) -> None:
             p=path,
         )
     )
-    (out / ".metadata.json").write_text(json.dumps({"tables": {'we"ird t': {"rows": 3}}}))
+    F.write_row_counts(out, {'we"ird t': 3})
     assert failing(validate(dataset, out)) == set()
     con.execute(
         fill(
@@ -581,10 +574,8 @@ def test_composite_metric_with_seasonality_effect_and_trend(
     dow = "CAST([" + ", ".join(map(str, SALES_DOW)) + "] AS DOUBLE[])"
     con.execute(SALES_SQL.format(dow=dow, effect=effect))
     for t in ("promo", "sales"):
-        con.execute(f"COPY (SELECT * FROM {t} ORDER BY 1) TO '{out / (t + '.parquet')}' (FORMAT PARQUET)")
-    (out / ".metadata.json").write_text(
-        json.dumps({"tables": {"promo": {"rows": 2}, "sales": {"rows": 20000}}})
-    )
+        F.copy_table(con, t, out)
+    F.write_row_counts(out, {"promo": 2, "sales": 20000})
     report = validate(parse_dataset(_sales_schema()), out)
     result = next(r for r in report.results if r.check.kind == "composite_effect")
     assert result.status is (Status.PASSED if passes else Status.FAILED), result.detail

@@ -277,11 +277,16 @@ def write_dataset(out: Path, users: int = USERS) -> dict[str, int]:
     )
     rows = {}
     for t in ("plan", "users", "events"):
-        con.execute(COPY_SQL.format(t=t, path=out / f"{t}.parquet"))
+        copy_table(con, t, out)
         rows[t] = con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
     con.close()
     write_metadata(out, rows)
     return rows
+
+
+def copy_table(con: duckdb.DuckDBPyConnection, table: str, out: Path) -> None:
+    """Write ``table`` of ``con`` to ``out/<table>.parquet``, ordered by its first column."""
+    con.execute(COPY_SQL.format(t=table, path=out / f"{table}.parquet"))
 
 
 def write_metadata(out: Path, rows: dict[str, int]) -> None:
@@ -301,6 +306,11 @@ def write_metadata(out: Path, rows: dict[str, int]) -> None:
         "seconds": 0.0,
     }
     (out / ".metadata.json").write_text(json.dumps(meta, indent=2))
+
+
+def write_row_counts(out: Path, rows: dict[str, int]) -> None:
+    """A ``.metadata.json`` with only the row count of each table: all validate reads of it."""
+    (out / ".metadata.json").write_text(json.dumps({"tables": {t: {"rows": n} for t, n in rows.items()}}))
 
 
 #: name → (table, SQL expression replacing the whole row set, the check id that must fail)
@@ -341,10 +351,16 @@ BREAKAGES: dict[str, tuple[str, str, str]] = {
 def break_copy(clean: Path, out: Path, name: str) -> str:
     """Copy ``clean`` to ``out`` with one breakage applied; return the check id that must fail."""
     table_name, select, check_id = BREAKAGES[name]
+    rewrite_copy(clean, out, table_name, select)
+    return check_id
+
+
+def rewrite_copy(clean: Path, out: Path, table_name: str, select: str) -> None:
+    """Copy ``clean`` to ``out`` with ``table_name``'s file replaced by ``select`` (which reads the
+    clean rows as ``t``)."""
     shutil.copytree(clean, out)
     path = out / f"{table_name}.parquet"
     con = duckdb.connect()
     con.execute(f"CREATE TABLE t AS SELECT * FROM read_parquet('{clean / (table_name + '.parquet')}')")
     con.execute(f"COPY ({select}) TO '{path}' (FORMAT PARQUET)")
     con.close()
-    return check_id

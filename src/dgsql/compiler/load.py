@@ -126,7 +126,9 @@ def _problem(err: dict[str, Any], data: dict[str, Any]) -> str:
     if kind == "generator":
         given = err.get("input")
         keys = list(given) if isinstance(given, dict) else []
-        near = difflib.get_close_matches(str(keys[0]), list(S.GENERATOR_MODELS), n=1, cutoff=0.6) if keys else []
+        near = (
+            difflib.get_close_matches(str(keys[0]), list(S.GENERATOR_MODELS), n=1, cutoff=0.6) if keys else []
+        )
         if len(keys) == 1 and near:
             return f"{path}.{keys[0]}: unknown generator; did you mean {near[0]!r}?"
         return f'{path}: {err["msg"]}; write e.g. {{"sequence": {{"start": 1}}}}.'

@@ -184,7 +184,7 @@ class Report:
         for cat, comp in self.components.items():
             if comp["pass_rate"] is None:
                 out.append(
-                    f"No {comp['name']} check was evaluated; its weight went to the others. {_missing(cat)}"
+                    f"No {comp['name']} check was evaluated; its weight went to the others. {NO_CHECK_ADVICE[cat]}"
                 )
         return out
 
@@ -270,14 +270,20 @@ class Report:
         return text
 
 
+STATUS_MARKS = {
+    Status.PASSED: ("✓ pass", "green"),
+    Status.FAILED: ("✗ FAIL", "bold red"),
+    Status.NOT_EVALUATED: ("– not evaluated", "dim"),
+}
+
+
 def _label(r: CheckResult) -> str:
-    ident = r.check.id.split(":", 1)[1] if ":" in r.check.id else r.check.id
-    return ident
+    """The check's id without its ``kind:`` prefix (the table row already names the kind)."""
+    return r.check.id.split(":", 1)[-1]
 
 
 def _status(status: Status) -> Text:
-    style = {Status.PASSED: "green", Status.FAILED: "bold red", Status.NOT_EVALUATED: "dim"}[status]
-    mark = {Status.PASSED: "✓ pass", Status.FAILED: "✗ FAIL", Status.NOT_EVALUATED: "– not evaluated"}[status]
+    mark, style = STATUS_MARKS[status]
     return Text(mark, style=style)
 
 
@@ -331,18 +337,17 @@ ADVICE = {
     "distribution": "values outside the range the declaration allows, or no variation at all.",
 }
 
+#: Per category: what gives a schema checks of that kind (shown when it has none evaluated).
+NO_CHECK_ADVICE = {
+    "constraint": "The schema yields no structural check; does it have nodes?",
+    "behaviour": "Declare targets (weekend_share, mean_in_range, composite_effect) to measure behaviour.",
+    "statistical": "Declared distributions, patterns, fanouts and outliers get statistical checks.",
+    "fk": "Declare constraints.foreign_keys (or use lookups) to check referential integrity.",
+}
+
 
 def _advice(r: CheckResult) -> str:
     text = ADVICE.get(r.check.kind, "the check failed.")
     if r.violations and r.check.mode == "rows":
         text = f"{r.violations:,} failing rows: {text}"
     return text
-
-
-def _missing(category: str) -> str:
-    return {
-        "constraint": "The schema yields no structural check; does it have nodes?",
-        "behaviour": "Declare targets (weekend_share, mean_in_range, composite_effect) to measure behaviour.",
-        "statistical": "Declared distributions, patterns, fanouts and outliers get statistical checks.",
-        "fk": "Declare constraints.foreign_keys (or use lookups) to check referential integrity.",
-    }[category]

@@ -8,6 +8,7 @@ ordered tuple of modules; the report keeps this order.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from types import ModuleType
 
 from dgsql.compiler.checks import (
@@ -30,7 +31,7 @@ from dgsql.compiler.checks import (
     unique,
     weekend_share,
 )
-from dgsql.compiler.checks.spec import CheckContext, CheckSpec
+from dgsql.compiler.checks.spec import CATEGORIES, CheckContext, CheckSpec
 from dgsql.compiler.schema import Dataset
 
 REGISTRY: tuple[ModuleType, ...] = (
@@ -58,8 +59,6 @@ REGISTRY: tuple[ModuleType, ...] = (
     distribution,
 )
 
-CATEGORIES = ("constraint", "behaviour", "statistical", "fk")
-
 
 def compile_checks(dataset: Dataset) -> list[CheckSpec]:
     """Every check of ``dataset``, in registry order; ids made unique with ``#2``, ``#3``…"""
@@ -71,15 +70,9 @@ def compile_checks(dataset: Dataset) -> list[CheckSpec]:
             n = seen.get(check.id, 0) + 1
             seen[check.id] = n
             if n > 1:
-                check = _renamed(check, f"{check.id}#{n}")
+                check = replace(check, id=f"{check.id}#{n}")
             out.append(check)
     return out
-
-
-def _renamed(check: CheckSpec, new_id: str) -> CheckSpec:
-    from dataclasses import replace
-
-    return replace(check, id=new_id)
 
 
 __all__ = ["CATEGORIES", "REGISTRY", "CheckContext", "CheckSpec", "compile_checks"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from dgsql.compiler.checks.spec import DUCKDB_TYPES, CheckContext, CheckSpec
+from dgsql.compiler.checks.spec import DUCKDB_TYPES, CheckContext, CheckSpec, compiled
 from dgsql.compiler.checks.sql import SCHEMA, Sql, fill, join, lit
 
 KIND = "columns"
@@ -30,13 +30,11 @@ def compile(ctx: CheckContext) -> Iterator[CheckSpec]:
         rows = join(
             Sql(f"({j}, {lit(c.name)}, {lit(DUCKDB_TYPES[c.type])})") for j, c in enumerate(node.columns)
         )
-        sql = fill(TEMPLATE, rows=rows, schema=lit(SCHEMA), table=lit(node.id))
-        yield CheckSpec(
-            id=f"{KIND}:{node.id}",
-            kind=KIND,
-            category=CATEGORY,
-            target=node.id,
-            sql=sql,
+        yield compiled(
+            KIND,
+            CATEGORY,
+            node.id,
+            sql=fill(TEMPLATE, rows=rows, schema=lit(SCHEMA), table=lit(node.id)),
             source=f"nodes[{i}].columns",
             expect={c.name: DUCKDB_TYPES[c.type] for c in node.columns},
         )

@@ -20,11 +20,12 @@ tolerance below it cannot be met reliably.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
-from dgsql.compiler.checks.grid import Grid, column_grid, dimension, grid_sql
-from dgsql.compiler.checks.spec import CheckContext, CheckSpec, not_compiled
-from dgsql.compiler.checks.sql import Sql, double, doubles, fill, ident, join, lit, qualified, table
+from dgsql.compiler.checks.grid import Grid, column_grid, dimension, grid_sql, weight_at
+from dgsql.compiler.checks.spec import CheckContext, CheckSpec, compiled, not_compiled
+from dgsql.compiler.checks.sql import Sql, double, fill, ident, join, lit, qualified, table
 from dgsql.compiler.checks.targets import entries
 from dgsql.compiler.schema import CompositeEffect, Influence
 
@@ -99,15 +100,19 @@ def _trend(inf: Influence, t: Sql) -> Sql:
     return fill("(1 + 0.1 * ln(1 + 1.0 * {t}))", t=t)
 
 
+@dataclass
 class _Plan:
     """Strata keys and multiplier of one target, as SQL over a timestamp expression."""
 
-    def __init__(self) -> None:
-        self.keys: list[tuple[Sql, Sql]] = []  # (grid expression, row expression)
-        self.m_grid: list[Sql] = []
-        self.m_row: list[Sql] = []
-        self.effects: list[Sql] = []
-        self.effect_joins: list[Sql] = []
+    keys: list[tuple[Sql, Sql]] = field(default_factory=list)
+    "Per stratum key: (over the grid's ``ts``, over the table's rows)."
+    m_grid: list[Sql] = field(default_factory=list)
+    "Factors of the multiplier over the grid's ``ts``."
+    m_row: list[Sql] = field(default_factory=list)
+    "Factors of the multiplier over the table's rows."
+    effects: list[Sql] = field(default_factory=list)
+    "CTEs that find each row's effect factor."
+    effect_joins: list[Sql] = field(default_factory=list)
 
 
 def _plan(ctx: CheckContext, target: CompositeEffect, ts_name: str, volume: bool) -> _Plan | str:
@@ -127,11 +132,10 @@ def _plan(ctx: CheckContext, target: CompositeEffect, ts_name: str, volume: bool
             n = {"hour": 24, "dow": 7, "month": 12}[inf.dimension]
             if len(inf.weights) != n:
                 return f"{inf.dimension} needs {n} weights, got {len(inf.weights)}"
-            w = doubles(inf.weights)
             grid_dim, row_dim = dimension(inf.dimension, Sql("ts")), dimension(inf.dimension, row_ts)
             plan.keys.append((grid_dim, row_dim))
-            plan.m_grid.append(fill("{w}[{d} + 1]", w=w, d=grid_dim))
-            plan.m_row.append(fill("{w}[{d} + 1]", w=w, d=row_dim))
+            plan.m_grid.append(weight_at(inf.weights, grid_dim))
+            plan.m_row.append(weight_at(inf.weights, row_dim))
         elif inf.kind == "trend":
             if inf.type is None:
                 return "a trend influence needs type"
@@ -299,13 +303,4 @@ def _compile_one(ctx: CheckContext, target: CompositeEffect, source: str) -> Che
         "mae": tol.mae,
         "mape": tol.mape,
     }
-    return CheckSpec(
-        id=f"{KIND}:{ref}",
-        kind=KIND,
-        category=CATEGORY,
-        target=ref,
-        sql=sql,
-        mode="stat",
-        source=source,
-        expect=expect,
-    )
+    return compiled(KIND, CATEGORY, ref, sql=sql, mode="stat", source=source, expect=expect)

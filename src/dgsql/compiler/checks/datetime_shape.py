@@ -15,8 +15,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from statistics import NormalDist
 
-from dgsql.compiler.checks.grid import column_grid, dimension, grid_sql
-from dgsql.compiler.checks.spec import CheckContext, CheckSpec, not_compiled
+from dgsql.compiler.checks import value_model as vm
+from dgsql.compiler.checks.grid import column_grid, dimension, grid_sql, weight_at
+from dgsql.compiler.checks.spec import CheckContext, CheckSpec, compiled, not_compiled
 from dgsql.compiler.checks.sql import Sql, double, doubles, fill, ident, join, lit, table
 from dgsql.compiler.schema import DatetimeSeriesGen
 
@@ -59,8 +60,7 @@ FROM stat"""
 def _offsets(std_minutes: float) -> list[float]:
     if std_minutes <= 0:
         return [0.0]
-    dist = NormalDist(0.0, std_minutes)
-    return [dist.inv_cdf((j + 0.5) / JITTER_NODES) for j in range(JITTER_NODES)]
+    return vm.quantile_nodes(NormalDist(0.0, std_minutes).inv_cdf, JITTER_NODES)
 
 
 def compile(ctx: CheckContext) -> Iterator[CheckSpec]:
@@ -101,9 +101,7 @@ def compile(ctx: CheckContext) -> Iterator[CheckSpec]:
                 continue
             assert grid is not None
             ts = Sql("ts")
-            weight = join(
-                (fill("{w}[{d} + 1]", w=doubles(w), d=dimension(d, ts)) for d, w in patterns), Sql(" * ")
-            )
+            weight = join((weight_at(w, dimension(d, ts)) for d, w in patterns), Sql(" * "))
             jittered = Sql("ts + to_microseconds(CAST(minutes * 60000000 AS BIGINT))")
             observed = fill("CAST({c} AS TIMESTAMP)", c=ident(col.name))
             for dim in dict.fromkeys(d for d, _ in patterns):
@@ -121,11 +119,11 @@ def compile(ctx: CheckContext) -> Iterator[CheckSpec]:
                     min_rows=double(MIN_ROWS),
                     dimension_name=lit(dim),
                 )
-                yield CheckSpec(
+                yield compiled(
+                    KIND,
+                    CATEGORY,
+                    ref,
                     id=f"{KIND}:{ref}:{dim}",
-                    kind=KIND,
-                    category=CATEGORY,
-                    target=ref,
                     sql=sql,
                     mode="stat",
                     source=source,

@@ -8,7 +8,7 @@ import math
 from collections.abc import Iterator
 
 from dgsql.compiler.checks import value_model as vm
-from dgsql.compiler.checks.spec import CheckContext, CheckSpec, not_compiled
+from dgsql.compiler.checks.spec import CheckContext, CheckSpec, compiled, not_compiled
 from dgsql.compiler.checks.sql import Sql, double, fill, ident, lit, table
 
 KIND = "distribution"
@@ -54,11 +54,10 @@ def compile(ctx: CheckContext) -> Iterator[CheckSpec]:
             )
             expect_spread = not vm.degenerate(col)
             spread_ok = Sql("(row_count < 2 OR sd > 0)") if expect_spread else Sql("TRUE")
-            yield CheckSpec(
-                id=f"{KIND}:{ref}",
-                kind=KIND,
-                category=CATEGORY,
-                target=ref,
+            yield compiled(
+                KIND,
+                CATEGORY,
+                ref,
                 sql=fill(
                     TEMPLATE,
                     col=ident(col.name),

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from dgsql.compiler.checks.spec import CheckContext, CheckSpec, not_compiled
+from dgsql.compiler.checks.spec import CheckContext, CheckSpec, compiled, drop_repeats, not_compiled
 from dgsql.compiler.checks.sql import fill, ident, qualified, table, values_list
 
 KIND = "enum"
@@ -30,22 +30,9 @@ def declared(ctx: CheckContext) -> Iterator[tuple[str, list[Any] | None, str | N
         (e.attr, e.values, e.enum_ref, f"constraints.enum[{i}]")
         for i, e in enumerate(ctx.dataset.constraints.enum)
     ]
-    for node in ctx.dataset.nodes:
-        for col in node.columns:
-            cc = col.constraints
-            if cc is None:
-                continue
-            path = ctx.column_path(node.id, col.name) + ".constraints"
-            if cc.enum is not None:
-                items.append((f"{node.id}.{col.name}", cc.enum, None, path + ".enum"))
-            if cc.enum_ref is not None:
-                items.append((f"{node.id}.{col.name}", None, cc.enum_ref, path + ".enum_ref"))
-    seen: set[str] = set()
-    for attr, values, ref, source in items:
-        key = repr((attr, values, ref))
-        if key not in seen:
-            seen.add(key)
-            yield attr, values, ref, source
+    for attr, key, value, path in ctx.column_constraints("enum", "enum_ref"):
+        items.append((attr, value, None, path) if key == "enum" else (attr, None, value, path))
+    return drop_repeats(items, key=lambda item: repr(item[:3]))  # repr: values is a list
 
 
 def compile(ctx: CheckContext) -> Iterator[CheckSpec]:
@@ -77,12 +64,4 @@ def compile(ctx: CheckContext) -> Iterator[CheckSpec]:
                 ref_col=qualified("r", rc),
             )
             expect = {"enum_ref": ref}
-        yield CheckSpec(
-            id=f"{KIND}:{attr}",
-            kind=KIND,
-            category=CATEGORY,
-            target=attr,
-            sql=sql,
-            source=source,
-            expect=expect,
-        )
+        yield compiled(KIND, CATEGORY, attr, sql=sql, source=source, expect=expect)

@@ -7,6 +7,8 @@ that spawned the child.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from dgsql.compiler.checks.spec import CheckContext
 from dgsql.compiler.checks.sql import Sql, fill, ident, table
 from dgsql.compiler.schema import LookupGen, Node, split_ref
@@ -21,8 +23,19 @@ children AS (
 )"""
 
 
-def parent_link(ctx: CheckContext, node: Node) -> tuple[str, str, str] | str:
-    """(parent table, parent key column, child column), or why the children cannot be counted."""
+class ParentLink(NamedTuple):
+    """How a fact's rows point at the primary-parent row that spawned them."""
+
+    parent: str
+    "The parent table."
+    key: str
+    "The parent's key column (its pk, or a column declared unique)."
+    child_column: str
+    "The fact's column holding that key."
+
+
+def parent_link(ctx: CheckContext, node: Node) -> ParentLink | str:
+    """How ``node``'s children are counted per parent, or why they cannot be."""
     if not node.parents:
         return "the fact has no parents"
     parent = ctx.node(node.parents[0])
@@ -34,13 +47,19 @@ def parent_link(ctx: CheckContext, node: Node) -> tuple[str, str, str] | str:
         if isinstance(gen, LookupGen) and gen.lookup.on is None:
             t, c = split_ref(gen.lookup.from_)
             if t == parent.id and (c == parent.pk or gen.lookup.from_ in unique):
-                return parent.id, c, col.name
+                return ParentLink(parent.id, c, col.name)
     return (
         f"no column of {node.id!r} is a lookup (without on) of {parent.id!r}'s pk, "
         "so children cannot be counted per parent"
     )
 
 
-def children_cte(parent: str, key: str, fact: str, child_col: str) -> Sql:
+def children_cte(link: ParentLink, fact: str) -> Sql:
     """A ``WITH`` clause defining ``children(parent_key, children)``, one row per parent row."""
-    return fill(CHILDREN, fk=ident(child_col), fact=table(fact), pk=ident(key), parent=table(parent))
+    return fill(
+        CHILDREN,
+        fk=ident(link.child_column),
+        fact=table(fact),
+        pk=ident(link.key),
+        parent=table(link.parent),
+    )

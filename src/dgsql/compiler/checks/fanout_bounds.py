@@ -7,8 +7,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from dgsql.compiler.checks.fanout import children_cte, parent_link
-from dgsql.compiler.checks.spec import CheckContext, CheckSpec, not_compiled
+from dgsql.compiler.checks.spec import CheckContext, CheckSpec, compiled, not_compiled
 from dgsql.compiler.checks.sql import Sql, fill, ident, lit, table
+from dgsql.compiler.schema import Node
 
 KIND = "fanout_bounds"
 CATEGORY = "constraint"
@@ -21,10 +22,8 @@ FROM children
 WHERE children < {lo} OR children > {hi}"""
 
 
-def _effect_bounds(
-    ctx: CheckContext, node_index: int, lo: Sql, hi: Sql | None
-) -> tuple[Sql, Sql | None] | str:
-    node = ctx.dataset.nodes[node_index]
+def _effect_bounds(ctx: CheckContext, node: Node, lo: Sql, hi: Sql | None) -> tuple[Sql, Sql | None] | str:
+    """``lo``/``hi`` widened by the smallest and largest factor ``node``'s effects can apply."""
     for mod in node.modifiers:
         a = mod.args
         if ctx.column(a.effect_table, a.map.field) is None:
@@ -49,19 +48,18 @@ def compile(ctx: CheckContext) -> Iterator[CheckSpec]:
             yield not_compiled(KIND, CATEGORY, node.id, source, link)
             continue
         lo_n, hi_n = node.fanout.bounds if node.fanout is not None else (1, 1)
-        bounds = _effect_bounds(ctx, i, lit(lo_n), None if hi_n is None else lit(hi_n))
+        bounds = _effect_bounds(ctx, node, lit(lo_n), None if hi_n is None else lit(hi_n))
         if isinstance(bounds, str):
             yield not_compiled(KIND, CATEGORY, node.id, source, bounds)
             continue
         lo, hi = bounds
-        yield CheckSpec(
-            id=f"{KIND}:{node.id}",
-            kind=KIND,
-            category=CATEGORY,
-            target=node.id,
+        yield compiled(
+            KIND,
+            CATEGORY,
+            node.id,
             sql=fill(
                 TEMPLATE,
-                children=children_cte(link[0], link[1], node.id, link[2]),
+                children=children_cte(link, node.id),
                 lo=lo,
                 hi=hi if hi is not None else Sql("NULL"),
             ),
@@ -69,7 +67,7 @@ def compile(ctx: CheckContext) -> Iterator[CheckSpec]:
             expect={
                 "min": lo_n,
                 "max": hi_n,
-                "per": f"{link[0]}.{link[1]}",
+                "per": f"{link.parent}.{link.key}",
                 "scaled_by_effect": bool(node.modifiers),
             },
         )

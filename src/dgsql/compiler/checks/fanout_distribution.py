@@ -13,7 +13,7 @@ import math
 from collections.abc import Iterator
 
 from dgsql.compiler.checks.fanout import children_cte, parent_link
-from dgsql.compiler.checks.spec import CheckContext, CheckSpec, not_compiled
+from dgsql.compiler.checks.spec import CheckContext, CheckSpec, compiled, not_compiled
 from dgsql.compiler.checks.sql import double, fill
 from dgsql.compiler.schema import Fanout
 
@@ -81,7 +81,7 @@ def compile(ctx: CheckContext) -> Iterator[CheckSpec]:
         mu, var, var4 = moments(clamped_pmf(node.fanout))
         sql = fill(
             TEMPLATE,
-            children=children_cte(link[0], link[1], node.id, link[2]),
+            children=children_cte(link, node.id),
             mu=double(mu),
             var=double(var),
             var4=double(var4),
@@ -90,19 +90,18 @@ def compile(ctx: CheckContext) -> Iterator[CheckSpec]:
             vslack=double(VAR_SLACK),
             min_parents=double(MIN_PARENTS),
         )
-        f = node.fanout
-        yield CheckSpec(
-            id=f"{KIND}:{node.id}",
-            kind=KIND,
-            category=CATEGORY,
-            target=node.id,
+        fanout = node.fanout
+        yield compiled(
+            KIND,
+            CATEGORY,
+            node.id,
             sql=sql,
             mode="stat",
             source=source,
             expect={
-                "distribution": f.distribution,
-                "lambda": f.lambda_,
-                "min": f.bounds[0],
-                "max": f.bounds[1],
+                "distribution": fanout.distribution,
+                "lambda": fanout.lambda_,
+                "min": fanout.bounds[0],
+                "max": fanout.bounds[1],
             },
         )

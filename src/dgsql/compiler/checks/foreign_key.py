@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from dgsql.compiler.checks.spec import CheckContext, CheckSpec, not_compiled
+from dgsql.compiler.checks.spec import CheckContext, CheckSpec, compiled, drop_repeats, not_compiled
 from dgsql.compiler.checks.sql import fill, qualified, table
 from dgsql.compiler.schema import LookupGen, split_ref
 
@@ -23,12 +23,11 @@ WHERE {null_rule}NOT EXISTS (SELECT 1 FROM {to_table} AS t WHERE {to_col} = {fro
 
 
 def _pairs(ctx: CheckContext) -> Iterator[tuple[str, str, str, bool]]:
-    """(from, to, source, declared) for every foreign key, declared ones first."""
-    seen: set[tuple[str, str]] = set()
-    for i, fk in enumerate(ctx.dataset.constraints.foreign_keys):
-        if (fk.from_, fk.to) not in seen:
-            seen.add((fk.from_, fk.to))
-            yield fk.from_, fk.to, f"constraints.foreign_keys[{i}]", True
+    """(from, to, source, declared) for every foreign key, declared ones first; repeats dropped."""
+    items = [
+        (fk.from_, fk.to, f"constraints.foreign_keys[{i}]", True)
+        for i, fk in enumerate(ctx.dataset.constraints.foreign_keys)
+    ]
     for node in ctx.dataset.nodes:
         for col in node.columns:
             gen = col.generator
@@ -38,10 +37,9 @@ def _pairs(ctx: CheckContext) -> Iterator[tuple[str, str, str, bool]]:
             parent = ctx.node(to_table)
             if parent is None or parent.pk != to_col:
                 continue
-            pair = (f"{node.id}.{col.name}", gen.lookup.from_)
-            if pair not in seen:
-                seen.add(pair)
-                yield *pair, ctx.column_path(node.id, col.name) + ".generator.lookup", False
+            source = ctx.column_path(node.id, col.name) + ".generator.lookup"
+            items.append((f"{node.id}.{col.name}", gen.lookup.from_, source, False))
+    return drop_repeats(items, key=lambda item: item[:2])
 
 
 def compile(ctx: CheckContext) -> Iterator[CheckSpec]:
@@ -62,11 +60,11 @@ def compile(ctx: CheckContext) -> Iterator[CheckSpec]:
             to_col=qualified("t", tc),
             null_rule=fill("{c} IS NOT NULL AND ", c=qualified("f", fc)) if fcol.nullable else fill(""),
         )
-        yield CheckSpec(
+        yield compiled(
+            KIND,
+            CATEGORY,
+            ref_from,
             id=f"{KIND}:{target}",
-            kind=KIND,
-            category=CATEGORY,
-            target=ref_from,
             sql=sql,
             source=source,
             expect={"references": ref_to, "nulls_allowed": fcol.nullable, "declared": declared},

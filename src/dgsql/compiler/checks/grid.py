@@ -7,7 +7,7 @@ import math
 from dataclasses import dataclass
 from datetime import datetime
 
-from dgsql.compiler.checks.sql import Sql, fill, lit
+from dgsql.compiler.checks.sql import Sql, doubles, fill, lit
 from dgsql.compiler.schema import FREQ_RE, Column, Dataset, DatetimeSeriesGen
 
 UNIT_SECONDS = {"S": 1, "T": 60, "min": 60, "H": 3600, "h": 3600, "D": 86400, "W": 604800}
@@ -33,6 +33,15 @@ DIMENSIONS = {
 def dimension(name: str, ts: Sql) -> Sql:
     """``hour``/``dow``/``month`` of ``ts`` as the DSL numbers it (0-based, dow 0 = Monday)."""
     return fill(DIMENSIONS[name], ts=ts)
+
+
+def weight_at(weights: list[float], dim: Sql) -> Sql:
+    """The declared weight of the value ``dim`` of a dimension (0-based, as :func:`dimension` gives).
+
+    >>> weight_at([1, 2], Sql("d"))
+    'CAST([1.0, 2.0] AS DOUBLE[])[d + 1]'
+    """
+    return fill("{w}[{d} + 1]", w=doubles(weights), d=dim)
 
 
 @dataclass(frozen=True)

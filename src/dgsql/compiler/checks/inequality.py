@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from dgsql.compiler.checks.spec import CheckContext, CheckSpec, not_compiled
+from dgsql.compiler.checks.spec import CheckContext, CheckSpec, compiled, not_compiled
 from dgsql.compiler.checks.sql import Sql, fill, ident, table
 
 KIND = "inequality"
@@ -33,11 +33,11 @@ def compile(ctx: CheckContext) -> Iterator[CheckSpec]:
         if problem:
             yield not_compiled(KIND, CATEGORY, target, source, problem)
             continue
-        yield CheckSpec(
+        yield compiled(
+            KIND,
+            CATEGORY,
+            ineq.left,
             id=f"{KIND}:{target}",
-            kind=KIND,
-            category=CATEGORY,
-            target=ineq.left,
             sql=fill(
                 TEMPLATE,
                 examples=ctx.example_columns(lt, "", lc, rc),

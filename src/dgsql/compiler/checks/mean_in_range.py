@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from dgsql.compiler.checks.spec import CheckContext, CheckSpec, not_compiled
-from dgsql.compiler.checks.sql import fill, ident, lit, table
-from dgsql.compiler.checks.targets import entries
+from dgsql.compiler.checks.spec import CheckContext, CheckSpec
+from dgsql.compiler.checks.targets import bounded_column_checks
 
 KIND = "mean_in_range"
 CATEGORY = "behaviour"
@@ -20,27 +19,12 @@ FROM (SELECT count({col}) AS row_count, avg({col}) AS mean, stddev_samp({col}) A
 
 
 def compile(ctx: CheckContext) -> Iterator[CheckSpec]:
-    for target, source in entries(ctx.dataset, "mean_in_range"):
-        ref = f"{target.table}.{target.column}"
-        _, _, col, problem = ctx.resolve(ref)
-        if problem is None and col is not None and col.type not in ("int", "float"):
-            problem = f"{ref} is a {col.type} column; a mean needs int or float"
-        if problem:
-            yield not_compiled(KIND, CATEGORY, ref, source, problem)
-            continue
-        yield CheckSpec(
-            id=f"{KIND}:{ref}",
-            kind=KIND,
-            category=CATEGORY,
-            target=ref,
-            sql=fill(
-                TEMPLATE,
-                col=ident(target.column),
-                table=table(target.table),
-                lo=lit(target.min),
-                hi=lit(target.max),
-            ),
-            mode="stat",
-            source=source,
-            expect={"min": target.min, "max": target.max},
-        )
+    return bounded_column_checks(
+        ctx,
+        kind=KIND,
+        category=CATEGORY,
+        template=TEMPLATE,
+        column_key="column",
+        types=("int", "float"),
+        wrong_type="{ref} is a {type} column; a mean needs int or float",
+    )

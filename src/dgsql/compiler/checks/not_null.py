@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from dgsql.compiler.checks.spec import CheckContext, CheckSpec
+from dgsql.compiler.checks.spec import CheckContext, CheckSpec, compiled
 from dgsql.compiler.checks.sql import fill, ident, table
 
 KIND = "not_null"
@@ -23,11 +23,10 @@ def compile(ctx: CheckContext) -> Iterator[CheckSpec]:
             if col.nullable:
                 continue
             target = f"{node.id}.{col.name}"
-            yield CheckSpec(
-                id=f"{KIND}:{target}",
-                kind=KIND,
-                category=CATEGORY,
-                target=target,
+            yield compiled(
+                KIND,
+                CATEGORY,
+                target,
                 sql=fill(
                     TEMPLATE,
                     examples=ctx.example_columns(node.id, "", col.name),

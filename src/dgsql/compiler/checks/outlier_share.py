@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
+from typing import Any
 
 from dgsql.compiler.checks import value_model as vm
-from dgsql.compiler.checks.spec import CheckContext, CheckSpec, not_compiled
+from dgsql.compiler.checks.spec import CheckContext, CheckSpec, compiled, not_compiled
 from dgsql.compiler.checks.sql import double, fill, ident, table
+from dgsql.compiler.schema import Column
 
 KIND = "outlier_share"
 CATEGORY = "statistical"
@@ -43,10 +45,11 @@ FROM (
 )"""
 
 
-def threshold(col, steps, upper: bool) -> tuple[float, float, float] | None:
+def threshold(col: Column, steps: list[Any], upper: bool) -> tuple[float, float, float] | None:
     """(T, p_reg, p_out) in the direction of the outliers; None when they cannot be told apart."""
     spec = vm.distribution(col)
     integer = col.type == "int"
+    rate = next(s.args.rate for s in steps if s.transform == "outliers")
     best = None
     for p in CANDIDATES:
         t = vm.quantile(spec, integer, steps, p if upper else 1 - p, outlier="none")
@@ -56,7 +59,6 @@ def threshold(col, steps, upper: bool) -> tuple[float, float, float] | None:
         out = vm.tail(spec, integer, steps, t, outlier="all")
         if not upper:
             reg, out = 1 - reg, 1 - out
-        rate = next(s.args.rate for s in steps if s.transform == "outliers")
         mix = (1 - rate) * reg + rate * out
         gap = out - reg
         if gap <= 1e-9 or not 0 < mix < 1:
@@ -76,6 +78,7 @@ def compile(ctx: CheckContext) -> Iterator[CheckSpec]:
             ref = f"{node.id}.{col.name}"
             source = ctx.column_path(node.id, col.name) + ".modifiers"
             rate = outliers[0].args.rate
+            spike = outliers[0].args.mode == "spike"
             steps = vm.tail_steps(col)
             problem = None
             if vm.distribution(col) is None:
@@ -90,7 +93,7 @@ def compile(ctx: CheckContext) -> Iterator[CheckSpec]:
                 problem = steps
             elif rate == 0:
                 continue
-            found = None if problem else threshold(col, steps, outliers[0].args.mode == "spike")
+            found = None if problem else threshold(col, steps, upper=spike)
             if problem is None and found is None:
                 problem = "the outliers fall where regular values are; their share cannot be estimated"
             if problem:
@@ -98,7 +101,6 @@ def compile(ctx: CheckContext) -> Iterator[CheckSpec]:
                 continue
             t, p_reg, p_out = found
             p_mix = (1 - rate) * p_reg + rate * p_out
-            spike = outliers[0].args.mode == "spike"
             sql = fill(
                 TEMPLATE,
                 col=ident(col.name),
@@ -113,11 +115,10 @@ def compile(ctx: CheckContext) -> Iterator[CheckSpec]:
                 slack=double(SLACK),
                 min_rows=double(MIN_ROWS),
             )
-            yield CheckSpec(
-                id=f"{KIND}:{ref}",
-                kind=KIND,
-                category=CATEGORY,
-                target=ref,
+            yield compiled(
+                KIND,
+                CATEGORY,
+                ref,
                 sql=sql,
                 mode="stat",
                 source=source,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from dgsql.compiler.checks.spec import CheckContext, CheckSpec, not_compiled
+from dgsql.compiler.checks.spec import CheckContext, CheckSpec, compiled, not_compiled
 from dgsql.compiler.checks.sql import fill, ident, table
 
 KIND = "primary_key"
@@ -23,15 +23,9 @@ def compile(ctx: CheckContext) -> Iterator[CheckSpec]:
         if node.pk is None:
             continue
         target = f"{node.id}.{node.pk}"
+        source = f"nodes[{i}].pk"
         if ctx.column(node.id, node.pk) is None:
-            yield not_compiled(KIND, CATEGORY, target, f"nodes[{i}].pk", "the pk is not one of the columns")
+            yield not_compiled(KIND, CATEGORY, target, source, "the pk is not one of the columns")
             continue
-        yield CheckSpec(
-            id=f"{KIND}:{target}",
-            kind=KIND,
-            category=CATEGORY,
-            target=target,
-            sql=fill(TEMPLATE, col=ident(node.pk), table=table(node.id)),
-            source=f"nodes[{i}].pk",
-            gate=True,
-        )
+        sql = fill(TEMPLATE, col=ident(node.pk), table=table(node.id))
+        yield compiled(KIND, CATEGORY, target, sql=sql, source=source, gate=True)

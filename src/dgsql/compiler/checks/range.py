@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from dgsql.compiler.checks.spec import CheckContext, CheckSpec, not_compiled
+from dgsql.compiler.checks.spec import CheckContext, CheckSpec, compiled, not_compiled
 from dgsql.compiler.checks.sql import Sql, fill, ident, join, lit, table
 
 KIND = "range"
@@ -31,11 +31,10 @@ def compile(ctx: CheckContext) -> Iterator[CheckSpec]:
             tests.append(fill("{c} < {v}", c=ident(c), v=lit(rng.min)))
         if rng.max is not None:
             tests.append(fill("{c} > {v}", c=ident(c), v=lit(rng.max)))
-        yield CheckSpec(
-            id=f"{KIND}:{rng.attr}",
-            kind=KIND,
-            category=CATEGORY,
-            target=rng.attr,
+        yield compiled(
+            KIND,
+            CATEGORY,
+            rng.attr,
             sql=fill(
                 TEMPLATE,
                 examples=ctx.example_columns(t, "", c),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from dgsql.compiler.checks.spec import CheckContext, CheckSpec
+from dgsql.compiler.checks.spec import CheckContext, CheckSpec, compiled
 from dgsql.compiler.checks.sql import fill, metadata_rows, table
 
 KIND = "row_count"
@@ -19,11 +19,10 @@ WHERE actual IS DISTINCT FROM expected"""
 
 def compile(ctx: CheckContext) -> Iterator[CheckSpec]:
     for i, node in enumerate(ctx.dataset.nodes):
-        yield CheckSpec(
-            id=f"{KIND}:{node.id}",
-            kind=KIND,
-            category=CATEGORY,
-            target=node.id,
+        yield compiled(
+            KIND,
+            CATEGORY,
+            node.id,
             sql=fill(TEMPLATE, table=table(node.id), expected=metadata_rows(node.id)),
             source=f"nodes[{i}]",
             expect={"rows": "as in .metadata.json"},

@@ -2,24 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar, get_args
 
 from dgsql.compiler.checks.sql import Sql, ident, qualified
+from dgsql.compiler.column import SQL_TYPES
 from dgsql.compiler.schema import Column, Dataset, Node, split_ref
 
-Category = Literal["constraint", "fk", "behaviour", "statistical"]
+Category = Literal["constraint", "behaviour", "statistical", "fk"]
+#: The parts of the quality score, in the order the report shows them.
+CATEGORIES: tuple[Category, ...] = get_args(Category)
 Mode = Literal["rows", "stat"]
 
-#: DSL type → the DuckDB type its Parquet column reads back as.
-DUCKDB_TYPES = {
-    "int": "BIGINT",
-    "float": "DOUBLE",
-    "string": "VARCHAR",
-    "bool": "BOOLEAN",
-    "datetime": "TIMESTAMP",
-    "date": "DATE",
-}
+#: DSL type → the DuckDB type its Parquet column reads back as: the type the build casts it to.
+DUCKDB_TYPES = SQL_TYPES
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -49,20 +48,38 @@ class CheckSpec:
     "Reads ``.metadata.json`` (through the ``dg_check_metadata()`` macro)."
 
 
+def compiled(
+    kind: str,
+    category: Category,
+    target: str,
+    *,
+    sql: Sql | None,
+    source: str,
+    id: str | None = None,
+    **kw: Any,
+) -> CheckSpec:
+    """A check of ``kind`` on ``target``; its id is ``kind:target`` unless ``id`` is given."""
+    return CheckSpec(
+        id=id or f"{kind}:{target}", kind=kind, category=category, target=target, sql=sql, source=source, **kw
+    )
+
+
 def not_compiled(
     kind: str, category: Category, target: str, source: str, reason: str, id: str | None = None, **kw: Any
 ) -> CheckSpec:
     """A check that cannot be compiled for this schema: reported as not evaluated, with ``reason``."""
-    return CheckSpec(
-        id=id or f"{kind}:{target}",
-        kind=kind,
-        category=category,
-        target=target,
-        sql=None,
-        source=source,
-        reason=reason,
-        **kw,
-    )
+    return compiled(kind, category, target, sql=None, source=source, id=id, reason=reason, **kw)
+
+
+def drop_repeats(declarations: Iterable[T], key: Callable[[T], Hashable]) -> Iterator[T]:
+    """``declarations`` in order, without those whose ``key`` an earlier one had: a check declared
+    twice runs once, and reports the first place it was declared."""
+    seen: set[Hashable] = set()
+    for declaration in declarations:
+        k = key(declaration)
+        if k not in seen:
+            seen.add(k)
+            yield declaration
 
 
 class CheckContext:
@@ -102,6 +119,19 @@ class CheckContext:
         node = self.nodes[table]
         cols = ([node.pk] if node.pk and node.pk not in names else []) + list(dict.fromkeys(names))
         return Sql(", ".join(qualified(alias, c) if alias else ident(c) for c in cols))
+
+    def column_constraints(self, *keys: str) -> Iterator[tuple[str, str, Any, str]]:
+        """(``table.column``, key, value, JSON path) of every column's ``constraints.<key>`` that is
+        set, in schema order (per column, ``keys`` in the order given)."""
+        for node in self.dataset.nodes:
+            for col in node.columns:
+                if col.constraints is None:
+                    continue
+                for key in keys:
+                    value = getattr(col.constraints, key)
+                    if value is not None:
+                        path = f"{self.column_path(node.id, col.name)}.constraints.{key}"
+                        yield f"{node.id}.{col.name}", key, value, path
 
     def datetime_column(self, table: str) -> Column | None:
         node = self.nodes.get(table)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from dgsql.compiler.checks.spec import CheckContext, CheckSpec, not_compiled
+from dgsql.compiler.checks.spec import CheckContext, CheckSpec, compiled, not_compiled
 from dgsql.compiler.checks.sql import fill, ident, table
 
 KIND = "unique"
@@ -23,17 +23,10 @@ HAVING count(*) > 1"""
 def compile(ctx: CheckContext) -> Iterator[CheckSpec]:
     for i, ref in enumerate(ctx.dataset.constraints.unique):
         source = f"constraints.unique[{i}]"
-        t, c, col, problem = ctx.resolve(ref)
+        t, c, _, problem = ctx.resolve(ref)
         if problem:
             yield not_compiled(KIND, CATEGORY, ref, source, problem)
             continue
         if ctx.nodes[t].pk == c:
             continue
-        yield CheckSpec(
-            id=f"{KIND}:{ref}",
-            kind=KIND,
-            category=CATEGORY,
-            target=ref,
-            sql=fill(TEMPLATE, col=ident(c), table=table(t)),
-            source=source,
-        )
+        yield compiled(KIND, CATEGORY, ref, sql=fill(TEMPLATE, col=ident(c), table=table(t)), source=source)

@@ -125,7 +125,9 @@ def degenerate(col: Column) -> bool:
 # --------------------------------------------------------------------- tail
 
 
-def _quantile_nodes(ppf: Callable[[float], float], n: int = NOISE_NODES) -> list[float]:
+def quantile_nodes(ppf: Callable[[float], float], n: int = NOISE_NODES) -> list[float]:
+    """``n`` quantile-midpoint nodes of the law with quantile function ``ppf``: averaging over
+    them integrates over the law."""
     return [ppf((j + 0.5) / n) for j in range(n)]
 
 
@@ -177,16 +179,15 @@ def magnitude_nodes(m: MagnitudeDist) -> list[float]:
     """Quantile-midpoint nodes of an outlier magnitude, clamped."""
     p = m.params
     if m.type == "normal":
-        nodes = _quantile_nodes(NormalDist(p["mean"], p["std"]).inv_cdf) if p["std"] > 0 else [p["mean"]]
+        nodes = quantile_nodes(NormalDist(p["mean"], p["std"]).inv_cdf) if p["std"] > 0 else [p["mean"]]
     elif m.type == "lognormal":
         normal = NormalDist(p["mean"], p["sigma"]) if p["sigma"] > 0 else None
-        nodes = [math.exp(x) for x in _quantile_nodes(normal.inv_cdf)] if normal else [math.exp(p["mean"])]
+        nodes = [math.exp(x) for x in quantile_nodes(normal.inv_cdf)] if normal else [math.exp(p["mean"])]
     elif m.type == "uniform":
-        nodes = _quantile_nodes(lambda u: p["low"] + u * (p["high"] - p["low"]))
+        nodes = quantile_nodes(lambda u: p["low"] + u * (p["high"] - p["low"]))
     else:
         lam = p["lambda"]
-        levels = [(j + 0.5) / NOISE_NODES for j in range(NOISE_NODES)]
-        nodes = [next(k for k in range(100_000) if _poisson_cdf(lam, k) >= u) for u in levels]
+        nodes = quantile_nodes(lambda u: next(k for k in range(100_000) if _poisson_cdf(lam, k) >= u))
     lo, hi = m.clamp
     return [min(max(x, lo), hi) for x in nodes]
 
@@ -238,7 +239,7 @@ def tail(
     if kind == "jitter":
         if a.std == 0:
             return below(t)
-        nodes = _quantile_nodes(NormalDist(0, a.std).inv_cdf)
+        nodes = quantile_nodes(NormalDist(0, a.std).inv_cdf)
         if a.mode == "add":
             return sum(below(t - e) for e in nodes) / len(nodes)
         return sum(below(t / (1 + e)) for e in nodes) / len(nodes)
