@@ -6,11 +6,14 @@ import hashlib
 import importlib.metadata
 from pathlib import Path
 
+import duckdb
 import pyarrow.parquet as pq
 import pytest
 
 import dgsql
 import dgsql.runtime.session
+from dgsql.errors import EngineError
+from dgsql.runtime import session
 from dgsql.runtime.output import TEMP_PREFIX
 
 
@@ -99,7 +102,7 @@ def test_usage_errors_exit_2(dg, args):
     assert leftovers(work) == []
 
 
-def test_engine_failure_exits_3_and_leaves_the_previous_output_untouched(dg):
+def test_run_time_overflow_exits_2_and_leaves_the_previous_output_untouched(dg):
     work = dg.workdir()
     out = work / "out"
     assert dg.cli("build", dg.write_schema(small_schema(dg), work), "-o", out).exit_code == 0
@@ -111,9 +114,9 @@ def test_engine_failure_exits_3_and_leaves_the_previous_output_untouched(dg):
         dg.col("huge", "int", {"expression": {"code": "exp(100 * user_id)"}})
     )
     result = dg.cli("build", dg.write_schema(failing, dg.workdir()), "-o", out, "--seed", "9")
-    assert result.exit_code == 3, result.stderr
+    assert result.exit_code == 2, result.stderr
     assert "Traceback" not in result.stderr
-    assert any("DuckDB" in e for e in result.errors)
+    assert any("does not fit its column type" in e for e in result.errors)
     assert snapshot(out) == before
     assert leftovers(work) == []
 
@@ -253,3 +256,10 @@ def test_emit_sql_default_out_dir_and_seed(dg):
     assert result.exit_code == 0
     assert "'out/users.parquet'" in result.stdout
     assert result.stdout == dg.cli("emit-sql", path, "--seed", "42", "--out-dir", "out").stdout
+
+
+def test_other_engine_failures_are_engine_errors():
+    con = duckdb.connect()
+    with pytest.raises(EngineError, match="DuckDB failed while writing table 'x'"):
+        session._execute(con, "SELECT * FROM no_such_table", "table 'x'")
+    assert EngineError.exit_code == 3

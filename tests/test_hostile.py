@@ -208,15 +208,15 @@ def test_interrupt_leaves_previous_output_untouched(tmp_path: Path) -> None:
     assert not list(tmp_path.glob(".dgsql-tmp-*"))
 
 
-def test_engine_error_leaves_previous_output_untouched(tmp_path: Path) -> None:
+def test_run_time_failure_leaves_previous_output_untouched(tmp_path: Path) -> None:
     _, out, before = _previous_output(tmp_path)
     failing = copy.deepcopy(SMALL)  # the first table is written, then an int overflows
     failing["nodes"][1]["columns"].append(
         {"name": "bad", "type": "int", "generator": {"expression": {"code": "pow(pid + 10, 30)"}}}
     )
     result = runner.invoke(app, ["build", str(write(tmp_path, failing, "failing.json")), "-o", str(out)])
-    assert result.exit_code == 3, result.output
-    assert "DuckDB failed while writing table 'c'" in result.stderr
+    assert result.exit_code == 2, result.output
+    assert "table 'c': a generated value does not fit its column type" in result.stderr
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
     assert not list(tmp_path.glob(".dgsql-tmp-*"))
 

@@ -11,7 +11,7 @@ import duckdb
 from dgsql import __version__
 from dgsql.compiler import Compiled
 from dgsql.compiler.sqltext import SQL_TYPES
-from dgsql.errors import EngineError, UsageError
+from dgsql.errors import EngineError, SchemaError, UsageError
 
 
 @dataclass(frozen=True)
@@ -99,6 +99,16 @@ def _execute(con: duckdb.DuckDBPyConnection, sql: str, what: str) -> list[tuple]
         if "interrupted" in str(e).lower():
             raise KeyboardInterrupt from None
         raise
+    except (duckdb.ConversionException, duckdb.OutOfRangeException) as e:
+        # the schema asks for values its column types cannot hold (e.g. an int beyond BIGINT):
+        # a schema problem that only shows at run time; nothing is written
+        first = str(e).strip().splitlines()[0]
+        raise SchemaError(
+            [
+                f"{what}: a generated value does not fit its column type ({first}); "
+                "narrow the generator's range or change the column type."
+            ]
+        ) from e
     except duckdb.Error as e:
         first = str(e).strip().splitlines()[0]
         raise EngineError(f"DuckDB failed while writing {what}: {first}") from e
