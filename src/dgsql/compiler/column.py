@@ -12,21 +12,26 @@ from dgsql.compiler.sqltext import SQL_TYPES, double
 ARITHMETIC_MODIFIERS = {"multiply", "add", "clamp", "jitter", "seasonality", "trend", "outliers", "effect"}
 
 
-def numeric(col: S.Column, ds: S.Dataset) -> bool:
-    """Whether the value before the cast is a number (so an int column rounds it)."""
+def fractional(col: S.Column, ds: S.Dataset) -> bool:
+    """Whether the value before the cast may be a non-integer number (an int column rounds it)."""
     if any(m.transform in ARITHMETIC_MODIFIERS for m in col.modifiers):
         return True
     kind, spec = S.generator_kind(col.generator), S.generator_spec(col.generator)
-    if kind in ("sequence", "distribution", "expression"):
+    if kind == "sequence":
+        return not (float(spec.start).is_integer() and float(spec.step).is_integer())
+    if kind == "distribution":
+        integral_clamp = spec.clamp is None or all(float(b).is_integer() for b in spec.clamp)
+        return spec.type in ("normal", "lognormal") or not integral_clamp
+    if kind == "expression":
         return True
     if kind in ("choice", "enum_list") and getattr(spec, "choices_ref", None) is None:
         values = spec.values if kind == "enum_list" else spec.choices
-        return all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
+        return any(isinstance(v, float) and not v.is_integer() for v in values)
     if kind in ("choice", "lookup"):
         ref = spec.choices_ref if kind == "choice" else spec.from_
         table = table_of(ds, ref)
         target = next(c for c in ds.node(table).columns if c.name == ref[len(table) + 1 :])
-        return target.type in ("int", "float")
+        return target.type == "float"
     return False
 
 
@@ -41,7 +46,7 @@ def column_sql(ctx: ColumnContext) -> tuple[str, list[Join]]:
         ctx.modifier = i
         sql = MODIFIERS[mod.transform].render(mod.args, sql, ctx)
     ctx.modifier = -1
-    if col.type == "int" and numeric(col, ctx.dataset):
+    if col.type == "int" and fractional(col, ctx.dataset):
         sql = f"round({sql})"  # DuckDB's cast rounds half to even; the DSL rounds half away from zero
     sql = f"CAST({sql} AS {SQL_TYPES[col.type]})"
     if col.nullable and col.null_rate:

@@ -80,7 +80,7 @@ __dg_l1 AS (
     SELECT
         __dg_l0.*,
         -- nodes[0].columns[0]
-        CAST(round((1000 + 1 * __dg_l0.__dg_row)) AS BIGINT) AS "customer_id",
+        CAST((1000 + 1 * __dg_l0.__dg_row) AS BIGINT) AS "customer_id",
         -- nodes[0].columns[1]
         CAST(CASE WHEN dg_uniform(229326786977047184, __dg_l0.__dg_row) < 0.7 THEN 'consumer' WHEN dg_uniform(229326786977047184, __dg_l0.__dg_row) < 0.95 THEN 'small business' ELSE 'enterprise' END AS VARCHAR) AS "segment"
     FROM __dg_l0

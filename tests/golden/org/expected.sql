@@ -82,7 +82,7 @@ __dg_l1 AS (
         -- nodes[0].columns[0]
         CAST((100 + 7 * __dg_l0.__dg_row) AS VARCHAR) AS "office_code",
         -- nodes[0].columns[1]
-        CAST(round((5 + floor(dg_uniform(2033606218942988783, __dg_l0.__dg_row) * 76)::BIGINT)) AS BIGINT) AS "headcount_target"
+        CAST((5 + floor(dg_uniform(2033606218942988783, __dg_l0.__dg_row) * 76)::BIGINT) AS BIGINT) AS "headcount_target"
     FROM __dg_l0
 )
 SELECT __dg_row, "office_code", "headcount_target"
@@ -117,7 +117,7 @@ __dg_l1 AS (
     SELECT
         __dg_l0.*,
         -- nodes[1].columns[0]
-        CAST(round((1 + 1 * __dg_l0.__dg_row)) AS BIGINT) AS "employee_id",
+        CAST((1 + 1 * __dg_l0.__dg_row) AS BIGINT) AS "employee_id",
         -- nodes[1].columns[2]
         CAST(CAST((100 + 7 * floor(dg_uniform(2889244139353159866, __dg_l0.__dg_row) * 12)::BIGINT) AS VARCHAR) AS VARCHAR) AS "office_code",
         -- nodes[1].columns[4]
@@ -131,9 +131,9 @@ __dg_l2 AS (
     SELECT
         __dg_l1.*,
         -- nodes[1].columns[1]
-        CAST(round(CASE WHEN __dg_l1.__dg_row = 0 THEN NULL ELSE (1 + 1 * floor(dg_uniform(1938081913319771610, __dg_l1.__dg_row) * __dg_l1.__dg_row)::BIGINT) END) AS BIGINT) AS "manager_id",
+        CAST(CASE WHEN __dg_l1.__dg_row = 0 THEN NULL ELSE (1 + 1 * floor(dg_uniform(1938081913319771610, __dg_l1.__dg_row) * __dg_l1.__dg_row)::BIGINT) END AS BIGINT) AS "manager_id",
         -- nodes[1].columns[3]
-        CAST(round(__dg_match_3.__dg_value) AS BIGINT) AS "target"
+        CAST(__dg_match_3.__dg_value AS BIGINT) AS "target"
     FROM __dg_l1
     LEFT JOIN (SELECT "office_code" AS __dg_key, arg_min("headcount_target", __dg_row) AS __dg_value FROM "office" GROUP BY "office_code") AS __dg_match_3 ON __dg_match_3.__dg_key = __dg_l1."office_code"
 ),
@@ -176,11 +176,11 @@ __dg_l1 AS (
     SELECT
         __dg_l0.*,
         -- nodes[2].columns[0]
-        CAST(round((1 + 1 * __dg_l0.__dg_parent)) AS BIGINT) AS "employee_id",
+        CAST((1 + 1 * __dg_l0.__dg_parent) AS BIGINT) AS "employee_id",
         -- nodes[2].columns[1]
         CAST(make_timestamp(1672531200000000 + 604800000000 * floor(dg_uniform(483503641778563495, __dg_l0.__dg_row) * 53)::BIGINT) AS DATE) AS "reviewed_on",
         -- nodes[2].columns[2]
-        CAST(round(least(greatest(least(greatest(round(60.0::DOUBLE + 7.745966692414834::DOUBLE * dg_normal(dg_uniform(3098448459071368671, __dg_l0.__dg_row), dg_uniform(1014173365814329125, __dg_l0.__dg_row)))::BIGINT, 0), 100), 0.0::DOUBLE), 100.0::DOUBLE)) AS BIGINT) AS "score"
+        CAST(least(greatest(least(greatest(round(60.0::DOUBLE + 7.745966692414834::DOUBLE * dg_normal(dg_uniform(3098448459071368671, __dg_l0.__dg_row), dg_uniform(1014173365814329125, __dg_l0.__dg_row)))::BIGINT, 0), 100), 0.0::DOUBLE), 100.0::DOUBLE) AS BIGINT) AS "score"
     FROM __dg_l0
 )
 SELECT __dg_row, "employee_id", "reviewed_on", "score"
@@ -207,9 +207,9 @@ __dg_l1 AS (
     SELECT
         __dg_l0.*,
         -- nodes[3].columns[0]
-        CAST(round((1 + 2 * __dg_l0.__dg_row)) AS BIGINT) AS "audit_id",
+        CAST((1 + 2 * __dg_l0.__dg_row) AS BIGINT) AS "audit_id",
         -- nodes[3].columns[1]
-        CAST(round(__dg_match_1.value) AS BIGINT) AS "score_seen",
+        CAST(__dg_match_1.value AS BIGINT) AS "score_seen",
         -- nodes[3].columns[2]
         CAST(make_timestamp(1672531200000000 + 900000000 * floor(dg_uniform(3402688841324649168, __dg_l0.__dg_row) * 35040)::BIGINT) AS TIMESTAMP) AS "at"
     FROM __dg_l0

@@ -104,7 +104,7 @@ __dg_l1 AS (
     SELECT
         __dg_l0.*,
         -- nodes[1].columns[0]
-        CAST(round((1 + 1 * __dg_l0.__dg_row)) AS BIGINT) AS "product_id",
+        CAST((1 + 1 * __dg_l0.__dg_row) AS BIGINT) AS "product_id",
         -- nodes[1].columns[1]
         CAST(__dg_match_1."category" AS VARCHAR) AS "category",
         -- nodes[1].columns[2]
@@ -132,7 +132,7 @@ __dg_l1 AS (
     SELECT
         __dg_l0.*,
         -- nodes[2].columns[0]
-        CAST(round((1 + 1 * __dg_l0.__dg_row)) AS BIGINT) AS "customer_id",
+        CAST((1 + 1 * __dg_l0.__dg_row) AS BIGINT) AS "customer_id",
         -- nodes[2].columns[1]
         CAST(round(least(greatest((38.0::DOUBLE + 12.0::DOUBLE * dg_normal(dg_uniform(874499152260543323, __dg_l0.__dg_row), dg_uniform(1928040392999190042, __dg_l0.__dg_row))), 18.0::DOUBLE), 90.0::DOUBLE)) AS BIGINT) AS "age",
         -- nodes[2].columns[2]
@@ -145,7 +145,7 @@ __dg_l2 AS (
     SELECT
         __dg_l1.*,
         -- nodes[2].columns[4]
-        CASE WHEN dg_uniform(1284199293079485968, __dg_l1.__dg_row) < 0.3::DOUBLE THEN NULL ELSE CAST(round(CASE WHEN __dg_l1.__dg_row = 0 THEN NULL ELSE (1 + 1 * floor(dg_uniform(2435043630624595563, __dg_l1.__dg_row) * __dg_l1.__dg_row)::BIGINT) END) AS BIGINT) END AS "referrer_id"
+        CASE WHEN dg_uniform(1284199293079485968, __dg_l1.__dg_row) < 0.3::DOUBLE THEN NULL ELSE CAST(CASE WHEN __dg_l1.__dg_row = 0 THEN NULL ELSE (1 + 1 * floor(dg_uniform(2435043630624595563, __dg_l1.__dg_row) * __dg_l1.__dg_row)::BIGINT) END AS BIGINT) END AS "referrer_id"
     FROM __dg_l1
 )
 SELECT __dg_row, "customer_id", "age", "channel", "tier", "referrer_id"
@@ -192,15 +192,15 @@ __dg_l1 AS (
     SELECT
         __dg_l0.*,
         -- nodes[3].columns[0]
-        CAST(round((1 + 1 * __dg_l0.__dg_row)) AS BIGINT) AS "order_id",
+        CAST((1 + 1 * __dg_l0.__dg_row) AS BIGINT) AS "order_id",
         -- nodes[3].columns[1]
-        CAST(round((1 + 1 * __dg_l0.__dg_parent)) AS BIGINT) AS "customer_id",
+        CAST((1 + 1 * __dg_l0.__dg_parent) AS BIGINT) AS "customer_id",
         -- nodes[3].columns[2]
         CAST(CASE WHEN dg_uniform(2796264039275975480, __dg_l0.__dg_row) < __dg_match_2.first_hi THEN __dg_match_2.first_ts ELSE __dg_match_2.last_ts END AS TIMESTAMP) AS "ordered_at",
         -- nodes[3].columns[3]
-        CAST(round(least(greatest(dg_alias(dg_uniform(3396062797584847191, __dg_l0.__dg_row), [1.0, 0.49894296329654275, 0.24814649637112574, 0.08269864127481585, 0.43307290635716056, 0.14435763545238686, 0.04124503870068196, 0.01031125967517049, 0.0022913910389267753, 0.0004582782077853551, 8.332331050642822e-05, 1.6375381914310362e-05]::DOUBLE[], [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]::BIGINT[], [1, 1, 2, 3, 1, 1, 1, 1, 2, 2, 3, 4]::BIGINT[]), 1.0::DOUBLE), 12.0::DOUBLE)) AS BIGINT) AS "items",
+        CAST(least(greatest(dg_alias(dg_uniform(3396062797584847191, __dg_l0.__dg_row), [1.0, 0.49894296329654275, 0.24814649637112574, 0.08269864127481585, 0.43307290635716056, 0.14435763545238686, 0.04124503870068196, 0.01031125967517049, 0.0022913910389267753, 0.0004582782077853551, 8.332331050642822e-05, 1.6375381914310362e-05]::DOUBLE[], [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]::BIGINT[], [1, 1, 2, 3, 1, 1, 1, 1, 2, 2, 3, 4]::BIGINT[]), 1.0::DOUBLE), 12.0::DOUBLE) AS BIGINT) AS "items",
         -- nodes[3].columns[4]
-        CAST(round(least(greatest((0 + floor(dg_uniform(3224715316675800083, __dg_l0.__dg_row) * 4)::BIGINT), 0.0::DOUBLE), 3.0::DOUBLE)) AS BIGINT) AS "discount"
+        CAST(least(greatest((0 + floor(dg_uniform(3224715316675800083, __dg_l0.__dg_row) * 4)::BIGINT), 0.0::DOUBLE), 3.0::DOUBLE) AS BIGINT) AS "discount"
     FROM __dg_l0
     LEFT JOIN "__dg_grid_orders_ordered_at" AS __dg_match_2 ON __dg_match_2.bucket = floor(dg_uniform(2796264039275975480, __dg_l0.__dg_row) * 48922)::BIGINT
 )
@@ -236,18 +236,18 @@ __dg_l1 AS (
     SELECT
         __dg_l0.*,
         -- nodes[4].columns[0]
-        CAST(round((1 + 1 * __dg_l0.__dg_parent)) AS BIGINT) AS "order_id",
+        CAST((1 + 1 * __dg_l0.__dg_parent) AS BIGINT) AS "order_id",
         -- nodes[4].columns[1]
-        CAST(round((1 + 1 * floor(dg_uniform(2108019257904071498, __dg_l0.__dg_row) * 200)::BIGINT)) AS BIGINT) AS "product_id",
+        CAST((1 + 1 * floor(dg_uniform(2108019257904071498, __dg_l0.__dg_row) * 200)::BIGINT) AS BIGINT) AS "product_id",
         -- nodes[4].columns[3]
-        CAST(round(CASE WHEN dg_uniform(3245979663666274661, __dg_l0.__dg_row) < 0.6 THEN 1 WHEN dg_uniform(3245979663666274661, __dg_l0.__dg_row) < 0.85 THEN 2 WHEN dg_uniform(3245979663666274661, __dg_l0.__dg_row) < 0.95 THEN 3 ELSE 6 END) AS BIGINT) AS "quantity"
+        CAST(CASE WHEN dg_uniform(3245979663666274661, __dg_l0.__dg_row) < 0.6 THEN 1 WHEN dg_uniform(3245979663666274661, __dg_l0.__dg_row) < 0.85 THEN 2 WHEN dg_uniform(3245979663666274661, __dg_l0.__dg_row) < 0.95 THEN 3 ELSE 6 END AS BIGINT) AS "quantity"
     FROM __dg_l0
 ),
 __dg_l2 AS (
     SELECT
         __dg_l1.*,
         -- nodes[4].columns[2]
-        CAST(CASE WHEN (__dg_l1."product_id" - 1) % 1 = 0 AND ((__dg_l1."product_id" - 1) // 1) >= 0 AND ((__dg_l1."product_id" - 1) // 1) < 200 THEN CAST(least(greatest(exp(2.5::DOUBLE + 0.8::DOUBLE * dg_normal(dg_uniform(3574261801866647362, ((__dg_l1."product_id" - 1) // 1)), dg_uniform(77594291876638265, ((__dg_l1."product_id" - 1) // 1)))), 0.5::DOUBLE), 500.0::DOUBLE) AS DOUBLE) END AS DOUBLE) AS "unit_price"
+        CAST(CASE WHEN (__dg_l1."product_id" - 1) >= 0 AND (__dg_l1."product_id" - 1) < 200 THEN CAST(least(greatest(exp(2.5::DOUBLE + 0.8::DOUBLE * dg_normal(dg_uniform(3574261801866647362, (__dg_l1."product_id" - 1)), dg_uniform(77594291876638265, (__dg_l1."product_id" - 1)))), 0.5::DOUBLE), 500.0::DOUBLE) AS DOUBLE) END AS DOUBLE) AS "unit_price"
     FROM __dg_l1
 ),
 __dg_l3 AS (

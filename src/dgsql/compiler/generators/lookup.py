@@ -70,8 +70,10 @@ def _render_join(ctx: ColumnContext, table: str, column: str, local: str, remote
         # the remote key is start + step * row: the matching row is arithmetic
         start, step = key
         offset = f"({ctx.col(local)} - {lit(start)})"
-        row = f"({offset} // {lit(step)})"
-        hit = f"{offset} % {lit(step)} = 0 AND {row} >= 0 AND {row} < {lit(facts.rows)}"
+        row = offset if step == 1 else f"({offset} // {lit(step)})"
+        hit = f"{row} >= 0 AND {row} < {lit(facts.rows)}"
+        if step != 1:
+            hit = f"{offset} % {lit(step)} = 0 AND {hit}"
         return Fragment(f"CASE WHEN {hit} THEN {ctx.value_at(table, column, row)} END")
     alias = ctx.alias()
     relation = (
