@@ -28,7 +28,7 @@ FREQ_RE = re.compile(r"^(?P<mult>[1-9][0-9]*)?(?P<unit>S|T|min|H|h|D|W|MS|M)$")
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False)
 
 
 def _utc(value: datetime) -> datetime:
@@ -203,7 +203,7 @@ class DatetimeSeriesSpec(Strict):
 
 
 class FakerSpec(BaseModel):
-    model_config = ConfigDict(extra="allow", frozen=True)
+    model_config = ConfigDict(extra="allow", frozen=True, allow_inf_nan=False)
     method: str
     "A Faker method; extra keys are its arguments."
     locale: str | None = None
