@@ -208,6 +208,13 @@ class Resolver:
                 )
             mpath = f"{path}.modifiers[{m}].args"
             args = mod.args
+            if mod.transform == "map_values":
+                for key, value in args.mapping.items():
+                    if value is not None and not castable(value, col.type):
+                        self.problem(
+                            f"{mpath}.mapping.{key}",
+                            f"{value!r} is not a {col.type}; map to {col.type} values.",
+                        )
             if mod.transform == "map_values" and not col.nullable and None in args.mapping.values():
                 self.problem(
                     f"{mpath}.mapping",
