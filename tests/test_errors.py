@@ -422,3 +422,47 @@ def test_folder_instead_of_a_file(dg):
     path.mkdir()
     (error,) = check_rejected(dg, path=path)
     assert "schema.json" in error and "folder" in error
+
+
+# ------------------------------------------------------- types that cannot meet, caught before SQL runs
+
+
+def events_col(i: int) -> Callable[[dict], dict]:
+    return lambda s: s["nodes"][1]["columns"][i]
+
+
+def test_lookup_of_a_string_into_an_int_column(dg):
+    schema = edit(lambda s: events_col(0)(s).update(generator={"lookup": {"from": "users.plan"}}))
+    assert check_rejected(dg, schema) == [
+        "nodes[1].columns[0].generator.lookup.from: users.plan is a string, which does not convert to "
+        "this int column; match the types."
+    ]
+
+
+def test_join_keys_of_different_types(dg):
+    col = {
+        "name": "tier",
+        "type": "string",
+        "generator": {"lookup": {"from": "users.plan", "on": {"amount": "plan"}}},
+    }
+    errors = check_rejected(dg, edit(lambda s: s["nodes"][1]["columns"].append(col)))
+    assert errors == [
+        "nodes[1].columns[2].generator.lookup.on: events.amount (float) cannot be matched with users.plan "
+        "(string); join columns of the same type."
+    ]
+
+
+def test_effect_field_must_be_a_number(dg):
+    effect = {"transform": "effect", "args": {"effect_table": "users", "on": {}, "map": {"field": "plan"}}}
+    errors = check_rejected(dg, edit(lambda s: events_col(1)(s).update(modifiers=[effect])))
+    assert errors == [
+        "nodes[1].columns[1].modifiers[0].args.map.field: users.plan is a string; name a column of type int or float."
+    ]
+
+
+def test_map_values_to_a_value_of_another_type(dg):
+    mod = {"transform": "map_values", "args": {"mapping": {"3": "three"}}}
+    errors = check_rejected(dg, edit(lambda s: events_col(1)(s).update(modifiers=[mod])))
+    assert errors == [
+        "nodes[1].columns[1].modifiers[0].args.mapping.3: 'three' is not a float; map to float values."
+    ]

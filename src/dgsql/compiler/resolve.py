@@ -28,6 +28,18 @@ def lookup_join(spec: S.LookupSpec) -> tuple[str, str] | None:
 
 
 NUMBERS = ("int", "float")
+TIMES = ("datetime", "date")
+
+
+def comparable(a: str, b: str) -> bool:
+    return a == b or {a, b} <= set(NUMBERS) or {a, b} <= set(TIMES)
+
+
+def convertible(source: str, target: str) -> bool:
+    """Whether a value of type ``source`` casts to ``target`` for every value."""
+    return comparable(source, target) or target == "string" or (source == "bool" and target in NUMBERS)
+
+
 MODIFIER_TYPES = {
     "multiply": NUMBERS,
     "add": NUMBERS,
@@ -164,6 +176,12 @@ class Resolver:
         gpath = f"{path}.generator.{kind}"
         if kind == "lookup":
             found = self.ref(f"{gpath}.from", spec.from_)
+            if found and not convertible(found[1].type, col.type):
+                self.problem(
+                    f"{gpath}.from",
+                    f"{spec.from_} is a {found[1].type}, which does not convert to this {col.type} column; "
+                    "match the types.",
+                )
             join = lookup_join(spec)
             if found and join:
                 local, remote = join
@@ -172,8 +190,7 @@ class Resolver:
                         f"{gpath}.on", "a lookup cannot join on its own column; join on another column."
                     )
                 else:
-                    self.column(f"{gpath}.on", node, local)
-                self.column(f"{gpath}.on", found[0], remote)
+                    self.keys(f"{gpath}.on", node, local, found[0], remote)
             elif found and found[0].id == node.id and found[1].name == col.name:
                 self.problem(f"{gpath}.from", "a column cannot look up itself; point at another column.")
         elif kind == "choice" and spec.choices_ref:
@@ -223,10 +240,10 @@ class Resolver:
             if mod.transform == "effect":
                 self.effect(mpath, node, args, table_level=False)
             elif mod.transform == "seasonality" and args.column:
-                self.column(f"{mpath}.column", node, args.column)
+                self.typed(f"{mpath}.column", node, args.column, TIMES)
             elif mod.transform == "trend":
                 if args.time_reference:
-                    self.column(f"{mpath}.time_reference", node, args.time_reference)
+                    self.typed(f"{mpath}.time_reference", node, args.time_reference, TIMES)
                 if self.ds.timeframe is None:
                     self.problem(mpath, "trend counts years from the timeframe start; add a timeframe.")
 
@@ -239,14 +256,29 @@ class Resolver:
         if table is None or local_node is None:
             return
         for local, remote in args.on.items():
-            self.column(f"{path}.on", local_node, local)
-            self.column(f"{path}.on", table, remote)
+            self.keys(f"{path}.on", local_node, local, table, remote)
         if args.window:
-            self.column(f"{path}.window.start_col", table, args.window.start_col)
-            self.column(f"{path}.window.end_col", table, args.window.end_col)
-        self.column(f"{path}.map.field", table, args.map.field)
+            for end in ("start_col", "end_col"):
+                self.typed(f"{path}.window.{end}", table, getattr(args.window, end), TIMES)
+        self.typed(f"{path}.map.field", table, args.map.field, NUMBERS)
         if args.time_column:
-            self.column(f"{path}.time_column", node, args.time_column)
+            self.typed(f"{path}.time_column", node, args.time_column, TIMES)
+
+    def typed(self, path: str, node: S.Node, name: str, types: tuple[str, ...]) -> None:
+        """Column ``name`` of ``node`` exists and has one of ``types``."""
+        column = self.column(path, node, name)
+        if column is not None and column.type not in types:
+            self.problem(path, f"{node.id}.{name} is a {column.type}; name a column of type {' or '.join(types)}.")
+
+    def keys(self, path: str, local_node: S.Node, local: str, remote_node: S.Node, remote: str) -> None:
+        """Two join keys exist and compare (same type, or both numbers, or both times)."""
+        a, b = self.column(path, local_node, local), self.column(path, remote_node, remote)
+        if a is not None and b is not None and not comparable(a.type, b.type):
+            self.problem(
+                path,
+                f"{local_node.id}.{local} ({a.type}) cannot be matched with {remote_node.id}.{remote} ({b.type}); "
+                "join columns of the same type.",
+            )
 
     def constraints(self) -> None:
         c = self.ds.constraints
