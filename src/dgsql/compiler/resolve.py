@@ -193,7 +193,7 @@ class Resolver:
                     self.keys(f"{gpath}.on", node, local, found[0], remote)
             elif found and found[0].id == node.id and found[1].name == col.name:
                 self.problem(f"{gpath}.from", "a column cannot look up itself; point at another column.")
-        elif kind == "choice" and spec.choices_ref:
+        elif kind == "choice" and spec.choices_ref is not None:
             self.ref(f"{gpath}.choices_ref", spec.choices_ref)
         elif kind == "choice":
             for k, value in enumerate(spec.choices):
