@@ -12,7 +12,13 @@ from dataclasses import dataclass, field
 
 from dgsql.compiler import schema as S
 from dgsql.compiler.dag import table_of
-from dgsql.compiler.generators.datetime_series import grid, span_of_dataset
+from dgsql.compiler.generators.datetime_series import (
+    GRID_LIMIT,
+    bucket_count,
+    grid,
+    patterns_of,
+    span_of_dataset,
+)
 from dgsql.compiler.plan import Plan, TablePlan
 from dgsql.compiler.weights import poisson_pmf
 
@@ -150,6 +156,17 @@ def _check_table(table: TablePlan, ds: S.Dataset, expected: dict[str, float], re
             if g.points == 1:
                 report.warnings.append(
                     f"{path}.generator.datetime_series: the span holds one grid point; use a finer freq."
+                )
+            patterns = patterns_of(spec, col)
+            if patterns and g.points > GRID_LIMIT:
+                report.errors.append(
+                    f"{path}.generator.datetime_series: a weighted grid of {g.points:,} points is finer than "
+                    f"dgsql materialises (limit {GRID_LIMIT:,}); use a coarser freq."
+                )
+            elif patterns and bucket_count(g.points, patterns) is None:
+                report.warnings.append(
+                    f"{path}.generator.datetime_series: {g.points:,} weighted grid points with very uneven "
+                    "weights are picked by an ASOF join and a sort (slower); use a coarser freq or milder weights."
                 )
         for target in _tables_read(col, ds):
             if expected.get(target, 1.0) == 0 and target != table.name:
