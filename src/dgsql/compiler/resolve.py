@@ -195,18 +195,12 @@ class Resolver:
                 self.problem(f"{gpath}.from", "a column cannot look up itself; point at another column.")
         elif kind == "choice" and spec.choices_ref is not None:
             self.ref(f"{gpath}.choices_ref", spec.choices_ref)
-        elif kind == "choice":
-            for k, value in enumerate(spec.choices):
+        elif kind in ("choice", "enum_list"):
+            key = "choices" if kind == "choice" else "values"
+            for k, value in enumerate(getattr(spec, key)):
                 if not castable(value, col.type):
                     self.problem(
-                        f"{gpath}.choices[{k}]",
-                        f"{value!r} is not a {col.type}; give {col.type} values or change the column type.",
-                    )
-        elif kind == "enum_list":
-            for k, value in enumerate(spec.values):
-                if not castable(value, col.type):
-                    self.problem(
-                        f"{gpath}.values[{k}]",
+                        f"{gpath}.{key}[{k}]",
                         f"{value!r} is not a {col.type}; give {col.type} values or change the column type.",
                     )
         elif kind == "faker" and spec.locale_from:
