@@ -33,7 +33,7 @@ from faker.providers import phone_number as phone_p
 from faker.providers.address import en_US as address_en_US
 
 from dgsql.compiler.faker import ir
-from dgsql.compiler.faker.ir import Lit, Node, Pattern, Pick, Raw, concat, switch
+from dgsql.compiler.faker.ir import Lit, Node, Pattern, Pick, concat, switch
 from dgsql.compiler.faker.vocab import Fold, Vocab, make_vocab, pool_vocab
 
 POOL_SIZE = 2000
@@ -78,9 +78,21 @@ class Unsupported(Exception):
     """The token cannot be composed (nor pooled) for this locale."""
 
 
+# Faker lists built from a set: their order (and so a seeded pool drawn from them) changes with
+# PYTHONHASHSEED, i.e. from one process to the next; dgsql sorts them. tests/test_faker.py checks
+# that no other list of the runtime locales moves.
+HASH_ORDERED = {"it_IT": ("address", "cities")}
+
+
 @cache
 def faker_for(locale: str) -> Faker:
-    return Faker(locale)
+    fake = Faker(locale)
+    if locale in HASH_ORDERED:
+        module, attr = HASH_ORDERED[locale]
+        provider = fake.provider(f"faker.providers.{module}")
+        if provider is not None:
+            setattr(provider, attr, sorted(getattr(provider, attr)))
+    return fake
 
 
 def provider_method(locale: str, name: str) -> Callable[..., Any] | None:
@@ -215,10 +227,9 @@ class Composer:
         return switch(f"{draw}/fmt", [(w, self.template(f, draw, depth)) for f, w in formats_of(value)])
 
     def patterns(self, value: Any, draw: str, **pattern: Any) -> Node:
-        return switch(
-            f"{draw}/fmt",
-            [(w, Pattern(f, f"{draw}/{i}", **pattern)) for i, (f, w) in enumerate(formats_of(value))],
-        )
+        # one draw for all formats: their placeholders line up (``###-####`` and ``(###) ###-####``
+        # share their digit runs), so the renderer keeps them as plain arguments
+        return switch(f"{draw}/fmt", [(w, Pattern(f, f"{draw}/p", **pattern)) for f, w in formats_of(value)])
 
     def name_part(self, role: str, draw: str) -> Node:
         """The folded first or last name pick of this locale (for e-mails and domains)."""
@@ -306,7 +317,7 @@ def _postcode(c: Composer, p: Any, token: str, draw: str, depth: int) -> Node:
 
 
 def _us_zip(c: Composer, p: Any, token: str, draw: str, depth: int) -> Node:
-    return Raw(lambda u, s, row: f"lpad((501 + floor({u(draw)} * 99450))::BIGINT::VARCHAR, 5, '0')", "us_zip")
+    return ir.Digits(draw, 5, 501, 99450)  # Faker: "%05d" % randint(501, 99950)
 
 
 def _us_state_abbr(c: Composer, p: Any, token: str, draw: str, depth: int) -> Node:

@@ -43,14 +43,14 @@ def _uuid4(draw: str) -> Node:
         # all 16 of its hex digits are kept, the version and variant nibbles come around them.
         return f"dg_fk_uuid4(dg_fk_hex(hash({row} + {salt(draw + '/1')})), dg_fk_hex(hash({row} + {salt(draw + '/2')})))"
 
-    return Raw(build, "uuid4")
+    return Raw(build, f"uuid4:{draw}")
 
 
 def _ipv4(draw: str) -> Node:
     def build(u: Callable[[str], str], salt: Callable[[str], int], row: str) -> str:
         return f"dg_fk_ipv4(hash({row} + {salt(draw)}))"
 
-    return Raw(build, "ipv4")
+    return Raw(build, f"ipv4:{draw}")
 
 
 # IBAN letters count as two digits (A=10 … Z=35); the check is 98 - (bban ‖ country ‖ "00") mod 97.
@@ -90,7 +90,7 @@ def _iban(c: Composer, draw: str) -> Node:
         check = f"lpad((98 - ({total}) % 97)::VARCHAR, 2, '0')"
         return f"concat({lit(country)}, {check}, " + ", ".join(reversed(shown)) + ")"
 
-    return Raw(build, f"iban.{c.locale}")
+    return Raw(build, f"iban.{c.locale}:{draw}")
 
 
 def _sentence(c: Composer, draw: str, nb_words: int = 6, variable_nb_words: bool = True) -> Node:

@@ -9,13 +9,18 @@ built from the same pick as the name. Each becomes a one-row temp table
 - ``v``: the values (``VARCHAR[]``); ``f``: folded values, when present;
 - weighted lists are replicated at run time (each value ``round(w * slots)``
   times, at least once) from a compact (values, counts) literal, so that a
-  pick is a single uniform index. Walker's alias table was exact but its two
-  extra list reads inside ``CASE`` branches cost ~3x the whole pick.
+  pick is a single index: ``v[1 + hash % slots]``. Walker's alias table was
+  exact but its two extra list reads cost more than the pick. The table also
+  keeps the distinct values (``d``, ``e``) and the repetition as indexes into
+  them (``r``), which unions of several lists read (:meth:`VocabRefs.segment`).
+- the values are written as one string split in SQL (``string_split('a|b|c', '|')``):
+  DuckDB took ~10 ms to parse 1,000 string literals, well under 1 ms to split one.
 
-Why one-row tables read through scalar subqueries: DuckDB copies a list
-*constant* into every vector it evaluates (a 5,000-string constant costs ~50 ms
-per million rows), while a list read from a table is referenced, so a pick
-costs the same ~13 ms per million rows at 10 or 5,000 values.
+Each column joins one table of the lists it reads (:class:`VocabRefs`). DuckDB
+copies a list *constant* into every vector it evaluates, and a list read from a
+joined table once per 2,048 rows (~0.3 ms per million rows per 1,000 strings):
+so lists are joined, only the lists a column reads are in its table, and the
+replication is no larger than needed.
 """
 
 from __future__ import annotations
@@ -33,7 +38,7 @@ from dgsql.compiler.sqltext import ident, list_of, lit
 
 PREFIX = "__dg_fk_"
 SLOTS_PER_VALUE = 16
-SLOTS_MIN = 4096
+SLOTS_MIN = 1024
 "A weighted list is replicated to max(SLOTS_MIN, SLOTS_PER_VALUE * values) slots (each value at least one)."
 _SLUG = re.compile(r"[^a-z]+")
 
@@ -47,6 +52,10 @@ class Vocab:
     "None when uniform."
     folded: tuple[str, ...] | None = None
     "ASCII lower-case forms for e-mail local parts, parallel to values."
+    source: str | None = None
+    "A query that makes the list ``v`` in SQL instead (digit strings): no literals in the script."
+    count: int = 0
+    "Length of a ``source`` list."
 
     @property
     def table(self) -> str:
@@ -54,7 +63,7 @@ class Vocab:
 
     @property
     def size(self) -> int:
-        return len(self.values)
+        return len(self.values) or self.count
 
     @property
     def slots(self) -> int:
@@ -74,57 +83,157 @@ class Vocab:
         return counts
 
     def create_sql(self) -> str:
-        cols = {"v": self.values, "f": self.folded}
+        if self.source is not None:
+            return f"CREATE OR REPLACE TEMP TABLE {self.table} AS {self.source}"
+        cols = {k: v for k, v in {"v": self.values, "f": self.folded}.items() if v is not None}
+        lists = {k: _text_list(v) for k, v in cols.items()}
         if self.weights is None:
-            select = ", ".join(
-                f"{list_of(list(v), 'VARCHAR')} AS {k}" for k, v in cols.items() if v is not None
-            )
+            select = ", ".join(f"{sql} AS {k}" for k, sql in lists.items())
             return f"CREATE OR REPLACE TEMP TABLE {self.table} AS SELECT {select}"
-        # weighted: each value repeated by its count, so a pick is one uniform index
-        src = ", ".join(
-            f"unnest({list_of(list(v), 'VARCHAR')}) AS {k}" for k, v in cols.items() if v is not None
+        # weighted: each value repeated by its count, so a pick is one uniform index. ``d``/``e`` keep
+        # the distinct values and ``r`` the repetition as indexes into them (a union of several
+        # locales' lists is read through those: 2-byte indexes copy faster than 16-byte strings)
+        counts = f"string_split({lit(','.join(map(str, self.counts())))}, ',')::INTEGER[]"
+        index = "SMALLINT" if self.size <= 32767 else "INTEGER"
+        repeat = (
+            f"flatten(list_transform(range(1, len(c) + 1), lambda i: list_resize([i], c[i], i)))::{index}[]"
         )
-        aggs = ", ".join(f"list({k} ORDER BY i) AS {k}" for k, v in cols.items() if v is not None)
+        distinct = {"v": "d", "f": "e"}
+        src = ", ".join(f"{sql} AS {distinct[k]}" for k, sql in lists.items())
+        picks = ", ".join(f"{distinct[k]}, list_select({distinct[k]}, r) AS {k}" for k in lists)
         return (
-            f"CREATE OR REPLACE TEMP TABLE {self.table} AS SELECT {aggs} FROM ("
-            f"SELECT {src}, unnest({list_of(self.counts(), 'INTEGER')}) AS c, unnest(range({self.size})) AS i"
-            f") AS w, range(w.c)"
+            f"CREATE OR REPLACE TEMP TABLE {self.table} AS SELECT {picks}, r FROM "
+            f"(SELECT {src}, {repeat} AS r FROM (SELECT {counts} AS c))"
         )
 
-    def pick_sql(self, u: str, ref: Callable[[Vocab, str], str], folded: bool = False) -> str:
-        """SQL of the value (or folded value) picked by the uniform ``u``; ``ref(vocab, list)`` names a list."""
+    def distinct_column(self, column: str) -> str:
+        """The list of distinct values (``v``) or folded values (``f``) in the table."""
+        return {"v": "d", "f": "e"}[column] if self.weights is not None else column
+
+    def pick_sql(self, h: str, ref: Callable[[Vocab, str], str], folded: bool = False) -> str:
+        """SQL of the value (or folded value) picked by the 64-bit hash ``h`` (``h`` modulo the list length);
+        ``ref(vocab, list)`` names a list."""
         column = "f" if folded and self.folded is not None else "v"
         if self.size == 1:
             return lit((self.folded if column == "f" else self.values)[0])
-        return f"{ref(self, column)}[1 + floor({u} * {self.slots})::BIGINT]"
+        index = f"1 + ({h} % {self.slots})::BIGINT"
+        return f"{ref(self, column)}[{index}]"
 
 
 class VocabRefs:
-    """The vocabularies one column reads, joined once as a one-row relation (``alias.v0``, ``alias.p0``…).
+    """The vocabularies one column reads, joined once as a one-row table (``alias.v0``, ``alias.f0``…).
 
     Reading lists through a join keeps the SQL small and fast: DuckDB copies a list
     *constant* into every vector it evaluates, and every scalar subquery would be
-    a cross product of its own.
+    a cross product of its own. The column's lists are gathered into one temp table
+    first (:meth:`table`): joining a stored one-row table costs ~2 ms per million
+    rows, joining the cross product of ten vocabulary tables ~25 ms.
     """
 
     def __init__(self, alias: str):
         self.alias = alias
         self.index: dict[Vocab, int] = {}
+        self.used: dict[tuple[int, str], None] = {}
+        self.computed: dict[str, int] = {}
+        self.values: dict[str, tuple[int, int]] = {}
+        "Lists concatenated into the union list ``alias.uv``: SQL → (offset, size)."
+        self.slots: dict[tuple[str, str | None], tuple[int, int, str]] = {}
+        "Index lists concatenated into ``alias.ui`` (positions in ``uv``): key → (offset, size, SQL)."
+        self.n_values = self.n_slots = 0
 
     def __call__(self, vocab: Vocab, column: str) -> str:
         i = self.index.setdefault(vocab, len(self.index))
+        self.used[(i, column)] = None
         return f"{self.alias}.{column}{i}"
 
+    def table_of(self, vocab: Vocab) -> str:
+        """The alias (``tN``) of the vocabulary's table inside :meth:`relation`, for :meth:`compute`."""
+        return f"t{self.index.setdefault(vocab, len(self.index))}"
+
+    def compute(self, sql: str) -> str:
+        """A column computed once from the vocabulary tables (a union of several locales' lists, their
+        offsets…), referenced like a list: ``alias.xN``."""
+        k = self.computed.setdefault(sql, len(self.computed))
+        return f"{self.alias}.x{k}"
+
+    def segment(
+        self, values: str | tuple[str], n_values: int, index: str | None, n_slots: int
+    ) -> tuple[int, str]:
+        """(offset, SQL) of a list in the column's union list, read as ``uv[ui[offset + k]]``, k < n_slots.
+
+        ``values`` is a list (SQL over the tables) of ``n_values`` distinct values, or a 1-tuple holding
+        one literal value; ``index`` the 1-based positions a weighted list repeats (None: each value
+        once). The locales' (or many formats') lists are read through one union per column: each list
+        once, however many picks read it, and as 2-byte indexes rather than 16-byte strings, since
+        the join copies every list per 2,048 rows.
+        """
+        if values not in self.values:
+            self.values[values] = (self.n_values, n_values)
+            self.n_values += n_values
+        at, _ = self.values[values]
+        key = (values, index)
+        if key not in self.slots:
+            part: tuple[int, int] | str = (
+                (at + 1, at + n_values + 1)
+                if index is None
+                else f"list_transform({index}, lambda x: x + {at})"
+            )
+            self.slots[key] = (self.n_slots, n_slots, part)
+            self.n_slots += n_slots
+        return self.slots[key][0], f"{self.alias}.uv[{self.alias}.ui[{{}}]]"
+
     def relation(self) -> str:
-        cols = []
-        tables = []
-        for vocab, i in self.index.items():
-            t = f"t{i}"
-            tables.append(f"{vocab.table} AS {t}")
-            cols.append(f"{t}.v AS v{i}")
-            if vocab.folded is not None:
-                cols.append(f"{t}.f AS f{i}")
-        return f"(SELECT {', '.join(cols)} FROM {', '.join(tables)})"
+        """The lists read, and only those (each list costs a copy per 2,048 rows in the join)."""
+        tables = [f"{vocab.table} AS t{i}" for vocab, i in self.index.items()]
+        cols = [f"t{i}.{column} AS {column}{i}" for i, column in sorted(self.used)]
+        cols += [f"{sql} AS x{k}" for sql, k in self.computed.items()]
+        if self.values:
+            kind = "SMALLINT" if self.n_values <= 32767 else "INTEGER"
+            values: list[str | list[str]] = []  # runs of literals become one split string
+            for v in self.values:
+                if isinstance(v, tuple):
+                    if values and isinstance(values[-1], list):
+                        values[-1].append(v[0])
+                    else:
+                        values.append([v[0]])
+                else:
+                    values.append(v)
+            uv = [v if isinstance(v, str) else _text_list(tuple(v)) for v in values]
+            cols.append(f"flatten([{', '.join(uv)}]) AS uv")
+            parts: list[tuple[int, int] | str] = []  # adjacent ranges merge
+            for _, _, part in self.slots.values():
+                if (
+                    isinstance(part, tuple)
+                    and parts
+                    and isinstance(parts[-1], tuple)
+                    and parts[-1][1] == part[0]
+                ):
+                    parts[-1] = (parts[-1][0], part[1])
+                else:
+                    parts.append(part)
+            ui = [f"range({p[0]}, {p[1]})" if isinstance(p, tuple) else p for p in parts]
+            cols.append(f"flatten([{', '.join(f'CAST({p} AS {kind}[])' for p in ui)}]) AS ui")
+        return f"SELECT {', '.join(cols)}" + (f" FROM {', '.join(tables)}" if tables else "")
+
+    def table(self) -> tuple[str, str]:
+        """(name, statement) of the one-row temp table holding the column's lists; the name is a
+        digest of its content, so columns reading the same lists share it."""
+        select = self.relation()
+        name = ident(PREFIX + "j_" + hashlib.sha256(select.encode()).hexdigest()[:16])
+        return name, f"CREATE OR REPLACE TEMP TABLE {name} AS {select}"
+
+
+SEPARATORS = ("|", "~", "^", "\t", "\x1f")
+"Tried in turn to join a list into one string literal: the first one no value contains."
+
+
+def _text_list(values: tuple[str, ...]) -> str:
+    """A ``VARCHAR[]`` expression: ``string_split`` of one literal (parsing 1,000 string literals took
+    DuckDB ~10 ms, splitting one string well under 1 ms), else a list literal."""
+    for sep in SEPARATORS:
+        if not any(sep in v for v in values):
+            return f"string_split({lit(sep.join(values))}, {lit(sep)})"
+    return list_of(list(values), "VARCHAR")
 
 
 def make_vocab(key: str, items: Iterable[str] | Mapping[str, float], fold: Fold | None = None) -> Vocab:
@@ -143,6 +252,16 @@ def make_vocab(key: str, items: Iterable[str] | Mapping[str, float], fold: Fold 
         weights = None
     folded = tuple(fold(v) for v in values) if fold else None
     return Vocab(key, values, weights, folded)
+
+
+def digits_vocab(n: int) -> Vocab:
+    """The ``10**n`` zero-padded strings of ``n`` digits, made by the script (``'000'`` … ``'999'``)."""
+    return Vocab(
+        f"digits.{n}",
+        (),
+        source=f"SELECT list(lpad(range::VARCHAR, {n}, '0') ORDER BY range) AS v FROM range({10**n})",
+        count=10**n,
+    )
 
 
 def pool_vocab(key: str, samples: list[str], fold: Fold | None = None) -> Vocab:

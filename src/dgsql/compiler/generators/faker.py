@@ -3,7 +3,11 @@
 Faker never runs per row. At compile time each (method, locale) becomes a
 composition tree over Faker's own lists (see :mod:`dgsql.compiler.faker`);
 the tree renders to one SQL expression of hashed picks. With several locales
-(``locale_from``) the expression is a ``CASE`` on the row's locale index.
+(``locale_from``) the locales' trees render together on the row's locale index
+(:meth:`~dgsql.compiler.faker.ir.Renderer.sql_by_locale`): shared picks read one
+union of the locales' lists, the rest is a ``CASE`` on the index. Each column
+joins one one-row table of the lists it reads (``INNER JOIN … ON TRUE``: a plain
+cross product, which keeps the rows' order).
 
 - ``locale_from`` traced: when the locale column is a ``choice`` of literals, an
   ``enum_list``, or a lookup/``choices_ref`` of such a column (``map_values``
@@ -15,8 +19,9 @@ the tree renders to one SQL expression of hashed picks. With several locales
   picks with their salts and reading the ASCII-folded twin of each name, so
   they agree with the name exactly, in every script. Without such columns they
   use a composed name of their own. A column declared unique (or the pk) gets
-  a row-unique number (``dg_fk_serial``) after a digit-free name part, so it is
-  unique by construction.
+  a row-unique number after a digit-free name part, so it is unique by
+  construction: ``(row * 1234577 + k) mod 10^d`` when the table's row count is
+  known (``dg_fk_serial``, the row shuffled within its digit count, otherwise).
 """
 
 from __future__ import annotations
@@ -33,7 +38,7 @@ from dgsql.compiler.context import ColumnContext, Fragment, Join
 from dgsql.compiler.dag import table_of
 from dgsql.compiler.faker import ir
 from dgsql.compiler.faker.compose import Composer, Unsupported, faker_for, provider_method
-from dgsql.compiler.faker.ir import Lit, Node, Pattern, Pick, Renderer
+from dgsql.compiler.faker.ir import Lit, Node, Pattern, Pick, Renderer, Sql
 from dgsql.compiler.faker.locales import (
     DEFAULT_LOCALE,
     runtime_keys,
@@ -152,7 +157,7 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def plan_locales(spec: S.FakerSpec, node: S.Node, ctx: ColumnContext) -> LocalePlan:
+def plan_locales(spec: S.FakerSpec, node: S.Node, ctx: ColumnContext, refs: VocabRefs) -> LocalePlan:
     if spec.locale_from is None:
         return LocalePlan((to_locale(spec.locale) if spec.locale else DEFAULT_LOCALE,), None)
     column = ctx.col(spec.locale_from)
@@ -178,10 +183,14 @@ def plan_locales(spec: S.FakerSpec, node: S.Node, ctx: ColumnContext) -> LocaleP
         f"{list_of(list(keys), 'VARCHAR')} AS k, {list_of([locales.index(v) for v in keys.values()], 'INTEGER')} AS i"
     )
     key = f"upper(replace(trim(CAST({column} AS VARCHAR)), '-', '_'))"
+    # the key lists ride in the column's joined table: a scalar subquery per use would be a join each
+    keys_list, index_list = (
+        refs.compute(f"(SELECT k FROM {LOCALE_KEYS})"),
+        refs.compute(f"(SELECT i FROM {LOCALE_KEYS})"),
+    )
     return LocalePlan(
         locales,
-        f"coalesce((SELECT i FROM {LOCALE_KEYS})[list_position((SELECT k FROM {LOCALE_KEYS}), {key})], "
-        f"{locales.index(DEFAULT_LOCALE)})",
+        f"coalesce({index_list}[list_position({keys_list}, {key})], {locales.index(DEFAULT_LOCALE)})",
     )
 
 
@@ -252,7 +261,7 @@ class _Column:
         self.column = column
         self.spec = spec
         self.refs = refs
-        self.plan = plan_locales(spec, ctx.node, ctx)
+        self.plan = plan_locales(spec, ctx.node, ctx, refs)
 
     def salt(self, draw: str) -> int:
         t = self.ctx.table
@@ -262,7 +271,7 @@ class _Column:
         return Composer(locale, lambda token: self.salt(f"pool/{locale}/{token}"))
 
     def renderer(self) -> Renderer:
-        return Renderer(self.salt, self.ctx.row, self.refs)
+        return Renderer(self.salt, self.ctx.row, self.refs, locale=self.plan.index_sql)
 
     def trees(self, build: Callable[[Composer], Node]) -> list[Node]:
         out = []
@@ -278,8 +287,7 @@ class _Column:
         r = self.renderer()
         if self.plan.index_sql is None or all(t == trees[0] for t in trees):
             return r.sql(trees[0])
-        whens = " ".join(f"WHEN {i} THEN {r.sql(t)}" for i, t in enumerate(trees[:-1]))
-        return f"CASE {self.plan.index_sql} {whens} ELSE {r.sql(trees[-1])} END"
+        return r.sql_by_locale(trees)
 
 
 def render(spec: S.FakerSpec, ctx: ColumnContext) -> Fragment:
@@ -296,11 +304,15 @@ def render(spec: S.FakerSpec, ctx: ColumnContext) -> Fragment:
             sql = column.sql(trees)
     except Unsupported as e:
         raise ctx.error(f"{spec.method}() cannot be generated: {e}", ".generator.faker") from None
-    if not refs.index:
+    if not refs.index and not refs.computed:
         return Fragment(sql)
     for vocab in refs.index:
         ctx.table.add_prelude(vocab.create_sql())
-    return Fragment(sql, Join(refs.relation(), refs.alias, "TRUE", one_row=True))
+    table, create = refs.table()
+    ctx.table.add_prelude(create)
+    # INNER: a one-row table joined ON TRUE is a plain cross product (a LEFT join runs as a
+    # nested-loop join, ~4 ms per million rows more); the table is never empty.
+    return Fragment(sql, Join(table, refs.alias, "TRUE", kind="INNER", one_row=True))
 
 
 def _value(c: Composer, method: str, extras: Mapping[str, Any]) -> Node:
@@ -364,39 +376,35 @@ def _render_email(column: _Column, extras: Mapping[str, Any]) -> str:
     first_src, last_src = name_sources(ctx.node, ctx.column)
     if spec.locale is None and spec.locale_from is None and (first_src or last_src):
         # no locale of its own: the domain follows the person's locale
-        column.plan = plan_locales(_faker_spec(first_src or last_src), ctx.node, ctx)
+        column.plan = plan_locales(_faker_spec(first_src or last_src), ctx.node, ctx, column.refs)
     first = _part(ctx, column, first_src, "first")
     last = _part(ctx, column, last_src, "last")
     unique = _is_unique(ctx)
-    r = column.renderer()
-    pieces = {"first": first, "last": last, "initial": f"left({first}, 1)"}
-    branches = []
+    pieces: dict[str, Node] = {"first": Sql(first), "last": Sql(last), "initial": Sql(f"left({first}, 1)")}
+    digits = Pattern("##", "local/digits", numerify=True, lexify=False)
+    branches: list[tuple[float, Node]] = []
     for w, parts in LOCAL_FORMATS:
         if unique and "##" in parts:
             continue
-        sql = []
-        for p in parts:
-            if p in pieces:
-                sql.append(pieces[p])
-            elif p == "##":
-                sql.append(r.sql(Pattern("##", "local/digits", numerify=True, lexify=False)))
-            else:
-                sql.append(lit(p))
-        branches.append((w, "concat(" + ", ".join(sql) + ")"))
-    total = sum(w for w, _ in branches)
-    u = r.uniform("local/fmt")
-    acc = 0.0
-    whens = []
-    for w, sql in branches[:-1]:
-        acc += w / total
-        whens.append(f"WHEN {u} < {lit(acc)} THEN {sql}")
-    local = f"CASE {' '.join(whens)} ELSE {branches[-1][1]} END"
+        branches.append((w, ir.concat(*[pieces.get(p) or (digits if p == "##" else Lit(p)) for p in parts])))
+    value = ir.switch("local/fmt", branches)
     if unique:
-        local = f"concat({local}, dg_fk_serial({ctx.row}, {column.salt('serial') % 1_000_003}))"
-    if spec.method in USER_NAMES:
-        return local
-    domain = _domain(column, extras)
-    return f"concat({local}, '@', {domain})"
+        value = ir.concat(value, Sql(_serial(column)))
+    if spec.method not in USER_NAMES:
+        value = ir.concat(value, Lit("@"), Sql(_domain(column, extras)))
+    # one concat per row: the local part's formats become aligned arguments (see ir.Renderer)
+    return column.renderer().sql(value)
+
+
+def _serial(column: _Column) -> str:
+    """SQL of a number unique to the row: with a known row count N, ``(row * 1234577 + k) mod 10^d``
+    (10^d >= N; 1234577 is coprime to 10, so this is a bijection of [0, 10^d)); else ``dg_fk_serial``."""
+    ctx = column.ctx
+    rows = ctx.facts(ctx.node.id).rows if ctx.node.id in ctx.table.known else None
+    if rows is None:
+        return f"dg_fk_serial({ctx.row}, {column.salt('serial') % 1_000_003})"
+    modulus = 10 ** len(str(max(rows - 1, 1)))
+    return f"(({ctx.row} * 1234577 + {column.salt('serial') % modulus}) % {modulus})"
 
 
 def _domain(column: _Column, extras: Mapping[str, Any]) -> str:
