@@ -45,7 +45,6 @@ class TableFacts:
     "Row count when known at compile time (entities, vocab nodes)."
     sequences: dict[str, tuple[float, float]]
     "Columns that are exactly ``start + step * row`` in the output: name → (start, step)."
-    materialized: bool
     pure: frozenset[str] = frozenset()
     "Columns that are a pure function of the row index: recomputed at a picked row, never joined."
 

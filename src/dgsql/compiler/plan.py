@@ -318,5 +318,5 @@ def _plan_table(
     )
     fixed = {c for f in fixes for c in f.order}
     pure = _pure_columns(ds, node, reads, layer, known, fixed) if rows is not None else frozenset()
-    facts = TableFacts(node.id, rows, _sequences(node), materialize, pure)
+    facts = TableFacts(node.id, rows, _sequences(node), pure)
     return TablePlan(node, path, rows, _fanout(node), columns, materialize, facts, fixes)

@@ -1,8 +1,15 @@
-"""Compile-time weight arithmetic: normalised weights, zipf/head_tail, alias tables, Poisson pmf."""
+"""Compile-time weight arithmetic (normalised weights, zipf/head_tail, alias tables, Poisson pmf) and its
+SQL counterpart for run-time weights (cumulative shares)."""
 
 from __future__ import annotations
 
 import math
+
+CUMULATIVE = (
+    "CASE WHEN lead(w) OVER (ORDER BY {order}) IS NULL THEN 1.0 "
+    "ELSE sum(w) OVER (ORDER BY {order}) / sum(w) OVER () END"
+)
+"Cumulative share of weight ``w`` in ``order``; exactly 1.0 on the last row, so every u < 1 matches."
 
 
 def kind_weights(kind: str, params: tuple[float, ...], n: int) -> list[float]:

@@ -14,9 +14,8 @@ from dgsql.compiler import names
 from dgsql.compiler import schema as S
 from dgsql.compiler.context import ColumnContext, Fragment, Join
 from dgsql.compiler.dag import table_of
-from dgsql.compiler.generators.datetime_series import CUMULATIVE
 from dgsql.compiler.sqltext import SQL_TYPES, ident, list_of, lit, typed_lit
-from dgsql.compiler.weights import alias_table, kind_weights, normalise
+from dgsql.compiler.weights import CUMULATIVE, alias_table, kind_weights, normalise
 
 CASE_LIMIT = 16
 "Above this many non-zero choices, an alias table beats a CASE chain."

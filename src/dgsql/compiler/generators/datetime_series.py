@@ -20,17 +20,13 @@ from dgsql.compiler import names
 from dgsql.compiler import schema as S
 from dgsql.compiler.context import ColumnContext, Fragment, Join, epoch_us
 from dgsql.compiler.sqltext import ident, list_of, lit
+from dgsql.compiler.weights import CUMULATIVE
 
 UNIT_US = {"S": 1, "T": 60, "min": 60, "H": 3600, "h": 3600, "D": 86400, "W": 7 * 86400}
 GRID_LIMIT = 50_000_000
 "Largest weighted grid (points) that is materialised."
 BUCKET_LIMIT = 20_000_000
 "Most equal-probability buckets of a weighted grid; beyond, an ASOF join (and a sort) picks."
-CUMULATIVE = (
-    "CASE WHEN lead(w) OVER (ORDER BY {order}) IS NULL THEN 1.0 "
-    "ELSE sum(w) OVER (ORDER BY {order}) / sum(w) OVER () END"
-)
-"Cumulative share of weight ``w`` in ``order``; exactly 1.0 on the last row, so every u < 1 matches."
 DIMENSION_SQL = {"hour": "hour({ts}) + 1", "dow": "isodow({ts})", "month": "month({ts})"}
 
 
