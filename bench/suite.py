@@ -7,7 +7,7 @@ For each schema and target row count: the entity rows are scaled so the plan's e
 total (fanout means included) meets the target; `dgsql build` runs in a fresh process (its
 peak RSS is that process's); then the **floor** runs in another fresh process: for every
 table written, a COPY of `range(rows)` with the same number and types of columns, values
-from cheap hash arithmetic, zstd Parquet. Reported: rows/s, build/floor ratio, peak RSS,
+from cheap hash arithmetic, to Parquet with the build's codec. Reported: rows/s, build/floor ratio, peak RSS,
 output bytes, per-table seconds. Written to bench/results/suite.md and suite.json with the
 machine and versions. No test asserts on these times.
 """
@@ -59,13 +59,15 @@ def expected_rows(schema: Path, scale: float) -> float:
     return sum(t.expected_rows for t in preflight(plan_schema(schema, seed=42, scale=scale).plan).tables)
 
 
-def run_build(schema: Path, scale: float, out: Path) -> dict:
+def run_build(schema: Path, scale: float, compression: str, out: Path) -> dict:
     """In this process: build, then report timings, rows, bytes and peak RSS as JSON."""
-    from dgsql.compiler import compile_schema
+    from dgsql.compiler import Compression, compile_schema
     from dgsql.runtime import session
 
     t0 = time.perf_counter()
-    compiled = compile_schema(schema, seed=42, scale=scale, out_dir=out.as_posix())
+    compiled = compile_schema(
+        schema, seed=42, scale=scale, out_dir=out.as_posix(), compression=Compression(compression)
+    )
     compile_s = time.perf_counter() - t0
     out.mkdir(parents=True, exist_ok=True)
     result = session.run(compiled, session.connect(session.Settings()))
@@ -78,11 +80,12 @@ def run_build(schema: Path, scale: float, out: Path) -> dict:
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "tables": {t.name: {"rows": t.rows, "seconds": t.seconds} for t in result.tables},
         "types": {name: [c["type"] for c in t["columns"]] for name, t in meta["tables"].items()},
+        "compression": meta["compression"],
     }
 
 
-def run_floor(tables: dict, out: Path) -> dict:
-    """In this process: the DuckDB floor for the same tables (rows and column types)."""
+def run_floor(tables: dict, compression: str, out: Path) -> dict:
+    """In this process: the DuckDB floor for the same tables (rows and column types) and codec."""
     import duckdb
 
     con = duckdb.connect()
@@ -92,7 +95,7 @@ def run_floor(tables: dict, out: Path) -> dict:
         cols = ", ".join(f"{FLOOR_VALUE[t].format(k=k)} AS c{k}" for k, t in enumerate(types))
         target = (out / f"floor_{name}.parquet").as_posix()
         con.execute(
-            f"COPY (SELECT {cols} FROM range({rows})) TO '{target}' (FORMAT parquet, COMPRESSION zstd)"
+            f"COPY (SELECT {cols} FROM range({rows})) TO '{target}' (FORMAT parquet, COMPRESSION {compression})"
         )
     return {
         "floor_s": time.perf_counter() - started,
@@ -107,14 +110,15 @@ def child(*args: str) -> dict:
     return json.loads(done.stdout.splitlines()[-1])
 
 
-def measure(schema: Path, target: int, work: Path) -> dict:
+def measure(schema: Path, target: int, compression: str, work: Path) -> dict:
     scale = target / expected_rows(schema, 1.0)
-    built = child("--one-build", str(schema), str(scale), str(work / "build"))
+    built = child("--one-build", str(schema), str(scale), compression, str(work / "build"))
     floor_in = {name: (t["rows"], built["types"][name]) for name, t in built["tables"].items()}
-    (work / "floor.json").write_text(json.dumps(floor_in))
+    (work / "floor.json").write_text(json.dumps({"tables": floor_in, "compression": built["compression"]}))
     floor = child("--one-floor", str(work / "floor.json"), str(work / "floor"))
     return {
         "schema": schema.stem,
+        "compression": compression,
         "target_rows": target,
         "scale": round(scale, 4),
         "rows": built["rows"],
@@ -145,6 +149,7 @@ def machine() -> dict:
         "cpus": os.cpu_count(),
         "memory_gb": round(mem_gb, 1),
         "date": time.strftime("%Y-%m-%d %H:%M"),
+        "load_average_1m": round(os.getloadavg()[0], 2),
     }
 
 
@@ -152,7 +157,8 @@ def report(runs: list[dict], env: dict, name: str) -> str:
     lines = [
         "# dgsql build vs the DuckDB floor\n",
         f"{env['date']} · dgsql {env['dgsql']} · DuckDB {env['duckdb']} · Python {env['python']} · "
-        f"{env['machine']}, {env['cpus']} cores, {env['memory_gb']} GB\n",
+        f"{env['machine']}, {env['cpus']} cores, {env['memory_gb']} GB · load average at the start "
+        f"{env['load_average_1m']} · Parquet {', '.join(sorted({r['compression'] for r in runs}))}\n",
         "| schema | target | rows | build s | floor s | ratio | rows/s | peak RSS MB | output MB |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
@@ -175,10 +181,11 @@ def report(runs: list[dict], env: dict, name: str) -> str:
 
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "--one-build":
-        print(json.dumps(run_build(Path(sys.argv[2]), float(sys.argv[3]), Path(sys.argv[4]))))
+        print(json.dumps(run_build(Path(sys.argv[2]), float(sys.argv[3]), sys.argv[4], Path(sys.argv[5]))))
         return
     if len(sys.argv) > 1 and sys.argv[1] == "--one-floor":
-        print(json.dumps(run_floor(json.loads(Path(sys.argv[2]).read_text()), Path(sys.argv[3]))))
+        spec = json.loads(Path(sys.argv[2]).read_text())
+        print(json.dumps(run_floor(spec["tables"], spec["compression"], Path(sys.argv[3]))))
         return
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument(
@@ -186,16 +193,20 @@ def main() -> None:
     )
     ap.add_argument("--schemas", nargs="*", type=Path, default=None)
     ap.add_argument("--name", default="suite", help="results file name under bench/results/")
+    ap.add_argument(
+        "--compression", default="snappy", choices=["snappy", "zstd"], help="Parquet codec (build and floor)"
+    )
     args = ap.parse_args()
     schemas = args.schemas or [s for s in DEFAULT_SCHEMAS if s.exists()]
+    env = machine()
     runs = []
     for target in map(parse_count, args.scales.split(",")):
         for schema in schemas:
             with tempfile.TemporaryDirectory(prefix="dgsql-bench-") as tmp:
-                runs.append(measure(schema, target, Path(tmp)))
+                runs.append(measure(schema, target, args.compression, Path(tmp)))
                 print(f"{schema.stem} @ {target:,}: {runs[-1]['rows_per_s']:,} rows/s, ratio {runs[-1]['ratio']}",
                       file=sys.stderr)  # fmt: skip
-    print(report(runs, machine(), args.name))
+    print(report(runs, env, args.name))
 
 
 if __name__ == "__main__":

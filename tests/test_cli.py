@@ -74,6 +74,33 @@ def test_metadata(dg):
         ("id", "int"),
         ("score", "float"),
     ]
+    assert meta["compression"] == "snappy"
+
+
+def codecs(file: Path) -> set[str]:
+    meta = pq.read_metadata(file)
+    return {
+        meta.row_group(g).column(c).compression
+        for g in range(meta.num_row_groups)
+        for c in range(meta.num_columns)
+    }
+
+
+@pytest.mark.parametrize("codec", ["snappy", "zstd"])
+def test_compression_option_sets_the_codec_of_every_file_and_the_metadata(dg, codec):
+    out = dg.build(small_schema(dg), "--compression", codec)
+    assert out.metadata["compression"] == codec
+    for name in ("users", "events"):
+        assert codecs(out.file(name)) == {codec.upper()}
+    default = dg.build(small_schema(dg))
+    assert [pq.read_table(default.file(n)) for n in ("users", "events")] == [
+        pq.read_table(out.file(n)) for n in ("users", "events")
+    ]
+
+
+def test_emit_sql_compression(dg):
+    assert "COMPRESSION zstd" in dg.emit_sql(small_schema(dg), "--compression", "zstd")
+    assert "COMPRESSION zstd" not in dg.emit_sql(small_schema(dg))
 
 
 @pytest.mark.parametrize(
@@ -85,11 +112,12 @@ def test_metadata(dg):
         ["build", "SCHEMA", "-o", "OUT", "--scale", "-1"],
         ["build", "SCHEMA", "-o", "OUT", "--seed", "many"],
         ["build", "SCHEMA", "-o", "OUT", "--memory-limit", "banana"],
+        ["build", "SCHEMA", "-o", "OUT", "--compression", "lz4"],
         ["emit-sql", "SCHEMA", "--out-dir", ""],
         ["frobnicate", "SCHEMA"],
     ],
     ids=["no-schema", "unknown-option", "zero-threads", "negative-scale", "bad-seed", "bad-memory-limit",
-         "empty-out-dir", "unknown-command"],
+         "bad-compression", "empty-out-dir", "unknown-command"],
 )  # fmt: skip
 def test_usage_errors_exit_2(dg, args):
     work = dg.workdir()

@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 from dgsql import __version__
-from dgsql.compiler import compile_schema, plan_schema, render
+from dgsql.compiler import DEFAULT_COMPRESSION, Compression, compile_schema, plan_schema, render
 from dgsql.compiler.load import parse_dataset, read_schema
 from dgsql.compiler.preflight import preflight
 from dgsql.compiler.resolve import resolve
@@ -100,6 +100,10 @@ Sample = Annotated[
 Threshold = Annotated[
     float, typer.Option("--threshold", help="Quality score needed to pass.", min=0, max=100)
 ]
+CompressionOpt = Annotated[
+    Compression,
+    typer.Option("--compression", help="Parquet codec: snappy (faster to write) or zstd (smaller files)."),
+]
 DatagenSample = Annotated[int | None, typer.Option("--dry-run-sample", hidden=True, min=1)]
 
 
@@ -122,6 +126,7 @@ def build(
         bool, typer.Option("--validate", help="Run every check in the build's session and print the report.")
     ] = False,
     threshold: Threshold = DEFAULT_THRESHOLD,
+    compression: CompressionOpt = DEFAULT_COMPRESSION,
 ) -> None:
     """Compile SCHEMA and run it in one DuckDB session: <out-dir>/<table>.parquet + .metadata.json.
 
@@ -134,7 +139,7 @@ def build(
             raise SchemaError(ahead.errors)
         output.check_target(out_dir, force)
         temp = output.temp_path(out_dir)
-        compiled = render(planned, temp.as_posix())
+        compiled = render(planned, temp.as_posix(), compression)
         settings = session.Settings(threads, memory_limit, str(temp_dir) if temp_dir else None)
         with output.staging(out_dir, temp, force):
             spill = temp / ".spill"
@@ -277,13 +282,16 @@ def emit_sql(
     out_dir: Annotated[
         str, typer.Option("--out-dir", "-o", help="Folder the script's COPY statements write to.")
     ] = "out",
+    compression: CompressionOpt = DEFAULT_COMPRESSION,
 ) -> None:
     """Print the SQL script that `build` runs; any DuckDB client running it writes the same files."""
 
     def action() -> int:
         if not out_dir or "\n" in out_dir:
             raise UsageError("--out-dir: give a folder path on one line.")
-        compiled = compile_schema(schema, seed=seed, scale=scale, out_dir=out_dir.rstrip("/") or "/")
+        compiled = compile_schema(
+            schema, seed=seed, scale=scale, out_dir=out_dir.rstrip("/") or "/", compression=compression
+        )
         sys.stdout.write(compiled.script.text)
         return 0
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from dgsql.compiler import schema
 from dgsql.compiler.load import parse_dataset, read_schema
 from dgsql.compiler.plan import Plan, build_plan
-from dgsql.compiler.render import Script, render_script
+from dgsql.compiler.render import DEFAULT_COMPRESSION, Compression, Script, render_script
 
 
 @dataclass(frozen=True)
@@ -34,12 +34,18 @@ def plan_schema(path: Path, *, seed: int, scale: float = 1.0, sample: int | None
     return Planned(dataset, digest, build_plan(dataset, seed, scale, sample))
 
 
-def render(planned: Planned, out_dir: str) -> Compiled:
-    return Compiled(
-        planned.dataset, planned.schema_sha256, planned.plan, render_script(planned.plan, out_dir)
-    )
+def render(planned: Planned, out_dir: str, compression: Compression = DEFAULT_COMPRESSION) -> Compiled:
+    script = render_script(planned.plan, out_dir, compression)
+    return Compiled(planned.dataset, planned.schema_sha256, planned.plan, script)
 
 
-def compile_schema(path: Path, *, seed: int, scale: float = 1.0, out_dir: str = "out") -> Compiled:
+def compile_schema(
+    path: Path,
+    *,
+    seed: int,
+    scale: float = 1.0,
+    out_dir: str = "out",
+    compression: Compression = DEFAULT_COMPRESSION,
+) -> Compiled:
     """Compile the schema at ``path`` into the script that writes to ``out_dir``."""
-    return render(plan_schema(path, seed=seed, scale=scale), out_dir)
+    return render(plan_schema(path, seed=seed, scale=scale), out_dir, compression)

@@ -9,6 +9,7 @@ by sqlglot: a failure is a compile error naming the table and column.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import Enum
 from importlib import resources
 
 import duckdb
@@ -27,7 +28,17 @@ from dgsql.compiler.seeds import salt
 from dgsql.compiler.sqltext import DIALECT, ident, lit
 from dgsql.errors import DgsqlError, SchemaError
 
-COPY_OPTIONS = "FORMAT parquet, COMPRESSION zstd"
+
+class Compression(str, Enum):
+    """Parquet codecs a build can write (docs/performance.md has the measurements)."""
+
+    snappy = "snappy"
+    "DuckDB's default; every Parquet reader has it; ~20% faster to write than zstd here."
+    zstd = "zstd"
+    "Files 10–25% smaller, slower to write."
+
+
+DEFAULT_COMPRESSION = Compression.snappy
 
 
 class CompileError(DgsqlError):
@@ -48,6 +59,7 @@ class Script:
     header: str
     "Macros and the output folder."
     sections: tuple[Section, ...]
+    compression: Compression
 
     @property
     def text(self) -> str:
@@ -74,7 +86,7 @@ def macros() -> str:
     return "\n\n".join(f.read_text().strip() for f in files)
 
 
-def render_script(plan: Plan, out_dir: str) -> Script:
+def render_script(plan: Plan, out_dir: str, compression: Compression = DEFAULT_COMPRESSION) -> Script:
     header = (
         ENV.get_template("script.sql.j2")
         .render(
@@ -95,12 +107,14 @@ def render_script(plan: Plan, out_dir: str) -> Script:
     for table in plan.tables:
         known[table.name] = table.facts
         try:
-            sections.append(Section(table.name, _render_table(plan, table, dict(known), out_dir)))
+            sections.append(
+                Section(table.name, _render_table(plan, table, dict(known), out_dir, compression))
+            )
         except SchemaError as e:
             problems += e.problems
     if problems:
         raise SchemaError(problems)
-    return Script(header, tuple(sections))
+    return Script(header, tuple(sections), compression)
 
 
 @dataclass
@@ -111,7 +125,9 @@ class _Layer:
     joins: list[Join]
 
 
-def _render_table(plan: Plan, table: TablePlan, known: dict[str, TableFacts], out_dir: str) -> str:
+def _render_table(
+    plan: Plan, table: TablePlan, known: dict[str, TableFacts], out_dir: str, compression: Compression
+) -> str:
     tctx = TableContext(plan.dataset, table.node, table.path, plan.seed, known)
     layers = [_base_layer(plan, table, tctx)]
     for level in range(table.layers):
@@ -154,7 +170,7 @@ def _render_table(plan: Plan, table: TablePlan, known: dict[str, TableFacts], ou
         query=query,
         output_columns=optional,
         file=f"{out_dir}/{table.name}.parquet",
-        copy_options=COPY_OPTIONS,
+        copy_options=f"FORMAT parquet, COMPRESSION {compression.value}",
     )
     try:
         sqlglot.parse(sql, read=DIALECT)

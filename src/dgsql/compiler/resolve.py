@@ -262,7 +262,9 @@ class Resolver:
         """Column ``name`` of ``node`` exists and has one of ``types``."""
         column = self.column(path, node, name)
         if column is not None and column.type not in types:
-            self.problem(path, f"{node.id}.{name} is a {column.type}; name a column of type {' or '.join(types)}.")
+            self.problem(
+                path, f"{node.id}.{name} is a {column.type}; name a column of type {' or '.join(types)}."
+            )
 
     def keys(self, path: str, local_node: S.Node, local: str, remote_node: S.Node, remote: str) -> None:
         """Two join keys exist and compare (same type, or both numbers, or both times)."""

@@ -125,6 +125,7 @@ def metadata(compiled: Compiled, result: BuildResult, scale: float) -> dict:
         "seed": compiled.plan.seed,
         "scale": scale,
         "schema_sha256": compiled.schema_sha256,
+        "compression": compiled.script.compression.value,
         "tables": {
             t.name: {
                 "rows": t.rows,

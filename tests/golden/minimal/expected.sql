@@ -87,4 +87,4 @@ __dg_l1 AS (
 )
 SELECT dg_optional("customer_id") AS "customer_id", dg_optional("segment") AS "segment"
 FROM __dg_l1
-) TO 'out/customers.parquet' (FORMAT parquet, COMPRESSION zstd);
+) TO 'out/customers.parquet' (FORMAT parquet, COMPRESSION snappy);

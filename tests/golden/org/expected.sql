@@ -88,7 +88,7 @@ __dg_l1 AS (
 SELECT __dg_row, "office_code", "headcount_target"
 FROM __dg_l1;
 
-COPY (SELECT dg_optional("office_code") AS "office_code", dg_optional("headcount_target") AS "headcount_target" FROM "office") TO 'out/office.parquet' (FORMAT parquet, COMPRESSION zstd);
+COPY (SELECT dg_optional("office_code") AS "office_code", dg_optional("headcount_target") AS "headcount_target" FROM "office") TO 'out/office.parquet' (FORMAT parquet, COMPRESSION snappy);
 
 -- ---------------------------------------------------------------------------
 -- employee (nodes[1]): entity, 300 rows
@@ -148,7 +148,7 @@ SELECT __dg_row, "employee_id", "manager_id", "office_code", "target", "salary",
 FROM __dg_l3
 ORDER BY __dg_row;
 
-COPY (SELECT dg_optional("employee_id") AS "employee_id", dg_optional("manager_id") AS "manager_id", dg_optional("office_code") AS "office_code", dg_optional("target") AS "target", dg_optional("salary") AS "salary", dg_optional("hired_on") AS "hired_on", dg_optional("is_remote") AS "is_remote" FROM "employee") TO 'out/employee.parquet' (FORMAT parquet, COMPRESSION zstd);
+COPY (SELECT dg_optional("employee_id") AS "employee_id", dg_optional("manager_id") AS "manager_id", dg_optional("office_code") AS "office_code", dg_optional("target") AS "target", dg_optional("salary") AS "salary", dg_optional("hired_on") AS "hired_on", dg_optional("is_remote") AS "is_remote" FROM "employee") TO 'out/employee.parquet' (FORMAT parquet, COMPRESSION snappy);
 
 -- ---------------------------------------------------------------------------
 -- review (nodes[2]): fact, uniform [0, 2] rows per employee row
@@ -186,7 +186,7 @@ __dg_l1 AS (
 SELECT __dg_row, "employee_id", "reviewed_on", "score"
 FROM __dg_l1;
 
-COPY (SELECT dg_optional("employee_id") AS "employee_id", dg_optional("reviewed_on") AS "reviewed_on", dg_optional("score") AS "score" FROM "review") TO 'out/review.parquet' (FORMAT parquet, COMPRESSION zstd);
+COPY (SELECT dg_optional("employee_id") AS "employee_id", dg_optional("reviewed_on") AS "reviewed_on", dg_optional("score") AS "score" FROM "review") TO 'out/review.parquet' (FORMAT parquet, COMPRESSION snappy);
 
 -- ---------------------------------------------------------------------------
 -- audit (nodes[3]): fact, 400 rows
@@ -218,4 +218,4 @@ __dg_l1 AS (
 SELECT dg_optional("audit_id") AS "audit_id", dg_optional("score_seen") AS "score_seen", dg_optional("at") AS "at"
 FROM __dg_l1
 ORDER BY __dg_row
-) TO 'out/audit.parquet' (FORMAT parquet, COMPRESSION zstd);
+) TO 'out/audit.parquet' (FORMAT parquet, COMPRESSION snappy);

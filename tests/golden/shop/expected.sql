@@ -88,7 +88,7 @@ __dg_l1 AS (
 SELECT __dg_row, "category", "vat"
 FROM __dg_l1;
 
-COPY (SELECT dg_optional("category") AS "category", dg_optional("vat") AS "vat" FROM "category") TO 'out/category.parquet' (FORMAT parquet, COMPRESSION zstd);
+COPY (SELECT dg_optional("category") AS "category", dg_optional("vat") AS "vat" FROM "category") TO 'out/category.parquet' (FORMAT parquet, COMPRESSION snappy);
 
 -- ---------------------------------------------------------------------------
 -- product (nodes[1]): entity, 200 rows
@@ -116,7 +116,7 @@ SELECT __dg_row, "product_id", "category", "price"
 FROM __dg_l1
 ORDER BY __dg_row;
 
-COPY (SELECT dg_optional("product_id") AS "product_id", dg_optional("category") AS "category", dg_optional("price") AS "price" FROM "product") TO 'out/product.parquet' (FORMAT parquet, COMPRESSION zstd);
+COPY (SELECT dg_optional("product_id") AS "product_id", dg_optional("category") AS "category", dg_optional("price") AS "price" FROM "product") TO 'out/product.parquet' (FORMAT parquet, COMPRESSION snappy);
 
 -- ---------------------------------------------------------------------------
 -- customer (nodes[2]): entity, 1,000 rows
@@ -151,7 +151,7 @@ __dg_l2 AS (
 SELECT __dg_row, "customer_id", "age", "channel", "tier", "referrer_id"
 FROM __dg_l2;
 
-COPY (SELECT dg_optional("customer_id") AS "customer_id", dg_optional("age") AS "age", dg_optional("channel") AS "channel", dg_optional("tier") AS "tier", dg_optional("referrer_id") AS "referrer_id" FROM "customer") TO 'out/customer.parquet' (FORMAT parquet, COMPRESSION zstd);
+COPY (SELECT dg_optional("customer_id") AS "customer_id", dg_optional("age") AS "age", dg_optional("channel") AS "channel", dg_optional("tier") AS "tier", dg_optional("referrer_id") AS "referrer_id" FROM "customer") TO 'out/customer.parquet' (FORMAT parquet, COMPRESSION snappy);
 
 -- ---------------------------------------------------------------------------
 -- orders (nodes[3]): fact, poisson(lambda=3.0) [0, 15] rows per customer row
@@ -208,7 +208,7 @@ SELECT __dg_row, "order_id", "customer_id", "ordered_at", "items", "discount"
 FROM __dg_l1
 ORDER BY __dg_row;
 
-COPY (SELECT dg_optional("order_id") AS "order_id", dg_optional("customer_id") AS "customer_id", dg_optional("ordered_at") AS "ordered_at", dg_optional("items") AS "items", dg_optional("discount") AS "discount" FROM "orders") TO 'out/orders.parquet' (FORMAT parquet, COMPRESSION zstd);
+COPY (SELECT dg_optional("order_id") AS "order_id", dg_optional("customer_id") AS "customer_id", dg_optional("ordered_at") AS "ordered_at", dg_optional("items") AS "items", dg_optional("discount") AS "discount" FROM "orders") TO 'out/orders.parquet' (FORMAT parquet, COMPRESSION snappy);
 
 -- ---------------------------------------------------------------------------
 -- order_line (nodes[4]): fact, uniform [1, 4] rows per orders row
@@ -259,4 +259,4 @@ __dg_l3 AS (
 )
 SELECT dg_optional("order_id") AS "order_id", dg_optional("product_id") AS "product_id", dg_optional("unit_price") AS "unit_price", dg_optional("quantity") AS "quantity", dg_optional("line_total") AS "line_total"
 FROM __dg_l3
-) TO 'out/order_line.parquet' (FORMAT parquet, COMPRESSION zstd);
+) TO 'out/order_line.parquet' (FORMAT parquet, COMPRESSION snappy);
