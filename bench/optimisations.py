@@ -23,13 +23,11 @@ ROOT = HERE.parent
 CHILD = """
 import json, resource, sys, time
 from pathlib import Path
-from dgsql.compiler import compile_schema, plan as plan_module, render as render_module
+from dgsql.compiler import compile_schema, plan as plan_module
 from dgsql.runtime import session
 off, schema, scale, out = sys.argv[1], Path(sys.argv[2]), float(sys.argv[3]), Path(sys.argv[4])
 if off == "recompute":
     plan_module._pure_columns = lambda *a, **k: frozenset()
-elif off == "blocks":
-    render_module.BLOCK_ROWS_FROM = 10**15
 compiled = compile_schema(schema, seed=42, scale=scale, out_dir=out.as_posix())
 out.mkdir(parents=True, exist_ok=True)
 r0 = resource.getrusage(resource.RUSAGE_SELF)
@@ -45,12 +43,6 @@ CASES = [
         "lookups recompute pure columns at the picked row instead of joining (and sorting)",
         ROOT / "tests" / "acceptance" / "ride_hailing.json",
         2.0,
-    ),
-    (
-        "blocks",
-        "a large entity's rows come from a parallel scan of a block table instead of range()",
-        HERE / "schemas" / "ten_columns.json",
-        10.0,
     ),
 ]
 

@@ -25,14 +25,6 @@ LAYER = "__dg_l"
 "CTE names of a table's column layers: __dg_l0, __dg_l1, …"
 
 
-BLOCK = "__dg_block"
-"In a large entity: the block of rows a row belongs to (see render._base_layer)."
-
-
-def block_table(table: str) -> str:
-    return f"__dg_blocks_{table}"
-
-
 def fanout_table(table: str) -> str:
     return f"__dg_fanout_{table}"
 

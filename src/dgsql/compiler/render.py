@@ -188,39 +188,18 @@ def _summary(table: TablePlan) -> str:
     return f"{table.node.kind}, {table.rows:,} rows"
 
 
-BLOCK_ROWS_FROM = 1_000_000
-"Entities with at least this many rows read their row index from a block table."
-BLOCKS = 983_040
-"About 8 DuckDB row groups of blocks: a scan of them runs on up to 8 threads."
-
-
-def _entity_rows(table: TablePlan, tctx: TableContext) -> _Layer:
-    """Layer 0 of an entity: ``range(n)``, which DuckDB scans on one thread; a large entity
-    instead unnests blocks of ``size`` rows from a small table of block numbers, whose scan is
-    parallel and keeps insertion order (the fanout technique), so every core generates rows."""
-    n = table.rows
-    assert n is not None
-    if n < BLOCK_ROWS_FROM:
-        return _Layer(f"{names.LAYER}0", f"range({lit(n)})", [f"range AS {names.ROW}"], [])
-    size = -(-n // BLOCKS)
-    blocks = ident(names.block_table(table.name))
-    tctx.add_prelude(
-        f"CREATE OR REPLACE TEMP TABLE {blocks} AS\n"
-        f"SELECT range AS {names.BLOCK} FROM range({lit(-(-n // size))})"
-    )
-    rows = (
-        f"(SELECT {names.BLOCK}, unnest(range(least({lit(size)}, {lit(n)} - {names.BLOCK} * {lit(size)})))"
-        f" AS {names.CHILD} FROM {blocks})"
-    )
-    return _Layer(
-        f"{names.LAYER}0", rows, [f"{names.BLOCK} * {lit(size)} + {names.CHILD} AS {names.ROW}"], []
-    )
+def _entity_rows(table: TablePlan) -> _Layer:
+    """Layer 0 of an entity: ``range(n)``. It streams in order with a flat memory profile at
+    any size; a parallel block source buffered whole batches for the ordered COPY and spilled
+    (docs/performance.md)."""
+    assert table.rows is not None
+    return _Layer(f"{names.LAYER}0", f"range({lit(table.rows)})", [f"range AS {names.ROW}"], [])
 
 
 def _base_layer(plan: Plan, table: TablePlan, tctx: TableContext) -> _Layer:
     """Layer 0: the row index (and, in a fact, the spawning parent row)."""
     if table.fanout is None:
-        return _entity_rows(table, tctx)
+        return _entity_rows(table)
     f = table.fanout
     fanout = names.fanout_table(table.name)
 
