@@ -6,9 +6,11 @@ their parent or row counts, are at least 4.5 standard errors wide.
 
 from __future__ import annotations
 
+import importlib
 import itertools
 import math
 
+import duckdb
 import pytest
 
 
@@ -478,3 +480,45 @@ def test_random_lookups_are_uniform_over_rows(shop):
 def test_lookup_target_values_keep_their_row_order(shop):
     assert shop.column("products", "product_id") == list(range(10, 3010, 10))
     assert shop.column("products", "sku") == [str(k) for k in range(9000, 9300)]
+
+
+def test_helper_tables_are_dropped_after_their_table(dg, tmp_path):
+    """Fanout, grid and row-number tables live only for their table's section; a table later
+    tables read stays for them."""
+    c = dg.col
+    schema = dg.schema(
+        dg.entity("users", c("user_id", "int", dg.seq()), rows=300_000),  # read by events: kept
+        dg.fact(
+            "events",
+            ["users"],
+            c("user_id", "int", {"lookup": {"from": "users.user_id"}}),
+            c("at", "datetime", {"datetime_series": {"within": "timeframe", "freq": "H",
+                                                      "pattern": {"dimension": "hour", "weights": [1] * 12 + [3] * 12}}}),
+            fanout={"distribution": "uniform", "min": 0, "max": 2},
+        ),
+        timeframe={"start": "2024-01-01", "end": "2024-02-01", "freq": "H"},
+    )  # fmt: skip
+    script = dg.emit_sql(schema, "--out-dir", (tmp_path / "out").as_posix())
+    assert '"__dg_rows_users"' in script and '"__dg_fanout_events"' in script
+    con = duckdb.connect()
+    con.execute(f"COPY (SELECT 1) TO '{tmp_path}/probe.csv'")  # the folder exists
+    con.execute(script)
+    left = [name for (name,) in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()]
+    assert left == ["users"]
+
+
+def test_row_number_table_and_range_write_the_same_rows(dg, monkeypatch):
+    """An entity inside render.ROW_TABLE_ROWS reads a table of row numbers; the rows are the
+    ones range(n) gives."""
+    render = importlib.import_module("dgsql.compiler.render")
+    c = dg.col
+    schema = dg.schema(
+        dg.entity("big", c("id", "int", dg.seq()),
+                  c("u", "float", {"distribution": {"type": "normal", "params": {"mean": 0, "std": 1}}}),
+                  rows=300_000),
+    )  # fmt: skip
+    assert 300_000 in render.ROW_TABLE_ROWS
+    table = dg.build(schema, "--threads", "2").table("big")
+    monkeypatch.setattr(render, "ROW_TABLE_ROWS", range(0))
+    assert "__dg_rows_big" not in dg.emit_sql(schema)
+    assert dg.build(schema, "--threads", "2").table("big").equals(table)

@@ -66,14 +66,14 @@ class TableContext:
     seed: int
     known: dict[str, TableFacts]
     "Tables planned before this one (and this one, for self-references)."
-    prelude: list[str] = field(default_factory=list)
-    "Statements (helper tables) that must run before the table's own statement."
+    helpers: dict[str, str] = field(default_factory=dict)
+    "Helper temp tables (quoted name → query) created before the table's statement, dropped after it."
     correlated: bool = False
     "A renderer used a correlated subquery (DuckDB runs it as a join): sort the rows at the end."
 
-    def add_prelude(self, sql: str) -> None:
-        if sql not in self.prelude:
-            self.prelude.append(sql)
+    def add_helper(self, name: str, query: str) -> None:
+        """A temp table the table's query reads; one name, one query (re-adding is a no-op)."""
+        assert self.helpers.setdefault(name, query) == query, f"two queries for helper table {name}"
 
 
 @dataclass
@@ -139,7 +139,7 @@ class ColumnContext:
         target = TableContext(self.dataset, node, table, self.table.seed, self.table.known)
         col = next(c for c in node.columns if c.name == column)
         sql, joins = column_sql(ColumnContext(target, col, f"{table}.{column}", at_row=row))
-        assert not joins and not target.prelude, f"{table}.{column} is not pure"
+        assert not joins and not target.helpers, f"{table}.{column} is not pure"
         return sql
 
     def alias(self) -> str:

@@ -25,6 +25,10 @@ LAYER = "__dg_l"
 "CTE names of a table's column layers: __dg_l0, __dg_l1, …"
 
 
+def rows_table(table: str) -> str:
+    return f"__dg_rows_{table}"
+
+
 def fanout_table(table: str) -> str:
     return f"__dg_fanout_{table}"
 

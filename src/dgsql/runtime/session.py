@@ -83,6 +83,8 @@ def run(
     for section in compiled.script.sections:
         t0 = time.perf_counter()
         written = _execute(con, section.sql, f"table {section.table!r}")
+        if section.cleanup:
+            _execute(con, section.cleanup, f"table {section.table!r}")
         table = TableResult(section.table, int(written[0][0]) if written else 0, time.perf_counter() - t0)
         result.tables.append(table)
         on_table(table)

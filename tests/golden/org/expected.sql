@@ -149,6 +149,7 @@ FROM __dg_l3
 ORDER BY __dg_row;
 
 COPY (SELECT dg_optional("employee_id") AS "employee_id", dg_optional("manager_id") AS "manager_id", dg_optional("office_code") AS "office_code", dg_optional("target") AS "target", dg_optional("salary") AS "salary", dg_optional("hired_on") AS "hired_on", dg_optional("is_remote") AS "is_remote" FROM "employee") TO 'out/employee.parquet' (FORMAT parquet, COMPRESSION snappy);
+DROP TABLE "__dg_grid_employee_hired_on";
 
 -- ---------------------------------------------------------------------------
 -- review (nodes[2]): fact, uniform [0, 2] rows per employee row
@@ -187,6 +188,7 @@ SELECT __dg_row, "employee_id", "reviewed_on", "score"
 FROM __dg_l1;
 
 COPY (SELECT dg_optional("employee_id") AS "employee_id", dg_optional("reviewed_on") AS "reviewed_on", dg_optional("score") AS "score" FROM "review") TO 'out/review.parquet' (FORMAT parquet, COMPRESSION snappy);
+DROP TABLE "__dg_fanout_review";
 
 -- ---------------------------------------------------------------------------
 -- audit (nodes[3]): fact, 400 rows
@@ -219,3 +221,4 @@ SELECT dg_optional("audit_id") AS "audit_id", dg_optional("score_seen") AS "scor
 FROM __dg_l1
 ORDER BY __dg_row
 ) TO 'out/audit.parquet' (FORMAT parquet, COMPRESSION snappy);
+DROP TABLE "__dg_pool_audit_score_seen";

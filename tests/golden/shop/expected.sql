@@ -209,6 +209,8 @@ FROM __dg_l1
 ORDER BY __dg_row;
 
 COPY (SELECT dg_optional("order_id") AS "order_id", dg_optional("customer_id") AS "customer_id", dg_optional("ordered_at") AS "ordered_at", dg_optional("items") AS "items", dg_optional("discount") AS "discount" FROM "orders") TO 'out/orders.parquet' (FORMAT parquet, COMPRESSION snappy);
+DROP TABLE "__dg_fanout_orders";
+DROP TABLE "__dg_grid_orders_ordered_at";
 
 -- ---------------------------------------------------------------------------
 -- order_line (nodes[4]): fact, uniform [1, 4] rows per orders row
@@ -260,3 +262,4 @@ __dg_l3 AS (
 SELECT dg_optional("order_id") AS "order_id", dg_optional("product_id") AS "product_id", dg_optional("unit_price") AS "unit_price", dg_optional("quantity") AS "quantity", dg_optional("line_total") AS "line_total"
 FROM __dg_l3
 ) TO 'out/order_line.parquet' (FORMAT parquet, COMPRESSION snappy);
+DROP TABLE "__dg_fanout_order_line";

@@ -82,14 +82,15 @@ class Vocab:
             counts[i] += 1
         return counts
 
-    def create_sql(self) -> str:
+    def query(self) -> str:
+        """The SELECT of the vocabulary's one-row table."""
         if self.source is not None:
-            return f"CREATE OR REPLACE TEMP TABLE {self.table} AS {self.source}"
+            return self.source
         cols = {k: v for k, v in {"v": self.values, "f": self.folded}.items() if v is not None}
         lists = {k: _text_list(v) for k, v in cols.items()}
         if self.weights is None:
             select = ", ".join(f"{sql} AS {k}" for k, sql in lists.items())
-            return f"CREATE OR REPLACE TEMP TABLE {self.table} AS SELECT {select}"
+            return f"SELECT {select}"
         # weighted: each value repeated by its count, so a pick is one uniform index. ``d``/``e`` keep
         # the distinct values and ``r`` the repetition as indexes into them (a union of several
         # locales' lists is read through those: 2-byte indexes copy faster than 16-byte strings)
@@ -101,10 +102,7 @@ class Vocab:
         distinct = {"v": "d", "f": "e"}
         src = ", ".join(f"{sql} AS {distinct[k]}" for k, sql in lists.items())
         picks = ", ".join(f"{distinct[k]}, list_select({distinct[k]}, r) AS {k}" for k in lists)
-        return (
-            f"CREATE OR REPLACE TEMP TABLE {self.table} AS SELECT {picks}, r FROM "
-            f"(SELECT {src}, {repeat} AS r FROM (SELECT {counts} AS c))"
-        )
+        return f"SELECT {picks}, r FROM (SELECT {src}, {repeat} AS r FROM (SELECT {counts} AS c))"
 
     def distinct_column(self, column: str) -> str:
         """The list of distinct values (``v``) or folded values (``f``) in the table."""
@@ -216,11 +214,11 @@ class VocabRefs:
         return f"SELECT {', '.join(cols)}" + (f" FROM {', '.join(tables)}" if tables else "")
 
     def table(self) -> tuple[str, str]:
-        """(name, statement) of the one-row temp table holding the column's lists; the name is a
+        """(name, query) of the one-row temp table holding the column's lists; the name is a
         digest of its content, so columns reading the same lists share it."""
         select = self.relation()
         name = ident(PREFIX + "j_" + hashlib.sha256(select.encode()).hexdigest()[:16])
-        return name, f"CREATE OR REPLACE TEMP TABLE {name} AS {select}"
+        return name, select
 
 
 SEPARATORS = ("|", "~", "^", "\t", "\x1f")

@@ -100,11 +100,11 @@ def _render_cumulative(spec: S.ChoiceSpec, ctx: ColumnContext, table: str, colum
             f"ELSE {lit(1 - h)} / pow({rank} - {head}, {lit(a)}) / {tail_norm} END"
         )
     pool = ident(names.pool_table(ctx.node.id, ctx.column.name))
-    ctx.table.add_prelude(
-        f"CREATE OR REPLACE TEMP TABLE {pool} AS\n"
+    ctx.table.add_helper(
+        pool,
         f"SELECT {ident(column)} AS value, {CUMULATIVE.format(order=names.ROW)} AS cum\n"
         f"FROM (SELECT {names.ROW}, {ident(column)}, {weight} AS w FROM {ident(table)})\n"
-        f"WHERE w > 0"
+        f"WHERE w > 0",
     )
     alias = ctx.alias()
     return Fragment(f"{alias}.value", Join(pool, alias, f"{ctx.uniform()} < {alias}.cum", "ASOF LEFT"))

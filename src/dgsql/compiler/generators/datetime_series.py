@@ -121,18 +121,17 @@ def render(spec: S.DatetimeSeriesSpec, ctx: ColumnContext) -> Fragment:
     alias = ctx.alias()
     u = ctx.uniform()
     if buckets is None:
-        ctx.table.add_prelude(
-            f"CREATE OR REPLACE TEMP TABLE {table} AS\n{points}\nSELECT ts, hi FROM cumulative"
-        )
+        ctx.table.add_helper(table, f"{points}\nSELECT ts, hi FROM cumulative")
         return Fragment(f"{alias}.ts", Join(table, alias, f"{u} < {alias}.hi", "ASOF LEFT"))
-    ctx.table.add_prelude(
-        f"CREATE OR REPLACE TEMP TABLE {table} AS\n{points},\n"
+    ctx.table.add_helper(
+        table,
+        f"{points},\n"
         f"spans AS (\n"
         f"    SELECT k, ts, hi, unnest(range(floor(lo * {buckets})::BIGINT, "
         f"least(floor(hi * {buckets})::BIGINT, {buckets - 1}) + 1)) AS bucket\n"
         f"    FROM cumulative)\n"
         f"SELECT bucket, arg_min(ts, k) AS first_ts, arg_min(hi, k) AS first_hi, arg_max(ts, k) AS last_ts\n"
-        f"FROM spans GROUP BY bucket"
+        f"FROM spans GROUP BY bucket",
     )
     pick = f"CASE WHEN {u} < {alias}.first_hi THEN {alias}.first_ts ELSE {alias}.last_ts END"
     return Fragment(pick, Join(table, alias, f"{alias}.bucket = floor({u} * {buckets})::BIGINT"))

@@ -178,9 +178,9 @@ def plan_locales(spec: S.FakerSpec, node: S.Node, ctx: ColumnContext, refs: Voca
         return LocalePlan(locales, f"CASE CAST({column} AS VARCHAR) {whens} ELSE {default} END")
     locales = tuple(runtime_locales())
     keys = runtime_keys()
-    ctx.table.add_prelude(
-        f"CREATE OR REPLACE TEMP TABLE {LOCALE_KEYS} AS SELECT "
-        f"{list_of(list(keys), 'VARCHAR')} AS k, {list_of([locales.index(v) for v in keys.values()], 'INTEGER')} AS i"
+    ctx.table.add_helper(
+        LOCALE_KEYS,
+        f"SELECT {list_of(list(keys), 'VARCHAR')} AS k, {list_of([locales.index(v) for v in keys.values()], 'INTEGER')} AS i",
     )
     key = f"upper(replace(trim(CAST({column} AS VARCHAR)), '-', '_'))"
     # the key lists ride in the column's joined table: a scalar subquery per use would be a join each
@@ -307,9 +307,9 @@ def render(spec: S.FakerSpec, ctx: ColumnContext) -> Fragment:
     if not refs.index and not refs.computed:
         return Fragment(sql)
     for vocab in refs.index:
-        ctx.table.add_prelude(vocab.create_sql())
-    table, create = refs.table()
-    ctx.table.add_prelude(create)
+        ctx.table.add_helper(vocab.table, vocab.query())
+    table, query = refs.table()
+    ctx.table.add_helper(table, query)
     # INNER: a one-row table joined ON TRUE is a plain cross product (a LEFT join runs as a
     # nested-loop join, ~4 ms per million rows more); the table is never empty.
     return Fragment(sql, Join(table, refs.alias, "TRUE", kind="INNER", one_row=True))
