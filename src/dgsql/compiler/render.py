@@ -213,6 +213,12 @@ def _entity_rows(table: TablePlan, tctx: TableContext) -> _Layer:
     return _Layer(f"{names.LAYER}0", rows, [names.ROW], [])
 
 
+FANOUT_CHUNK = 16
+"""A fanout table holds a parent's children in runs of at most this many rows. Its scan is
+parallel per DuckDB row group (122,880 runs, so at most ~2M rows per task); one row per
+parent made a table of 100k parents with 100 children each a single 10M-row task on one core."""
+
+
 def _base_layer(plan: Plan, table: TablePlan, tctx: TableContext) -> _Layer:
     """Layer 0: the row index (and, in a fact, the spawning parent row)."""
     if table.fanout is None:
@@ -243,6 +249,8 @@ def _base_layer(plan: Plan, table: TablePlan, tctx: TableContext) -> _Layer:
             count_sql=count,
             count_name=names.FANOUT_COUNT,
             first_name=names.FIRST_CHILD,
+            chunk_name=names.CHUNK,
+            chunk=FANOUT_CHUNK,
         ),
     )
     children = (

@@ -157,13 +157,22 @@ DROP TABLE "__dg_grid_employee_hired_on";
 CREATE OR REPLACE TEMP TABLE "__dg_fanout_review" AS
 SELECT
     __dg_parent,
-    __dg_k,
-    sum(__dg_k) OVER (ORDER BY __dg_parent ROWS UNBOUNDED PRECEDING) - __dg_k AS __dg_first
+    __dg_first + __dg_chunk * 16 AS __dg_first,
+    least(__dg_k - __dg_chunk * 16, 16) AS __dg_k
 FROM (
-    SELECT __dg_p.__dg_row AS __dg_parent, (0 + floor(dg_uniform(636753297689967848, __dg_p.__dg_row) * 3)::BIGINT) AS __dg_k
-    FROM "employee" AS __dg_p
+    SELECT *, unnest(range((__dg_k + 15) // 16)) AS __dg_chunk
+    FROM (
+        SELECT
+            __dg_parent,
+            __dg_k,
+            sum(__dg_k) OVER (ORDER BY __dg_parent ROWS UNBOUNDED PRECEDING) - __dg_k AS __dg_first
+        FROM (
+            SELECT __dg_p.__dg_row AS __dg_parent, (0 + floor(dg_uniform(636753297689967848, __dg_p.__dg_row) * 3)::BIGINT) AS __dg_k
+            FROM "employee" AS __dg_p
+        )
+    )
 )
-ORDER BY __dg_parent;
+ORDER BY __dg_first;
 
 CREATE OR REPLACE TEMP TABLE "review" AS
 WITH
