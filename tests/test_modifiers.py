@@ -312,6 +312,43 @@ def test_effect_from_a_generated_table_orders_by_pk_not_row(effect_out):
     assert wrong > 100
 
 
+def test_effect_window_edges_are_exact_inside_and_outside_the_timeframe(tmp_path):
+    """Windows are closed intervals to the microsecond, wherever they fall against the time
+    buckets of the segments table, also before and after the timeframe (the edge buckets)."""
+    windows = vocab(
+        "win",
+        "wid",
+        wid=[1, 2, 3, 4],
+        store=[1, 1, 1, 2],
+        ws=[
+            "2024-03-01 10:00:00",
+            "2024-03-01 12:30:00.000001",
+            "2023-06-01 00:00:00",
+            "2024-01-01 00:00:00",
+        ],
+        we=["2024-03-01 12:30:00", "2024-09-01 00:00:00", "2026-01-01 00:00:00", "2023-01-01 00:00:00"],
+        lift=[2.0, 3.0, 5.0, 7.0],
+    )
+    hits = [  # (store, ts, expected factor); win 3 covers everything 1 and 2 do not; win 4 is empty
+        (1, "2024-03-01 09:59:59.999999", 5.0),
+        (1, "2024-03-01 10:00:00", 2.0),
+        (1, "2024-03-01 12:30:00", 2.0),
+        (1, "2024-03-01 12:30:00.000001", 3.0),
+        (1, "2024-09-01 00:00:00", 3.0),
+        (1, "2024-09-01 00:00:00.000001", 5.0),
+        (1, "2023-06-01 00:00:00", 5.0),
+        (1, "2023-05-31 23:59:59.999999", 0.75),
+        (1, "2025-12-31 23:59:59", 5.0),
+        (1, "2026-01-01 00:00:00.000001", 0.75),
+        (2, "2024-06-01 00:00:00", 0.75),
+        (3, "2024-03-01 11:00:00", 0.75),
+    ]
+    fact = vocab("hit", "n", n=list(range(len(hits))), store=[h[0] for h in hits], ts=[h[1] for h in hits])
+    fact["columns"].append(col("v", "float", CONST10, effect("win", time_column="ts")))
+    out = build(schema(windows, fact, timeframe=TF_2024), tmp_path)
+    assert out["hit"].column("v").to_pylist() == [10 * h[2] for h in hits]
+
+
 def test_effects_keep_row_order_at_two_threads(tmp_path):
     """The effect's decorrelated join does not keep row order; the output must still be in row order
     (regression: before the fix, 80% of 300k rows were out of place and the order changed between runs)."""

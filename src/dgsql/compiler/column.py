@@ -46,6 +46,7 @@ def column_sql(ctx: ColumnContext) -> tuple[str, list[Join]]:
         ctx.modifier = i
         sql = MODIFIERS[mod.transform].render(mod.args, sql, ctx)
     ctx.modifier = -1
+    joins += ctx.modifier_joins
     if col.type == "int" and fractional(col, ctx.dataset):
         sql = f"round({sql})"  # DuckDB's cast rounds half to even; the DSL rounds half away from zero
     sql = f"CAST({sql} AS {SQL_TYPES[col.type]})"

@@ -68,8 +68,6 @@ class TableContext:
     "Tables planned before this one (and this one, for self-references)."
     helpers: dict[str, str] = field(default_factory=dict)
     "Helper temp tables (quoted name → query) created before the table's statement, dropped after it."
-    correlated: bool = False
-    "A renderer used a correlated subquery (DuckDB runs it as a join): sort the rows at the end."
 
     def add_helper(self, name: str, query: str) -> None:
         """A temp table the table's query reads; one name, one query (re-adding is a no-op)."""
@@ -85,6 +83,8 @@ class ColumnContext:
     source: str = names.LAYER + "0"
     "The relation (CTE) the column's SELECT reads; same-row columns are qualified with it."
     joins: int = 0
+    modifier_joins: list[Join] = field(default_factory=list)
+    "Joins a modifier needs (an effect's segments), after the generator's."
     modifier: int = -1
     "Index of the modifier being rendered; part of its draws' salts."
     at_row: str | None = None
@@ -141,6 +141,9 @@ class ColumnContext:
         sql, joins = column_sql(ColumnContext(target, col, f"{table}.{column}", at_row=row))
         assert not joins and not target.helpers, f"{table}.{column} is not pure"
         return sql
+
+    def add_join(self, join: Join) -> None:
+        self.modifier_joins.append(join)
 
     def alias(self) -> str:
         self.joins += 1

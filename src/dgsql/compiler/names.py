@@ -39,5 +39,9 @@ def grid_table(table: str, column: str) -> str:
     return f"__dg_grid_{table}_{column}"
 
 
+def effect_table(table: str, column: str, modifier: int) -> str:
+    return f"__dg_effect_{table}_{column}_{modifier}"
+
+
 def pool_table(table: str, column: str) -> str:
     return f"__dg_pool_{table}_{column}"

@@ -155,7 +155,7 @@ def _render_table(
         layers.append(layer)
     # Hash joins do not keep the probe side's order at more than one thread (measured:
     # a few chunks swap), so a table with any join but a one-row one is sorted by its row index.
-    ordered = tctx.correlated or any(not j.one_row for layer in layers for j in layer.joins)
+    ordered = any(not j.one_row for layer in layers for j in layer.joins)
     columns = ", ".join(ident(cp.column.name) for cp in table.columns)
     optional = ", ".join(
         f"dg_optional({ident(c.column.name)}) AS {ident(c.column.name)}" for c in table.columns
@@ -237,8 +237,10 @@ def _base_layer(plan: Plan, table: TablePlan, tctx: TableContext) -> _Layer:
     else:
         hi = f.hi if f.hi is not None else f.lo
         count = f"({lit(f.lo)} + floor({u} * {lit(hi - f.lo + 1)})::BIGINT)"
-    for mod in table.node.modifiers:
-        count = _scaled_fanout(plan, table, mod.args, count)
+    joins: list[Join] = []
+    for i, mod in enumerate(table.node.modifiers):
+        count, join = _scaled_fanout(plan, table, tctx, i, mod.args, count)
+        joins.append(join)
     tctx.add_helper(
         ident(fanout),
         ENV.get_template("fanout.sql.j2").render(
@@ -247,6 +249,7 @@ def _base_layer(plan: Plan, table: TablePlan, tctx: TableContext) -> _Layer:
             parent_row=names.PARENT_ROW,
             parent_alias=names.PARENT_ALIAS,
             count_sql=count,
+            joins=joins,
             count_name=names.FANOUT_COUNT,
             first_name=names.FIRST_CHILD,
             chunk_name=names.CHUNK,
@@ -265,7 +268,9 @@ def _base_layer(plan: Plan, table: TablePlan, tctx: TableContext) -> _Layer:
     )
 
 
-def _scaled_fanout(plan: Plan, table: TablePlan, args: S.EffectArgs, count: str) -> str:
+def _scaled_fanout(
+    plan: Plan, table: TablePlan, tctx: TableContext, index: int, args: S.EffectArgs, count: str
+) -> tuple[str, Join]:
     """A table-level effect: the parent row's fanout times the effect matched on the parent's
     keys and first datetime column (the timeframe midpoint when it has none), rounded, >= 0."""
     parent = plan.dataset.node(table.node.parents[0])
@@ -284,8 +289,11 @@ def _scaled_fanout(plan: Plan, table: TablePlan, args: S.EffectArgs, count: str)
                 f"{table.path}.modifiers: a windowed effect needs a timeframe or a datetime column in {parent.id!r}; add one."
             ]
         )
-    f = effect.factor(args, plan.dataset.node(args.effect_table).pk, local, ts)
-    return f"greatest(round({effect.apply(args, count, f)}), 0)::BIGINT"
+    buckets = effect.buckets_for(plan.dataset, tctx.known[args.effect_table].rows)
+    segments = ident(names.effect_table(table.name, "", index))
+    tctx.add_helper(segments, effect.segments(args, plan.dataset.node(args.effect_table).pk, buckets))
+    join, f = effect.match(args, segments, f"{names.MATCH}_{index}", local, ts, buckets)
+    return f"greatest(round({effect.apply(args, count, f)}), 0)::BIGINT", join
 
 
 def _check_parses(sql: str, table: str, column: str) -> None:

@@ -1,19 +1,36 @@
-"""``effect``: ``v op f``, ``f`` the ``map.field`` of the first (lowest pk) row of the
-effect table that matches the ``on`` keys and whose window holds the row's timestamp;
-``map.default`` when none does.
+"""``effect``: ``v op f``, ``f`` the ``map.field`` of the first (lowest pk, then row) row of
+the effect table that matches the ``on`` keys and whose window ``[start_col, end_col]`` holds
+the row's timestamp; ``map.default`` when none does.
 
-The match is a correlated scalar subquery, which DuckDB decorrelates into a join:
-never a loop over rows. The same matcher scales fanout in a table-level effect.
+The effect table is small and the fact is large, so the matching is done once, on the effect
+table: a helper table of **segments** — per key, the time line cut at every window start and
+end into half-open pieces, each carrying the field of the first row whose window covers it
+(pieces no window covers are left out). Segments do not overlap, so a row matches at most one.
+Each segment is listed under every time **bucket** it touches (a fixed grid over the
+timeframe; times outside fall in the first or last bucket), and the row joins on its keys and
+its bucket — a hash join — then checks ``lo <= ts < hi``. No correlated subquery, no loop.
+The same matcher scales fanout in a table-level effect. docs/dsl.md has the semantics,
+docs/performance.md the measurements.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+
 from dgsql.compiler import names
 from dgsql.compiler import schema as S
-from dgsql.compiler.context import ColumnContext
+from dgsql.compiler.context import ColumnContext, Join, epoch_us
 from dgsql.compiler.sqltext import double, ident
 
-EFFECT_ALIAS = "__dg_effect"
+SEGMENT_ROWS = 2_000_000
+"Budget for the segments table: buckets are chosen so it stays about this size at most."
+BUCKETS = (16, 4096)
+"Fewest and most time buckets."
+UNKNOWN_ROWS = 10_000
+"Effect rows assumed when a fact's row count is only known at run time."
+NO_TIMEFRAME = (datetime(2000, 1, 1), datetime(2050, 1, 1))
+"The bucket grid's span when the schema has no timeframe (any time still matches exactly)."
 
 
 def time_column(args: S.EffectArgs, column: S.Column, node: S.Node) -> str | None:
@@ -30,22 +47,77 @@ def dependencies(args: S.EffectArgs, column: S.Column, node: S.Node) -> list[str
     return reads
 
 
-def factor(args: S.EffectArgs, effect_pk: str | None, local: dict[str, str], ts: str | None) -> str:
-    """SQL of the matched ``field`` (or the default); ``local`` maps each ``on`` key to its SQL."""
-    e = EFFECT_ALIAS
-    conditions = [f"{e}.{ident(remote)} = {local[key]}" for key, remote in args.on.items()]
+@dataclass(frozen=True)
+class Buckets:
+    """``bucket(ts) = clamp((epoch_us(ts) - start) // width, -1, count)``."""
+
+    start_us: int
+    width_us: int
+    count: int
+
+    def of(self, ts: str) -> str:
+        micros = f"epoch_us(CAST({ts} AS TIMESTAMP))"
+        return f"least(greatest(({micros} - {self.start_us}) // {self.width_us}, -1), {self.count})"
+
+
+def buckets_for(ds: S.Dataset, effect_rows: int | None) -> Buckets:
+    """About ``SEGMENT_ROWS / (2 * effect rows)`` buckets over the timeframe: a segment is listed
+    once per bucket it touches, and there are at most twice as many segments as windows."""
+    start, end = (ds.timeframe.start, ds.timeframe.end) if ds.timeframe else NO_TIMEFRAME
+    rows = UNKNOWN_ROWS if effect_rows is None else max(effect_rows, 1)
+    count = min(max(SEGMENT_ROWS // (2 * rows), BUCKETS[0]), BUCKETS[1])
+    span_us = epoch_us(end) - epoch_us(start) + 1
+    return Buckets(epoch_us(start), -(-span_us // count), count)
+
+
+def segments(args: S.EffectArgs, effect_pk: str | None, buckets: Buckets) -> str:
+    """The helper table's query: ``k0…, [bucket, lo, hi,] f``, at most one segment per key and time."""
+    keys = [f"{ident(remote)} AS k{i}" for i, remote in enumerate(args.on.values())]
+    ks = [f"k{i}" for i in range(len(keys))]
+    rank = f"({ident(effect_pk)}, {names.ROW})" if effect_pk else names.ROW
+    field = f"{ident(args.map.field)} AS f, {rank} AS r"
+    effect = ident(args.effect_table)
+    if not args.window:
+        rows = f"SELECT {', '.join([*keys, field])} FROM {effect}"
+        group = f" GROUP BY {', '.join(ks)}" if ks else ""
+        return f"SELECT {', '.join([*ks, 'arg_min_null(f, r) AS f'])} FROM ({rows}){group}"
+    start, end = ident(args.window.start_col), ident(args.window.end_col)
+    partition = f"PARTITION BY {', '.join(ks)} " if ks else ""
+    same_key = "".join(f" AND w.{k} = s.{k}" for k in ks)
+    prefix = "".join(f"{k}, " for k in ks)
+    return (
+        f"WITH windows AS (\n"
+        f"    SELECT {', '.join([*keys, field])}, CAST({start} AS TIMESTAMP) AS lo,\n"
+        f"        CAST({end} AS TIMESTAMP) + INTERVAL 1 MICROSECOND AS hi\n"
+        f"    FROM {effect} WHERE {start} <= {end}),\n"
+        f"cuts AS (SELECT {prefix}lo AS t FROM windows UNION SELECT {prefix}hi FROM windows),\n"
+        f"pieces AS (SELECT {prefix}t AS lo, lead(t) OVER ({partition}ORDER BY t) AS hi FROM cuts),\n"
+        f"segments AS (\n"
+        f"    SELECT {''.join(f's.{k}, ' for k in ks)}s.lo, s.hi, arg_min_null(w.f, w.r) AS f\n"
+        f"    FROM pieces AS s JOIN windows AS w ON w.lo <= s.lo AND s.hi <= w.hi{same_key}\n"
+        f"    GROUP BY ALL)\n"
+        f"SELECT {prefix}unnest(range({buckets.of('lo')}, "
+        f"{buckets.of('hi - INTERVAL 1 MICROSECOND')} + 1)) AS bucket, lo, hi, f\n"
+        f"FROM segments"
+    )
+
+
+def match(
+    args: S.EffectArgs,
+    segments_table: str,
+    alias: str,
+    local: dict[str, str],
+    ts: str | None,
+    buckets: Buckets,
+) -> tuple[Join, str]:
+    """The join onto the segments table and the matched factor (or the default)."""
+    conditions = [f"{alias}.k{i} = {local[key]}" for i, key in enumerate(args.on)]
     if args.window:
         assert ts is not None
-        conditions.append(
-            f"{ts} BETWEEN {e}.{ident(args.window.start_col)} AND {e}.{ident(args.window.end_col)}"
-        )
-    where = " AND ".join(conditions) or "TRUE"
-    order = (f"{e}.{ident(effect_pk)}, " if effect_pk else "") + f"{e}.{names.ROW}"
-    match = (
-        f"(SELECT {e}.{ident(args.map.field)} FROM {ident(args.effect_table)} AS {e}"
-        f" WHERE {where} ORDER BY {order} LIMIT 1)"
-    )
-    return f"coalesce({match}, {double(args.map.default)})"
+        at = f"CAST({ts} AS TIMESTAMP)"
+        conditions += [f"{alias}.bucket = {buckets.of(ts)}", f"{at} >= {alias}.lo", f"{at} < {alias}.hi"]
+    join = Join(segments_table, alias, " AND ".join(conditions) or "TRUE")
+    return join, f"coalesce({alias}.f, {double(args.map.default)})"
 
 
 def apply(args: S.EffectArgs, value: str, f: str) -> str:
@@ -55,6 +127,10 @@ def apply(args: S.EffectArgs, value: str, f: str) -> str:
 def render(args: S.EffectArgs, value: str, ctx: ColumnContext) -> str:
     ts_name = time_column(args, ctx.column, ctx.node)
     ts = ctx.col(ts_name) if args.window and ts_name else None
-    effect_pk = ctx.dataset.node(args.effect_table).pk
-    ctx.table.correlated = True
-    return apply(args, value, factor(args, effect_pk, {k: ctx.col(k) for k in args.on}, ts))
+    effect_node = ctx.dataset.node(args.effect_table)
+    buckets = buckets_for(ctx.dataset, ctx.table.known[args.effect_table].rows)
+    table = ident(names.effect_table(ctx.node.id, ctx.column.name, ctx.modifier))
+    ctx.table.add_helper(table, segments(args, effect_node.pk, buckets))
+    join, f = match(args, table, ctx.alias(), {k: ctx.col(k) for k in args.on}, ts, buckets)
+    ctx.add_join(join)
+    return apply(args, value, f)
