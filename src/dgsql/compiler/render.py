@@ -23,7 +23,7 @@ from dgsql.compiler.column import column_sql
 from dgsql.compiler.context import ColumnContext, Join, TableContext, TableFacts
 from dgsql.compiler.generators.distribution import poisson
 from dgsql.compiler.modifiers import effect
-from dgsql.compiler.plan import Plan, TablePlan
+from dgsql.compiler.plan import Plan, TablePlan, sorted_layout
 from dgsql.compiler.seeds import salt
 from dgsql.compiler.sqltext import DIALECT, ident, lit
 from dgsql.errors import DgsqlError, SchemaError
@@ -127,13 +127,29 @@ class _Layer:
     source: str
     select: list[str]
     joins: list[Join]
+    sort: bool = False
+    "The layer only sorts the rows by their index."
 
 
 def _render_table(
     plan: Plan, table: TablePlan, known: dict[str, TableFacts], out_dir: str, compression: Compression
 ) -> Section:
+    tctx, layers, joined = _render_layers(plan, table, known)
+    if joined:
+        # Hash and ASOF joins do not keep the probe side's order at more than one thread,
+        # so such a table sorts its rows by their index — right after the joining columns.
+        table = sorted_layout(table, joined)
+        tctx, layers, _ = _render_layers(plan, table, known)
+    return _render_section(plan, table, tctx, layers, out_dir, compression)
+
+
+def _render_layers(
+    plan: Plan, table: TablePlan, known: dict[str, TableFacts]
+) -> tuple[TableContext, list[_Layer], set[str]]:
+    """The table's CTE layers, and the columns that need an order-breaking join."""
     tctx = TableContext(plan.dataset, table.node, table.path, plan.seed, known)
     layers = [_base_layer(plan, table, tctx)]
+    joined: set[str] = set()
     for level in range(table.layers):
         source = layers[-1].name
         replaced = [
@@ -143,7 +159,7 @@ def _render_table(
             for item in inequality.fixed(fix, table.node, plan.dataset, source)
         ]
         star = f"{source}.* REPLACE ({', '.join(replaced)})" if replaced else f"{source}.*"
-        layer = _Layer(f"{names.LAYER}{level + 1}", source, [star], [])
+        layer = _Layer(f"{names.LAYER}{level + 1}", source, [star], [], sort=level == table.sort_layer)
         for cp in table.columns:
             if cp.layer != level:
                 continue
@@ -152,10 +168,20 @@ def _render_table(
             _check_parses(sql, table.name, cp.column.name)
             layer.select.append(f"-- {cp.path}\n        {sql} AS {ident(cp.column.name)}")
             layer.joins += joins
+            if any(not j.one_row for j in joins):
+                joined.add(cp.column.name)
         layers.append(layer)
-    # Hash joins do not keep the probe side's order at more than one thread (measured:
-    # a few chunks swap), so a table with any join but a one-row one is sorted by its row index.
-    ordered = any(not j.one_row for layer in layers for j in layer.joins)
+    return tctx, layers, joined
+
+
+def _render_section(
+    plan: Plan,
+    table: TablePlan,
+    tctx: TableContext,
+    layers: list[_Layer],
+    out_dir: str,
+    compression: Compression,
+) -> Section:
     columns = ", ".join(ident(cp.column.name) for cp in table.columns)
     optional = ", ".join(
         f"dg_optional({ident(c.column.name)}) AS {ident(c.column.name)}" for c in table.columns
@@ -165,7 +191,6 @@ def _render_table(
         last=layers[-1].name,
         select=f"{names.ROW}, {columns}" if table.materialize else optional,
         row=names.ROW,
-        ordered=ordered,
     )
     sql = ENV.get_template("table.sql.j2").render(
         t=table,

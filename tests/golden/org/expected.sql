@@ -118,22 +118,13 @@ __dg_l0 AS (
 __dg_l1 AS (
     SELECT
         __dg_l0.*,
-        -- nodes[1].columns[0]
-        CAST((1 + 1 * __dg_l0.__dg_row) AS BIGINT) AS "employee_id",
         -- nodes[1].columns[2]
-        CAST(CAST((100 + 7 * floor(dg_uniform(2889244139353159866, __dg_l0.__dg_row) * 12)::BIGINT) AS VARCHAR) AS VARCHAR) AS "office_code",
-        -- nodes[1].columns[4]
-        CAST(least(greatest((60000.0::DOUBLE + 15000.0::DOUBLE * dg_normal(dg_uniform(2717297792331227866, __dg_l0.__dg_row), dg_uniform(4349073072161402960, __dg_l0.__dg_row))), 25000.0::DOUBLE), 250000.0::DOUBLE) AS DOUBLE) AS "salary",
-        -- nodes[1].columns[5]
-        CAST(CASE WHEN dg_uniform(2440238400344428066, __dg_l0.__dg_row) < __dg_match_5.first_hi[floor(dg_uniform(2440238400344428066, __dg_l0.__dg_row) * 576)::BIGINT + 1] THEN __dg_match_5.first_ts[floor(dg_uniform(2440238400344428066, __dg_l0.__dg_row) * 576)::BIGINT + 1] ELSE __dg_match_5.last_ts[floor(dg_uniform(2440238400344428066, __dg_l0.__dg_row) * 576)::BIGINT + 1] END AS DATE) AS "hired_on"
+        CAST(CAST((100 + 7 * floor(dg_uniform(2889244139353159866, __dg_l0.__dg_row) * 12)::BIGINT) AS VARCHAR) AS VARCHAR) AS "office_code"
     FROM __dg_l0
-    INNER JOIN "__dg_grid_employee_hired_on" AS __dg_match_5 ON TRUE
 ),
 __dg_l2 AS (
     SELECT
         __dg_l1.*,
-        -- nodes[1].columns[1]
-        CAST(CASE WHEN __dg_l1.__dg_row = 0 THEN NULL ELSE (1 + 1 * floor(dg_uniform(1938081913319771610, __dg_l1.__dg_row) * __dg_l1.__dg_row)::BIGINT) END AS BIGINT) AS "manager_id",
         -- nodes[1].columns[3]
         CAST(__dg_match_3.__dg_value AS BIGINT) AS "target"
     FROM __dg_l1
@@ -141,14 +132,33 @@ __dg_l2 AS (
 ),
 __dg_l3 AS (
     SELECT
-        __dg_l2.*,
-        -- nodes[1].columns[6]
-        CAST((__dg_l2."salary" > 70000 OR __dg_l2."target" < 20) AS BOOLEAN) AS "is_remote"
+        __dg_l2.*
     FROM __dg_l2
+    ORDER BY __dg_row
+),
+__dg_l4 AS (
+    SELECT
+        __dg_l3.*,
+        -- nodes[1].columns[0]
+        CAST((1 + 1 * __dg_l3.__dg_row) AS BIGINT) AS "employee_id",
+        -- nodes[1].columns[4]
+        CAST(least(greatest((60000.0::DOUBLE + 15000.0::DOUBLE * dg_normal(dg_uniform(2717297792331227866, __dg_l3.__dg_row), dg_uniform(4349073072161402960, __dg_l3.__dg_row))), 25000.0::DOUBLE), 250000.0::DOUBLE) AS DOUBLE) AS "salary",
+        -- nodes[1].columns[5]
+        CAST(CASE WHEN dg_uniform(2440238400344428066, __dg_l3.__dg_row) < __dg_match_5.first_hi[floor(dg_uniform(2440238400344428066, __dg_l3.__dg_row) * 576)::BIGINT + 1] THEN __dg_match_5.first_ts[floor(dg_uniform(2440238400344428066, __dg_l3.__dg_row) * 576)::BIGINT + 1] ELSE __dg_match_5.last_ts[floor(dg_uniform(2440238400344428066, __dg_l3.__dg_row) * 576)::BIGINT + 1] END AS DATE) AS "hired_on"
+    FROM __dg_l3
+    INNER JOIN "__dg_grid_employee_hired_on" AS __dg_match_5 ON TRUE
+),
+__dg_l5 AS (
+    SELECT
+        __dg_l4.*,
+        -- nodes[1].columns[1]
+        CAST(CASE WHEN __dg_l4.__dg_row = 0 THEN NULL ELSE (1 + 1 * floor(dg_uniform(1938081913319771610, __dg_l4.__dg_row) * __dg_l4.__dg_row)::BIGINT) END AS BIGINT) AS "manager_id",
+        -- nodes[1].columns[6]
+        CAST((__dg_l4."salary" > 70000 OR __dg_l4."target" < 20) AS BOOLEAN) AS "is_remote"
+    FROM __dg_l4
 )
 SELECT __dg_row, "employee_id", "manager_id", "office_code", "target", "salary", "hired_on", "is_remote"
-FROM __dg_l3
-ORDER BY __dg_row;
+FROM __dg_l5;
 
 COPY (SELECT dg_optional("employee_id") AS "employee_id", dg_optional("manager_id") AS "manager_id", dg_optional("office_code") AS "office_code", dg_optional("target") AS "target", dg_optional("salary") AS "salary", dg_optional("hired_on") AS "hired_on", dg_optional("is_remote") AS "is_remote" FROM "employee") TO 'out/employee.parquet' (FORMAT parquet, COMPRESSION snappy);
 DROP TABLE "__dg_grid_employee_hired_on";
@@ -219,17 +229,27 @@ __dg_l0 AS (
 __dg_l1 AS (
     SELECT
         __dg_l0.*,
-        -- nodes[3].columns[0]
-        CAST((1 + 2 * __dg_l0.__dg_row) AS BIGINT) AS "audit_id",
         -- nodes[3].columns[1]
-        CAST(__dg_match_1.value AS BIGINT) AS "score_seen",
-        -- nodes[3].columns[2]
-        CAST(make_timestamp(1672531200000000 + 900000000 * floor(dg_uniform(3402688841324649168, __dg_l0.__dg_row) * 35040)::BIGINT) AS TIMESTAMP) AS "at"
+        CAST(__dg_match_1.value AS BIGINT) AS "score_seen"
     FROM __dg_l0
     ASOF LEFT JOIN "__dg_pool_audit_score_seen" AS __dg_match_1 ON dg_uniform(954834796172977675, __dg_l0.__dg_row) < __dg_match_1.cum
+),
+__dg_l2 AS (
+    SELECT
+        __dg_l1.*
+    FROM __dg_l1
+    ORDER BY __dg_row
+),
+__dg_l3 AS (
+    SELECT
+        __dg_l2.*,
+        -- nodes[3].columns[0]
+        CAST((1 + 2 * __dg_l2.__dg_row) AS BIGINT) AS "audit_id",
+        -- nodes[3].columns[2]
+        CAST(make_timestamp(1672531200000000 + 900000000 * floor(dg_uniform(3402688841324649168, __dg_l2.__dg_row) * 35040)::BIGINT) AS TIMESTAMP) AS "at"
+    FROM __dg_l2
 )
 SELECT dg_optional("audit_id") AS "audit_id", dg_optional("score_seen") AS "score_seen", dg_optional("at") AS "at"
-FROM __dg_l1
-ORDER BY __dg_row
+FROM __dg_l3
 ) TO 'out/audit.parquet' (FORMAT parquet, COMPRESSION snappy);
 DROP TABLE "__dg_pool_audit_score_seen";

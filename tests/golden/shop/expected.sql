@@ -103,18 +103,28 @@ __dg_l0 AS (
 __dg_l1 AS (
     SELECT
         __dg_l0.*,
-        -- nodes[1].columns[0]
-        CAST((1 + 1 * __dg_l0.__dg_row) AS BIGINT) AS "product_id",
         -- nodes[1].columns[1]
-        CAST(__dg_match_1."category" AS VARCHAR) AS "category",
-        -- nodes[1].columns[2]
-        CAST(least(greatest(exp(2.5::DOUBLE + 0.8::DOUBLE * dg_normal(dg_uniform(3574261801866647362, __dg_l0.__dg_row), dg_uniform(77594291876638265, __dg_l0.__dg_row))), 0.5::DOUBLE), 500.0::DOUBLE) AS DOUBLE) AS "price"
+        CAST(__dg_match_1."category" AS VARCHAR) AS "category"
     FROM __dg_l0
     LEFT JOIN "category" AS __dg_match_1 ON __dg_match_1.__dg_row = CASE WHEN dg_uniform(2569988289464329799, __dg_l0.__dg_row) < 0.504335531354664 THEN 0 WHEN dg_uniform(2569988289464329799, __dg_l0.__dg_row) < 0.7396163761337378 THEN 1 WHEN dg_uniform(2569988289464329799, __dg_l0.__dg_row) < 0.8902376047722368 THEN 2 ELSE 3 END
+),
+__dg_l2 AS (
+    SELECT
+        __dg_l1.*
+    FROM __dg_l1
+    ORDER BY __dg_row
+),
+__dg_l3 AS (
+    SELECT
+        __dg_l2.*,
+        -- nodes[1].columns[0]
+        CAST((1 + 1 * __dg_l2.__dg_row) AS BIGINT) AS "product_id",
+        -- nodes[1].columns[2]
+        CAST(least(greatest(exp(2.5::DOUBLE + 0.8::DOUBLE * dg_normal(dg_uniform(3574261801866647362, __dg_l2.__dg_row), dg_uniform(77594291876638265, __dg_l2.__dg_row))), 0.5::DOUBLE), 500.0::DOUBLE) AS DOUBLE) AS "price"
+    FROM __dg_l2
 )
 SELECT __dg_row, "product_id", "category", "price"
-FROM __dg_l1
-ORDER BY __dg_row;
+FROM __dg_l3;
 
 COPY (SELECT dg_optional("product_id") AS "product_id", dg_optional("category") AS "category", dg_optional("price") AS "price" FROM "product") TO 'out/product.parquet' (FORMAT parquet, COMPRESSION snappy);
 
