@@ -273,3 +273,24 @@ def test_large_entity_is_deterministic_and_ordered(dg, tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert pq.read_table(tmp_path / "out" / "big.parquet").equals(one)
+
+
+def test_large_fact_children_follow_their_parents_at_any_thread_count(dg):
+    """The fanout table's running sum reads 600k parents (several row groups, scanned in
+    parallel) in row order: the same children, in parent order, at 1 and 2 threads."""
+    schema = dg.schema(
+        dg.entity("p", dg.col("pid", "int", {"sequence": {"start": 600_000, "step": -1}}), rows=600_000),
+        dg.fact(
+            "c",
+            ["p"],
+            dg.col("id", "int", {"sequence": {}}),
+            dg.col("pid", "int", {"lookup": {"from": "p.pid"}}),
+            fanout={"distribution": "uniform", "min": 0, "max": 3},
+        ),
+    )
+    one = dg.build(schema, "--threads", "1").table("c")
+    two = dg.build(schema, "--threads", "2").table("c")
+    assert one.equals(two)
+    pids = one.column("pid").to_pylist()
+    assert pids == sorted(pids, reverse=True) and 800_000 < len(pids) < 1_000_000
+    assert one.column("id").to_pylist() == list(range(1, len(pids) + 1))

@@ -177,14 +177,13 @@ FROM (
         SELECT
             __dg_parent,
             __dg_k,
-            sum(__dg_k) OVER (ORDER BY __dg_parent ROWS UNBOUNDED PRECEDING) - __dg_k AS __dg_first
+            sum(__dg_k) OVER (ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) - __dg_k AS __dg_first
         FROM (
             SELECT __dg_p.__dg_row AS __dg_parent, (0 + floor(dg_uniform(636753297689967848, __dg_p.__dg_row) * 3)::BIGINT) AS __dg_k
             FROM "employee" AS __dg_p
         )
     )
-)
-ORDER BY __dg_first;
+);
 
 CREATE OR REPLACE TEMP TABLE "review" AS
 WITH
