@@ -9,6 +9,10 @@ process's user + system time, which covers DuckDB's threads: on a shared machine
 far less than wall time), rows/s, the faker/choice ratios and the script sizes. With
 ``--locales N`` the faker columns take ``locale_from`` a country column of N countries (the
 choice table then has five columns too).
+
+A third script, the **string floor**, writes the same number of rows and string columns with
+the faker output's average lengths, each value a distinct digit string from hash arithmetic:
+what Parquet costs for strings of that shape, whatever their content.
 """
 
 from __future__ import annotations
@@ -52,6 +56,17 @@ def schema(kind: str, rows: int, locales: int) -> dict:
     }
 
 
+def string_floor(rows: int, lengths: list[float], out: str) -> str:
+    """COPY of ``rows`` rows of distinct digit strings with the given average lengths."""
+    cols = ", ".join(
+        f"left(repeat(hash(range + {k})::VARCHAR, {int(length) // 18 + 2}), {round(length)}) AS s{k}"
+        for k, length in enumerate(lengths)
+    )
+    return (
+        f"COPY (SELECT {cols} FROM range({rows})) TO '{out}/t.parquet' (FORMAT parquet, COMPRESSION snappy);"
+    )
+
+
 def cpu_seconds() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
@@ -86,21 +101,31 @@ def main() -> None:
             print(
                 f"{kind:7s} compiled in {time.perf_counter() - start:.2f} s, script {len(scripts[kind]):,} bytes"
             )
-        times: dict[str, list[tuple[float, float]]] = {"choice": [], "faker": []}
+        run(scripts["faker"], args.threads)
+        columns = ", ".join(f"avg(strlen({m}))" for m in FAKER_COLUMNS)
+        lengths = duckdb.sql(f"SELECT {columns} FROM '{tmp}/out_faker/t.parquet'").fetchall()[0]
+        Path(f"{tmp}/out_floor").mkdir()
+        scripts["string floor"] = string_floor(args.rows, list(lengths), f"{tmp}/out_floor")
+        print(
+            "faker average lengths: "
+            + ", ".join(f"{m} {v:.1f}" for m, v in zip(FAKER_COLUMNS, lengths, strict=True))
+        )
+        times: dict[str, list[tuple[float, float]]] = {k: [] for k in scripts}
         for _ in range(args.repeat):
-            for kind in ("choice", "faker"):  # interleaved, so both see the same machine load
+            for kind in scripts:  # interleaved, so all see the same machine load
                 times[kind].append(run(scripts[kind], args.threads))
     wall = {k: statistics.median(w for w, _ in v) for k, v in times.items()}
     cpu = {k: statistics.median(c for _, c in v) for k, v in times.items()}
-    for kind in ("choice", "faker"):
+    for kind in scripts:
         print(
-            f"{kind:7s} wall {wall[kind]:.3f} s ({args.rows / wall[kind]:>11,.0f} rows/s)  "
+            f"{kind:12s} wall {wall[kind]:.3f} s ({args.rows / wall[kind]:>11,.0f} rows/s)  "
             f"CPU {cpu[kind]:.3f} s ({args.rows / cpu[kind]:>11,.0f} rows/CPU-s)  runs (wall/CPU): "
             + ", ".join(f"{w:.2f}/{c:.2f}" for w, c in times[kind])
         )
-    print(
-        f"ratio faker/choice: wall {wall['faker'] / wall['choice']:.2f}x, CPU {cpu['faker'] / cpu['choice']:.2f}x"
-    )
+    for base in ("choice", "string floor"):
+        print(
+            f"ratio faker/{base}: wall {wall['faker'] / wall[base]:.2f}x, CPU {cpu['faker'] / cpu[base]:.2f}x"
+        )
 
 
 if __name__ == "__main__":
