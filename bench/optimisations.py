@@ -34,7 +34,7 @@ r0 = resource.getrusage(resource.RUSAGE_SELF)
 result = session.run(compiled, session.connect(session.Settings()))
 r1 = resource.getrusage(resource.RUSAGE_SELF)
 cpu = (r1.ru_utime + r1.ru_stime) - (r0.ru_utime + r0.ru_stime)
-print(json.dumps({"wall": result.seconds, "cpu": cpu, "rows": result.rows}))
+print(json.dumps({"wall": result.seconds, "cpu": cpu, "rows": result.rows, "rss_mb": r1.ru_maxrss / 1024}))
 """
 
 CASES = [
@@ -43,6 +43,12 @@ CASES = [
         "lookups recompute pure columns at the picked row instead of joining (and sorting)",
         ROOT / "tests" / "acceptance" / "ride_hailing.json",
         2.0,
+    ),
+    (
+        "recompute",
+        "the same, at ten times the rows",
+        ROOT / "tests" / "acceptance" / "ride_hailing.json",
+        20.0,
     ),
 ]
 
@@ -68,7 +74,7 @@ def main() -> None:
         "# Optimisations: measured gains\n",
         f"`python bench/optimisations.py --repeat {args.repeat}`: median of {args.repeat} fresh processes each; "
         "CPU seconds include DuckDB's threads.\n",
-        "| optimisation | schema | rows | off: wall s / CPU s | on: wall s / CPU s | wall gain |",
+        "| optimisation | schema | rows | off: wall s / CPU s / peak RSS MB | on: wall s / CPU s / peak RSS MB | wall gain |",
         "|---|---|---|---|---|---|",
     ]
     for name, what, schema, scale in CASES:
@@ -76,9 +82,10 @@ def main() -> None:
         on = [run("none", schema, scale) for _ in range(args.repeat)]
         wall_off, wall_on = (statistics.median(r["wall"] for r in rs) for rs in (off, on))
         cpu_off, cpu_on = (statistics.median(r["cpu"] for r in rs) for rs in (off, on))
+        rss_off, rss_on = (statistics.median(r["rss_mb"] for r in rs) for rs in (off, on))
         lines.append(
-            f"| {what} | {schema.stem} ×{scale:g} | {on[0]['rows']:,} | {wall_off:.2f} / {cpu_off:.2f} | "
-            f"{wall_on:.2f} / {cpu_on:.2f} | {wall_off / wall_on:.2f}× |"
+            f"| {what} | {schema.stem} ×{scale:g} | {on[0]['rows']:,} | {wall_off:.2f} / {cpu_off:.2f} / {rss_off:.0f} | "
+            f"{wall_on:.2f} / {cpu_on:.2f} / {rss_on:.0f} | {wall_off / wall_on:.2f}× |"
         )
     text = "\n".join(lines) + "\n"
     (HERE / "results").mkdir(exist_ok=True)
