@@ -102,11 +102,9 @@ cumulative AS (
     FROM weighted WHERE w > 0),
 spans AS (
     SELECT k, ts, hi, unnest(range(floor(lo * 576)::BIGINT, least(floor(hi * 576)::BIGINT, 575) + 1)) AS bucket
-    FROM cumulative),
-buckets AS (
-    SELECT bucket, arg_min(ts, k) AS first_ts, arg_min(hi, k) AS first_hi, arg_max(ts, k) AS last_ts
-    FROM spans GROUP BY bucket)
-SELECT list(first_ts ORDER BY bucket) AS first_ts, list(first_hi ORDER BY bucket) AS first_hi, list(last_ts ORDER BY bucket) AS last_ts FROM buckets;
+    FROM cumulative)
+SELECT bucket, arg_min(ts, k) AS first_ts, arg_min(hi, k) AS first_hi, arg_max(ts, k) AS last_ts
+FROM spans GROUP BY bucket;
 
 CREATE OR REPLACE TEMP TABLE "employee" AS
 WITH
@@ -119,8 +117,11 @@ __dg_l1 AS (
     SELECT
         __dg_l0.*,
         -- nodes[1].columns[2]
-        CAST(CAST((100 + 7 * floor(dg_uniform(2889244139353159866, __dg_l0.__dg_row) * 12)::BIGINT) AS VARCHAR) AS VARCHAR) AS "office_code"
+        CAST(CAST((100 + 7 * floor(dg_uniform(2889244139353159866, __dg_l0.__dg_row) * 12)::BIGINT) AS VARCHAR) AS VARCHAR) AS "office_code",
+        -- nodes[1].columns[5]
+        CAST(CASE WHEN dg_uniform(2440238400344428066, __dg_l0.__dg_row) < __dg_match_5.first_hi THEN __dg_match_5.first_ts ELSE __dg_match_5.last_ts END AS DATE) AS "hired_on"
     FROM __dg_l0
+    LEFT JOIN "__dg_grid_employee_hired_on" AS __dg_match_5 ON __dg_match_5.bucket = floor(dg_uniform(2440238400344428066, __dg_l0.__dg_row) * 576)::BIGINT
 ),
 __dg_l2 AS (
     SELECT
@@ -142,11 +143,8 @@ __dg_l4 AS (
         -- nodes[1].columns[0]
         CAST((1 + 1 * __dg_l3.__dg_row) AS BIGINT) AS "employee_id",
         -- nodes[1].columns[4]
-        CAST(least(greatest((60000.0::DOUBLE + 15000.0::DOUBLE * dg_normal(dg_uniform(2717297792331227866, __dg_l3.__dg_row), dg_uniform(4349073072161402960, __dg_l3.__dg_row))), 25000.0::DOUBLE), 250000.0::DOUBLE) AS DOUBLE) AS "salary",
-        -- nodes[1].columns[5]
-        CAST(CASE WHEN dg_uniform(2440238400344428066, __dg_l3.__dg_row) < __dg_match_5.first_hi[floor(dg_uniform(2440238400344428066, __dg_l3.__dg_row) * 576)::BIGINT + 1] THEN __dg_match_5.first_ts[floor(dg_uniform(2440238400344428066, __dg_l3.__dg_row) * 576)::BIGINT + 1] ELSE __dg_match_5.last_ts[floor(dg_uniform(2440238400344428066, __dg_l3.__dg_row) * 576)::BIGINT + 1] END AS DATE) AS "hired_on"
+        CAST(least(greatest((60000.0::DOUBLE + 15000.0::DOUBLE * dg_normal(dg_uniform(2717297792331227866, __dg_l3.__dg_row), dg_uniform(4349073072161402960, __dg_l3.__dg_row))), 25000.0::DOUBLE), 250000.0::DOUBLE) AS DOUBLE) AS "salary"
     FROM __dg_l3
-    INNER JOIN "__dg_grid_employee_hired_on" AS __dg_match_5 ON TRUE
 ),
 __dg_l5 AS (
     SELECT

@@ -194,11 +194,9 @@ cumulative AS (
     FROM weighted WHERE w > 0),
 spans AS (
     SELECT k, ts, hi, unnest(range(floor(lo * 48922)::BIGINT, least(floor(hi * 48922)::BIGINT, 48921) + 1)) AS bucket
-    FROM cumulative),
-buckets AS (
-    SELECT bucket, arg_min(ts, k) AS first_ts, arg_min(hi, k) AS first_hi, arg_max(ts, k) AS last_ts
-    FROM spans GROUP BY bucket)
-SELECT list(first_ts ORDER BY bucket) AS first_ts, list(first_hi ORDER BY bucket) AS first_hi, list(last_ts ORDER BY bucket) AS last_ts FROM buckets;
+    FROM cumulative)
+SELECT bucket, arg_min(ts, k) AS first_ts, arg_min(hi, k) AS first_hi, arg_max(ts, k) AS last_ts
+FROM spans GROUP BY bucket;
 
 CREATE OR REPLACE TEMP TABLE "orders" AS
 WITH
@@ -211,21 +209,32 @@ __dg_l0 AS (
 __dg_l1 AS (
     SELECT
         __dg_l0.*,
-        -- nodes[3].columns[0]
-        CAST((1 + 1 * __dg_l0.__dg_row) AS BIGINT) AS "order_id",
-        -- nodes[3].columns[1]
-        CAST((1 + 1 * __dg_l0.__dg_parent) AS BIGINT) AS "customer_id",
         -- nodes[3].columns[2]
-        CAST(CASE WHEN dg_uniform(2796264039275975480, __dg_l0.__dg_row) < __dg_match_2.first_hi[floor(dg_uniform(2796264039275975480, __dg_l0.__dg_row) * 48922)::BIGINT + 1] THEN __dg_match_2.first_ts[floor(dg_uniform(2796264039275975480, __dg_l0.__dg_row) * 48922)::BIGINT + 1] ELSE __dg_match_2.last_ts[floor(dg_uniform(2796264039275975480, __dg_l0.__dg_row) * 48922)::BIGINT + 1] END AS TIMESTAMP) AS "ordered_at",
-        -- nodes[3].columns[3]
-        CAST(least(greatest(dg_alias(dg_uniform(3396062797584847191, __dg_l0.__dg_row), [1.0, 0.49894296329654275, 0.24814649637112574, 0.08269864127481585, 0.43307290635716056, 0.14435763545238686, 0.04124503870068196, 0.01031125967517049, 0.0022913910389267753, 0.0004582782077853551, 8.332331050642822e-05, 1.6375381914310362e-05]::DOUBLE[], [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]::BIGINT[], [1, 1, 2, 3, 1, 1, 1, 1, 2, 2, 3, 4]::BIGINT[]), 1.0::DOUBLE), 12.0::DOUBLE) AS BIGINT) AS "items",
-        -- nodes[3].columns[4]
-        CAST(least(greatest((0 + floor(dg_uniform(3224715316675800083, __dg_l0.__dg_row) * 4)::BIGINT), 0.0::DOUBLE), 3.0::DOUBLE) AS BIGINT) AS "discount"
+        CAST(CASE WHEN dg_uniform(2796264039275975480, __dg_l0.__dg_row) < __dg_match_2.first_hi THEN __dg_match_2.first_ts ELSE __dg_match_2.last_ts END AS TIMESTAMP) AS "ordered_at"
     FROM __dg_l0
-    INNER JOIN "__dg_grid_orders_ordered_at" AS __dg_match_2 ON TRUE
+    LEFT JOIN "__dg_grid_orders_ordered_at" AS __dg_match_2 ON __dg_match_2.bucket = floor(dg_uniform(2796264039275975480, __dg_l0.__dg_row) * 48922)::BIGINT
+),
+__dg_l2 AS (
+    SELECT
+        __dg_l1.*
+    FROM __dg_l1
+    ORDER BY __dg_row
+),
+__dg_l3 AS (
+    SELECT
+        __dg_l2.*,
+        -- nodes[3].columns[0]
+        CAST((1 + 1 * __dg_l2.__dg_row) AS BIGINT) AS "order_id",
+        -- nodes[3].columns[1]
+        CAST((1 + 1 * __dg_l2.__dg_parent) AS BIGINT) AS "customer_id",
+        -- nodes[3].columns[3]
+        CAST(least(greatest(dg_alias(dg_uniform(3396062797584847191, __dg_l2.__dg_row), [1.0, 0.49894296329654275, 0.24814649637112574, 0.08269864127481585, 0.43307290635716056, 0.14435763545238686, 0.04124503870068196, 0.01031125967517049, 0.0022913910389267753, 0.0004582782077853551, 8.332331050642822e-05, 1.6375381914310362e-05]::DOUBLE[], [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]::BIGINT[], [1, 1, 2, 3, 1, 1, 1, 1, 2, 2, 3, 4]::BIGINT[]), 1.0::DOUBLE), 12.0::DOUBLE) AS BIGINT) AS "items",
+        -- nodes[3].columns[4]
+        CAST(least(greatest((0 + floor(dg_uniform(3224715316675800083, __dg_l2.__dg_row) * 4)::BIGINT), 0.0::DOUBLE), 3.0::DOUBLE) AS BIGINT) AS "discount"
+    FROM __dg_l2
 )
 SELECT __dg_row, "order_id", "customer_id", "ordered_at", "items", "discount"
-FROM __dg_l1;
+FROM __dg_l3;
 
 COPY (SELECT dg_optional("order_id") AS "order_id", dg_optional("customer_id") AS "customer_id", dg_optional("ordered_at") AS "ordered_at", dg_optional("items") AS "items", dg_optional("discount") AS "discount" FROM "orders") TO 'out/orders.parquet' (FORMAT parquet, COMPRESSION snappy);
 DROP TABLE "__dg_fanout_orders";

@@ -27,8 +27,6 @@ GRID_LIMIT = 50_000_000
 "Largest weighted grid (points) that is materialised."
 BUCKET_LIMIT = 20_000_000
 "Most equal-probability buckets of a weighted grid; beyond, an ASOF join (and a sort) picks."
-LIST_BUCKETS = 1_000_000
-"Up to this many buckets ride as lists in a one-row table; beyond, an equi-join (and a sort)."
 DIMENSION_SQL = {"hour": "hour({ts}) + 1", "dow": "isodow({ts})", "month": "month({ts})"}
 
 
@@ -125,29 +123,18 @@ def render(spec: S.DatetimeSeriesSpec, ctx: ColumnContext) -> Fragment:
     if buckets is None:
         ctx.table.add_helper(table, f"{points}\nSELECT ts, hi FROM cumulative")
         return Fragment(f"{alias}.ts", Join(table, alias, f"{u} < {alias}.hi", "ASOF LEFT"))
-    buckets_sql = (
+    ctx.table.add_helper(
+        table,
         f"{points},\n"
         f"spans AS (\n"
         f"    SELECT k, ts, hi, unnest(range(floor(lo * {buckets})::BIGINT, "
         f"least(floor(hi * {buckets})::BIGINT, {buckets - 1}) + 1)) AS bucket\n"
-        f"    FROM cumulative),\n"
-        f"buckets AS (\n"
-        f"    SELECT bucket, arg_min(ts, k) AS first_ts, arg_min(hi, k) AS first_hi, arg_max(ts, k) AS last_ts\n"
-        f"    FROM spans GROUP BY bucket)\n"
+        f"    FROM cumulative)\n"
+        f"SELECT bucket, arg_min(ts, k) AS first_ts, arg_min(hi, k) AS first_hi, arg_max(ts, k) AS last_ts\n"
+        f"FROM spans GROUP BY bucket",
     )
-    if buckets > LIST_BUCKETS:
-        ctx.table.add_helper(table, f"{buckets_sql}SELECT * FROM buckets")
-        pick = f"CASE WHEN {u} < {alias}.first_hi THEN {alias}.first_ts ELSE {alias}.last_ts END"
-        return Fragment(pick, Join(table, alias, f"{alias}.bucket = floor({u} * {buckets})::BIGINT"))
-    # a one-row table of lists indexed by bucket: no hash join, so no sort for the row order
-    ctx.table.add_helper(
-        table,
-        f"{buckets_sql}SELECT list(first_ts ORDER BY bucket) AS first_ts, "
-        f"list(first_hi ORDER BY bucket) AS first_hi, list(last_ts ORDER BY bucket) AS last_ts FROM buckets",
-    )
-    b = f"floor({u} * {buckets})::BIGINT + 1"
-    pick = f"CASE WHEN {u} < {alias}.first_hi[{b}] THEN {alias}.first_ts[{b}] ELSE {alias}.last_ts[{b}] END"
-    return Fragment(pick, Join(table, alias, "TRUE", kind="INNER", one_row=True))
+    pick = f"CASE WHEN {u} < {alias}.first_hi THEN {alias}.first_ts ELSE {alias}.last_ts END"
+    return Fragment(pick, Join(table, alias, f"{alias}.bucket = floor({u} * {buckets})::BIGINT"))
 
 
 def bucket_count(points: int, patterns: list[S.Pattern]) -> int | None:
