@@ -291,3 +291,16 @@ def test_other_engine_failures_are_engine_errors():
     with pytest.raises(EngineError, match="DuckDB failed while writing table 'x'"):
         session._execute(con, "SELECT * FROM no_such_table", "table 'x'")
     assert EngineError.exit_code == 3
+
+
+def test_generated_sql_that_does_not_parse_is_a_compile_error_exit_4(dg, monkeypatch):
+    """A renderer bug is caught by re-parsing with DuckDB's parser before anything runs."""
+    from dgsql.compiler.context import Fragment
+    from dgsql.compiler.generators import RENDERERS
+
+    monkeypatch.setattr(RENDERERS["sequence"], "render", lambda spec, ctx: Fragment("(1 +"))
+    work = dg.workdir()
+    result = dg.cli("build", dg.write_schema(small_schema(dg, "users"), work), "-o", work / "out")
+    assert result.exit_code == 4
+    assert "users.id: the generated expression does not parse" in result.stderr
+    assert not (work / "out").exists()
