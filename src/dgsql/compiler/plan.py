@@ -21,6 +21,7 @@ from dgsql.compiler.generators import datetime_series
 from dgsql.compiler.modifiers import RENDERERS as MODIFIERS
 from dgsql.compiler.names import RESERVED_PREFIX
 from dgsql.compiler.resolve import lookup_join, resolve
+from dgsql.compiler.weights import poisson_pmf
 from dgsql.errors import SchemaError
 
 DEFAULT_ROWS = 1000
@@ -72,6 +73,8 @@ class TablePlan:
     "A later table reads it: kept as a temp table with its row index."
     facts: TableFacts
     fixes: tuple[InequalityFix, ...] = ()
+    expected_rows: float = 0.0
+    "Rows expected: the count when known, else the parent's expected rows times the fanout mean."
     sort_layer: int | None = None
     "The layer that only sorts the rows by their index (see :func:`sorted_layout`)."
 
@@ -107,17 +110,39 @@ def build_plan(ds: S.Dataset, seed: int, scale: float = 1.0, sample: int | None 
     problems: list[str] = []
     tables: list[TablePlan] = []
     known: dict[str, TableFacts] = {}
+    expected: dict[str, float] = {}
     for node in order:
         try:
             table = _plan_table(ds, node, paths[node.id], scale, node.id in read_by_later, sample, known)
         except SchemaError as e:
             problems += e.problems
             continue
-        tables.append(table)
+        expected[node.id] = _expected_rows(table, expected)
+        tables.append(replace(table, expected_rows=expected[node.id]))
         known[node.id] = table.facts
     if problems:
         raise SchemaError(problems)
     return Plan(ds, seed, scale, tuple(tables), sample)
+
+
+def fanout_mean(fanout: Fanout) -> float:
+    if fanout.distribution == "uniform":
+        hi = fanout.hi if fanout.hi is not None else fanout.lo
+        return (fanout.lo + hi) / 2
+    if fanout.lam > 50:
+        lo = max(fanout.lam, fanout.lo)
+        return lo if fanout.hi is None else min(lo, fanout.hi)
+    return sum(k * p for k, p in enumerate(poisson_pmf(fanout.lam, fanout.lo, fanout.hi)))
+
+
+def _expected_rows(table: TablePlan, expected: dict[str, float]) -> float:
+    if table.rows is not None:
+        return float(table.rows)
+    f = table.fanout
+    assert f is not None
+    if f.hi == 0 or expected.get(f.parent, 0.0) == 0:
+        return 0.0
+    return expected[f.parent] * fanout_mean(f)
 
 
 def _row_count(node: S.Node, path: str, scale: float, sample: int | None) -> int | None:

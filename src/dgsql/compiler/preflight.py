@@ -20,7 +20,6 @@ from dgsql.compiler.generators.datetime_series import (
     span_of_dataset,
 )
 from dgsql.compiler.plan import Plan, TablePlan
-from dgsql.compiler.weights import poisson_pmf
 
 BYTES_PER_VALUE = {"int": 4.0, "float": 8.0, "string": 10.0, "bool": 0.2, "datetime": 6.0, "date": 2.5}
 "Rough zstd Parquet bytes per value, measured on the examples; a size estimate, not a promise."
@@ -39,17 +38,6 @@ class Preflight:
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     tables: list[PlannedTable] = field(default_factory=list)
-
-
-def fanout_mean(table: TablePlan) -> float:
-    f = table.fanout
-    assert f is not None
-    if f.distribution == "uniform":
-        hi = f.hi if f.hi is not None else f.lo
-        return (f.lo + hi) / 2
-    if f.lam > 50:
-        return max(f.lam, f.lo) if f.hi is None else min(max(f.lam, f.lo), f.hi)
-    return sum(k * p for k, p in enumerate(poisson_pmf(f.lam, f.lo, f.hi)))
 
 
 def distinct_capacity(col: S.Column, ds: S.Dataset, expected: dict[str, float]) -> float:
@@ -112,15 +100,7 @@ def preflight(plan: Plan) -> Preflight:
     report = Preflight()
     expected: dict[str, float] = {}
     for table in plan.tables:
-        if table.rows is not None:
-            rows = float(table.rows)
-        else:
-            f = table.fanout
-            assert f is not None
-            rows = expected[f.parent] * fanout_mean(table)
-            if f.hi == 0 or expected[f.parent] == 0:
-                rows = 0.0
-        expected[table.name] = rows
+        rows = expected[table.name] = table.expected_rows
         size = rows * sum(BYTES_PER_VALUE[c.type] for c in table.node.columns)
         report.tables.append(PlannedTable(table.name, table.node.kind, rows, size))
         _check_table(table, ds, expected, report)

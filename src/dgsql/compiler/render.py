@@ -217,7 +217,9 @@ def _summary(table: TablePlan) -> str:
     return f"{table.node.kind}, {table.rows:,} rows"
 
 
-ROW_TABLE_ROWS = range(2 * 122_880, 50_000_001)
+ROW_GROUP = 122_880
+"DuckDB's row group: a table scan hands out one per task."
+ROW_TABLE_ROWS = range(2 * ROW_GROUP, 50_000_001)
 """Entities whose row count lies here read their row index from a table of row numbers."""
 
 
@@ -239,9 +241,15 @@ def _entity_rows(table: TablePlan, tctx: TableContext) -> _Layer:
 
 
 FANOUT_CHUNK = 16
-"""A fanout table holds a parent's children in runs of at most this many rows. Its scan is
-parallel per DuckDB row group (122,880 runs, so at most ~2M rows per task); one row per
-parent made a table of 100k parents with 100 children each a single 10M-row task on one core."""
+"""Most children in one run of a fanout table: a scan task then yields at most ~2M rows.
+One row per parent made a table of 100k parents with 100 children each a single 10M-row
+task on one core."""
+
+
+def fanout_chunk(children: float) -> int:
+    """Children per run: runs of up to ``FANOUT_CHUNK``, short enough that a fact expected
+    to be large spans at least four row groups of runs, so every core gets work."""
+    return int(min(max(children // (4 * ROW_GROUP), 1), FANOUT_CHUNK))
 
 
 def _base_layer(plan: Plan, table: TablePlan, tctx: TableContext) -> _Layer:
@@ -278,7 +286,7 @@ def _base_layer(plan: Plan, table: TablePlan, tctx: TableContext) -> _Layer:
             count_name=names.FANOUT_COUNT,
             first_name=names.FIRST_CHILD,
             chunk_name=names.CHUNK,
-            chunk=FANOUT_CHUNK,
+            chunk=fanout_chunk(table.expected_rows),
         ),
     )
     children = (

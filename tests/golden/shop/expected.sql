@@ -169,10 +169,10 @@ COPY (SELECT dg_optional("customer_id") AS "customer_id", dg_optional("age") AS 
 CREATE OR REPLACE TEMP TABLE "__dg_fanout_orders" AS
 SELECT
     __dg_parent,
-    __dg_first + __dg_chunk * 16 AS __dg_first,
-    least(__dg_k - __dg_chunk * 16, 16) AS __dg_k
+    __dg_first + __dg_chunk * 1 AS __dg_first,
+    least(__dg_k - __dg_chunk * 1, 1) AS __dg_k
 FROM (
-    SELECT *, unnest(range((__dg_k + 15) // 16)) AS __dg_chunk
+    SELECT *, unnest(range((__dg_k + 0) // 1)) AS __dg_chunk
     FROM (
         SELECT
             __dg_parent,
@@ -246,10 +246,10 @@ DROP TABLE "__dg_grid_orders_ordered_at";
 CREATE OR REPLACE TEMP TABLE "__dg_fanout_order_line" AS
 SELECT
     __dg_parent,
-    __dg_first + __dg_chunk * 16 AS __dg_first,
-    least(__dg_k - __dg_chunk * 16, 16) AS __dg_k
+    __dg_first + __dg_chunk * 1 AS __dg_first,
+    least(__dg_k - __dg_chunk * 1, 1) AS __dg_k
 FROM (
-    SELECT *, unnest(range((__dg_k + 15) // 16)) AS __dg_chunk
+    SELECT *, unnest(range((__dg_k + 0) // 1)) AS __dg_chunk
     FROM (
         SELECT
             __dg_parent,
