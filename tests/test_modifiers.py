@@ -349,6 +349,26 @@ def test_effect_window_edges_are_exact_inside_and_outside_the_timeframe(tmp_path
     assert out["hit"].column("v").to_pylist() == [10 * h[2] for h in hits]
 
 
+def test_effect_int_keys_a_float_column_cannot_tell_apart_match_once(tmp_path):
+    """Two int keys beyond 2^53 compare equal to one float: the row still matches once, the
+    lower pk's window wins (the segments table holds such keys as DOUBLE)."""
+    big = 2**53
+    windows = vocab(
+        "win",
+        "wid",
+        wid=[2, 1],
+        store=[big + 1, big],
+        ws=["2024-01-01", "2024-01-01"],
+        we=["2024-12-31", "2024-12-31"],
+        lift=[3.0, 2.0],
+    )
+    fact = vocab("hit", "n", n=[0, 1, 2], store=[float(big), 5.0, float(big)], ts=["2024-06-01"] * 3)
+    fact["columns"].append(col("v", "float", CONST10, effect("win", time_column="ts")))
+    out = build(schema(windows, fact, timeframe=TF_2024), tmp_path)
+    assert out["hit"].column("n").to_pylist() == [0, 1, 2]
+    assert out["hit"].column("v").to_pylist() == [20.0, 7.5, 20.0]
+
+
 def test_effects_keep_row_order_at_two_threads(tmp_path):
     """The effect's decorrelated join does not keep row order; the output must still be in row order
     (regression: before the fix, 80% of 300k rows were out of place and the order changed between runs)."""

@@ -47,6 +47,8 @@ class TableFacts:
     "Columns that are exactly ``start + step * row`` in the output: name → (start, step)."
     pure: frozenset[str] = frozenset()
     "Columns that are a pure function of the row index: recomputed at a picked row, never joined."
+    expected_rows: float = 0.0
+    "Rows expected (the fanout mean times the parent's expected rows for a fact)."
 
     def integer_sequence(self, column: str) -> tuple[int, int] | None:
         """(start, step) of an integer sequence column with a non-zero step, else None."""

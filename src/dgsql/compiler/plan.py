@@ -73,14 +73,17 @@ class TablePlan:
     "A later table reads it: kept as a temp table with its row index."
     facts: TableFacts
     fixes: tuple[InequalityFix, ...] = ()
-    expected_rows: float = 0.0
-    "Rows expected: the count when known, else the parent's expected rows times the fanout mean."
     sort_layer: int | None = None
     "The layer that only sorts the rows by their index (see :func:`sorted_layout`)."
 
     @property
     def name(self) -> str:
         return self.node.id
+
+    @property
+    def expected_rows(self) -> float:
+        """The count when known, else the parent's expected rows times the fanout mean."""
+        return self.facts.expected_rows
 
     @property
     def layers(self) -> int:
@@ -118,7 +121,8 @@ def build_plan(ds: S.Dataset, seed: int, scale: float = 1.0, sample: int | None 
             problems += e.problems
             continue
         expected[node.id] = _expected_rows(table, expected)
-        tables.append(replace(table, expected_rows=expected[node.id]))
+        table = replace(table, facts=replace(table.facts, expected_rows=expected[node.id]))
+        tables.append(table)
         known[node.id] = table.facts
     if problems:
         raise SchemaError(problems)

@@ -27,8 +27,6 @@ SEGMENT_ROWS = 2_000_000
 "Budget for the segments table: buckets are chosen so it stays about this size at most."
 BUCKETS = (16, 4096)
 "Fewest and most time buckets."
-UNKNOWN_ROWS = 10_000
-"Effect rows assumed when a fact's row count is only known at run time."
 NO_TIMEFRAME = (datetime(2000, 1, 1), datetime(2050, 1, 1))
 "The bucket grid's span when the schema has no timeframe (any time still matches exactly)."
 
@@ -49,7 +47,9 @@ def dependencies(args: S.EffectArgs, column: S.Column, node: S.Node) -> list[str
 
 @dataclass(frozen=True)
 class Buckets:
-    """``bucket(ts) = clamp((epoch_us(ts) - start) // width, -1, count)``."""
+    """``bucket(ts) = clamp((epoch_us(ts) - start) // width, -1, count)``. DuckDB's ``//``
+    truncates toward zero, so the first bucket also takes times up to one width before the
+    start; rows and segments use the same non-decreasing function, so matching stays exact."""
 
     start_us: int
     width_us: int
@@ -60,19 +60,33 @@ class Buckets:
         return f"least(greatest(({micros} - {self.start_us}) // {self.width_us}, -1), {self.count})"
 
 
-def buckets_for(ds: S.Dataset, effect_rows: int | None) -> Buckets:
+def buckets_for(ds: S.Dataset, effect_rows: float) -> Buckets:
     """About ``SEGMENT_ROWS / (2 * effect rows)`` buckets over the timeframe: a segment is listed
     once per bucket it touches, and there are at most twice as many segments as windows."""
     start, end = (ds.timeframe.start, ds.timeframe.end) if ds.timeframe else NO_TIMEFRAME
-    rows = UNKNOWN_ROWS if effect_rows is None else max(effect_rows, 1)
-    count = min(max(SEGMENT_ROWS // (2 * rows), BUCKETS[0]), BUCKETS[1])
+    count = int(min(max(SEGMENT_ROWS // (2 * max(effect_rows, 1)), BUCKETS[0]), BUCKETS[1]))
     span_us = epoch_us(end) - epoch_us(start) + 1
     return Buckets(epoch_us(start), -(-span_us // count), count)
 
 
-def segments(args: S.EffectArgs, effect_pk: str | None, buckets: Buckets) -> str:
+def key_sql(remote: str, remote_type: str, local_type: str) -> str:
+    """The effect table's key as the segments table holds it. An int key matched with a float
+    column is held as a DOUBLE: ints that the comparison cannot tell apart (beyond 2^53) then
+    form one key, and its lowest-pk row wins, instead of the row matching two segments."""
+    if remote_type == "int" and local_type == "float":
+        return f"CAST({ident(remote)} AS DOUBLE)"
+    return ident(remote)
+
+
+def segments(args: S.EffectArgs, effect_node: S.Node, local_node: S.Node, buckets: Buckets) -> str:
     """The helper table's query: ``k0…, [bucket, lo, hi,] f``, at most one segment per key and time."""
-    keys = [f"{ident(remote)} AS k{i}" for i, remote in enumerate(args.on.values())]
+    types = {c.name: c.type for c in effect_node.columns}
+    local_types = {c.name: c.type for c in local_node.columns}
+    keys = [
+        f"{key_sql(remote, types[remote], local_types[local])} AS k{i}"
+        for i, (local, remote) in enumerate(args.on.items())
+    ]
+    effect_pk = effect_node.pk
     ks = [f"k{i}" for i in range(len(keys))]
     rank = f"({ident(effect_pk)}, {names.ROW})" if effect_pk else names.ROW
     field = f"{ident(args.map.field)} AS f, {rank} AS r"
@@ -128,9 +142,9 @@ def render(args: S.EffectArgs, value: str, ctx: ColumnContext) -> str:
     ts_name = time_column(args, ctx.column, ctx.node)
     ts = ctx.col(ts_name) if args.window and ts_name else None
     effect_node = ctx.dataset.node(args.effect_table)
-    buckets = buckets_for(ctx.dataset, ctx.table.known[args.effect_table].rows)
+    buckets = buckets_for(ctx.dataset, ctx.table.known[args.effect_table].expected_rows)
     table = ident(names.effect_table(ctx.node.id, ctx.column.name, ctx.modifier))
-    ctx.table.add_helper(table, segments(args, effect_node.pk, buckets))
+    ctx.table.add_helper(table, segments(args, effect_node, ctx.node, buckets))
     join, f = match(args, table, ctx.alias(), {k: ctx.col(k) for k in args.on}, ts, buckets)
     ctx.add_join(join)
     return apply(args, value, f)
