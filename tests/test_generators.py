@@ -12,6 +12,8 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from dgsql.compiler.weights import poisson_pmf
+
 N = 50_000
 "Rows of the shared statistics table."
 
@@ -250,6 +252,16 @@ def test_poisson_large_lambda_mean_and_variance(stats):
     assert mean == pytest.approx(200, rel=0.01)
     assert var == pytest.approx(200, rel=0.05)
     assert stats.one("SELECT count(*) FROM r WHERE poisson_big <> round(poisson_big)") == 0
+
+
+@pytest.mark.parametrize("lam", [19.69, 24.36, 29.33, 3.0, 50.0])
+def test_poisson_table_ends_for_lambdas_whose_float_sum_stops_short_of_one(lam):
+    """For some lambdas the running sum of the pmf never reaches 1 - 1e-15 in floats: the table
+    must still end (it once looped forever on an unbounded Poisson fanout of lambda 19.69)."""
+    pmf = poisson_pmf(lam, 0, None)
+    assert len(pmf) < 200 and math.isclose(math.fsum(pmf), 1.0, abs_tol=1e-12)
+    mean = math.fsum(k * p for k, p in enumerate(pmf))
+    assert math.isclose(mean, lam, rel_tol=1e-9)
 
 
 def test_poisson_clamp(stats):

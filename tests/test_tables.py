@@ -522,3 +522,24 @@ def test_row_number_table_and_range_write_the_same_rows(dg, monkeypatch):
     monkeypatch.setattr(render, "ROW_TABLE_ROWS", range(0))
     assert "__dg_rows_big" not in dg.emit_sql(schema)
     assert dg.build(schema, "--threads", "2").table("big").equals(table)
+
+
+def test_on_lookup_with_int_keys_a_float_column_cannot_tell_apart_matches_once(dg):
+    """Two int keys beyond 2^53 compare equal to one float: each row still matches once, and
+    the first of the two rows wins."""
+    big = 2**53
+    c = dg.col
+    out = dg.build(
+        dg.schema(
+            {"id": "codes", "kind": "vocab", "pk": "code", "columns": [
+                c("code", "int", {"enum_list": {"values": [big + 1, big, 7]}}),
+                c("label", "string", {"enum_list": {"values": ["first", "second", "seven"]}})]},
+            {"id": "hits", "kind": "vocab", "pk": "n", "columns": [
+                c("n", "int", {"enum_list": {"values": [0, 1, 2]}}),
+                c("code", "float", {"enum_list": {"values": [float(big), 7.0, 8.0]}}),
+                c("label", "string", {"lookup": {"from": "codes.label", "on": {"this_key": "code"}}})]},
+        )
+    )  # fmt: skip
+    hits = out.table("hits")
+    assert hits.column("n").to_pylist() == [0, 1, 2]
+    assert hits.column("label").to_pylist() == ["first", "seven", None]

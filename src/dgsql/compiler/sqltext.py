@@ -83,3 +83,12 @@ def typed_lit(value: Any, column_type: str) -> str:
             return lit(value)
         return lit(int(math.floor(abs(number) + 0.5)) * (1 if number >= 0 else -1))
     return f"CAST({lit(str(value))} AS {SQL_TYPES[column_type]})"
+
+
+def join_key(column: str, column_type: str, other_type: str) -> str:
+    """A table's key column as a grouped join side holds it. An int key matched with a float
+    column is held as a DOUBLE: ints the comparison cannot tell apart (beyond 2^53) then form
+    one group, whose first row wins, instead of one row matching two groups."""
+    if column_type == "int" and other_type == "float":
+        return f"CAST({ident(column)} AS DOUBLE)"
+    return ident(column)

@@ -66,7 +66,9 @@ def poisson_pmf(lam: float, lo: int, hi: int | None, eps: float = 1e-15) -> list
     while True:
         pmf.append(p)
         cum += p
-        if (top is not None and k >= top) or (cum >= 1 - eps and k >= lam):
+        # past the mode the terms only shrink; for some lambdas the float sum stops short of
+        # 1 - eps (19.69, 24.36, …), so a negligible term ends the table too (else: no end)
+        if (top is not None and k >= top) or (k >= lam and (cum >= 1 - eps or p < eps * 1e-3)):
             break
         k += 1
         p *= lam / k

@@ -17,7 +17,7 @@ from dgsql.compiler import schema as S
 from dgsql.compiler.context import ColumnContext, Fragment, Join
 from dgsql.compiler.dag import table_of
 from dgsql.compiler.resolve import lookup_join
-from dgsql.compiler.sqltext import ident, lit
+from dgsql.compiler.sqltext import ident, join_key, lit
 
 
 def target(spec: S.LookupSpec, ds: S.Dataset) -> tuple[str, str]:
@@ -76,9 +76,11 @@ def _render_join(ctx: ColumnContext, table: str, column: str, local: str, remote
             hit = f"{offset} % {lit(step)} = 0 AND {hit}"
         return Fragment(f"CASE WHEN {hit} THEN {ctx.value_at(table, column, row)} END")
     alias = ctx.alias()
+    remote_type = next(c.type for c in ctx.dataset.node(table).columns if c.name == remote)
+    key = join_key(remote, remote_type, local_type)
     relation = (
-        f"(SELECT {ident(remote)} AS {names.KEY}, arg_min({ident(column)}, {names.ROW}) AS {names.VALUE}"
-        f" FROM {ident(table)} GROUP BY {ident(remote)})"
+        f"(SELECT {key} AS {names.KEY}, arg_min({ident(column)}, {names.ROW}) AS {names.VALUE}"
+        f" FROM {ident(table)} GROUP BY {key})"
     )
     return Fragment(
         f"{alias}.{names.VALUE}", Join(relation, alias, f"{alias}.{names.KEY} = {ctx.col(local)}")

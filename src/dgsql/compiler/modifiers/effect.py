@@ -21,7 +21,7 @@ from datetime import datetime
 from dgsql.compiler import names
 from dgsql.compiler import schema as S
 from dgsql.compiler.context import ColumnContext, Join, epoch_us
-from dgsql.compiler.sqltext import double, ident
+from dgsql.compiler.sqltext import double, ident, join_key
 
 SEGMENT_ROWS = 2_000_000
 "Budget for the segments table: buckets are chosen so it stays about this size at most."
@@ -69,21 +69,12 @@ def buckets_for(ds: S.Dataset, effect_rows: float) -> Buckets:
     return Buckets(epoch_us(start), -(-span_us // count), count)
 
 
-def key_sql(remote: str, remote_type: str, local_type: str) -> str:
-    """The effect table's key as the segments table holds it. An int key matched with a float
-    column is held as a DOUBLE: ints that the comparison cannot tell apart (beyond 2^53) then
-    form one key, and its lowest-pk row wins, instead of the row matching two segments."""
-    if remote_type == "int" and local_type == "float":
-        return f"CAST({ident(remote)} AS DOUBLE)"
-    return ident(remote)
-
-
 def segments(args: S.EffectArgs, effect_node: S.Node, local_node: S.Node, buckets: Buckets) -> str:
     """The helper table's query: ``k0…, [bucket, lo, hi,] f``, at most one segment per key and time."""
     types = {c.name: c.type for c in effect_node.columns}
     local_types = {c.name: c.type for c in local_node.columns}
     keys = [
-        f"{key_sql(remote, types[remote], local_types[local])} AS k{i}"
+        f"{join_key(remote, types[remote], local_types[local])} AS k{i}"
         for i, (local, remote) in enumerate(args.on.items())
     ]
     effect_pk = effect_node.pk
