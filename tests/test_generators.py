@@ -12,7 +12,8 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from dgsql.compiler.weights import poisson_pmf
+from dgsql.compiler.generators.distribution import poisson
+from dgsql.compiler.weights import poisson_pmf, poisson_point
 
 N = 50_000
 "Rows of the shared statistics table."
@@ -262,6 +263,14 @@ def test_poisson_table_ends_for_lambdas_whose_float_sum_stops_short_of_one(lam):
     assert len(pmf) < 200 and math.isclose(math.fsum(pmf), 1.0, abs_tol=1e-12)
     mean = math.fsum(k * p for k, p in enumerate(pmf))
     assert math.isclose(mean, lam, rel_tol=1e-9)
+
+
+def test_poisson_clamped_above_all_its_mass_is_the_constant_min_without_a_table():
+    """``min: 10**9`` with lambda 3: every draw is the min; no 10^9-entry table is built."""
+    assert poisson_point(3.0, 10**9, None) == 10**9
+    assert poisson_point(3.0, 5, 5) == 5
+    assert poisson_point(3.0, 2, None) is None
+    assert poisson(3.0, "u", "z", 10**9, None) == "1000000000"
 
 
 def test_poisson_clamp(stats):

@@ -21,7 +21,7 @@ from dgsql.compiler.generators import datetime_series
 from dgsql.compiler.modifiers import RENDERERS as MODIFIERS
 from dgsql.compiler.names import RESERVED_PREFIX
 from dgsql.compiler.resolve import lookup_join, resolve
-from dgsql.compiler.weights import poisson_pmf
+from dgsql.compiler.weights import poisson_pmf, poisson_point
 from dgsql.errors import SchemaError
 
 DEFAULT_ROWS = 1000
@@ -136,6 +136,9 @@ def fanout_mean(fanout: Fanout) -> float:
     if fanout.lam > 50:
         lo = max(fanout.lam, fanout.lo)
         return lo if fanout.hi is None else min(lo, fanout.hi)
+    point = poisson_point(fanout.lam, fanout.lo, fanout.hi)
+    if point is not None:
+        return float(point)
     return sum(k * p for k, p in enumerate(poisson_pmf(fanout.lam, fanout.lo, fanout.hi)))
 
 

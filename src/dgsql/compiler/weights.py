@@ -58,6 +58,15 @@ def alias_table(weights: list[float]) -> tuple[list[float], list[int], list[int]
     return probs, items, [items[a] for a in aliases]
 
 
+def poisson_point(lam: float, lo: int, hi: int | None) -> int | None:
+    """The one value of a Poisson(lam) clamped to [lo, hi] when the clamp leaves only one
+    (``lo`` at or past the table's last point, or ``hi <= lo``), else None. Callers ask this
+    first: a table of ``lo`` leading zeros for ``min: 10**9`` would not fit in memory."""
+    if hi is not None and hi <= lo:
+        return lo
+    return lo if lo > 0 and lo >= len(poisson_pmf(lam, 0, hi)) - 1 else None
+
+
 def poisson_pmf(lam: float, lo: int, hi: int | None, eps: float = 1e-15) -> list[float]:
     """P(K=k) for k in [0, top], the mass outside [lo, hi] folded onto the ends (a clamp)."""
     pmf: list[float] = []

@@ -12,7 +12,7 @@ import math
 from dgsql.compiler import schema as S
 from dgsql.compiler.context import ColumnContext, Fragment
 from dgsql.compiler.sqltext import double, list_of, lit
-from dgsql.compiler.weights import alias_table, poisson_pmf
+from dgsql.compiler.weights import alias_table, poisson_pmf, poisson_point
 
 POISSON_EXACT_MAX = 50.0
 
@@ -32,6 +32,9 @@ def clamp(sql: str, lo: float | None, hi: float | None) -> str:
 def poisson(lam: float, u: str, z: str, lo: int = 0, hi: int | None = None) -> str:
     """A Poisson(lam) count clamped to [lo, hi]: exact alias pick for small lam."""
     if lam <= POISSON_EXACT_MAX:
+        point = poisson_point(lam, lo, hi)
+        if point is not None:
+            return lit(point)
         pmf = poisson_pmf(lam, lo, hi)
         if sum(1 for p in pmf if p > 0) == 1:
             return lit(next(k for k, p in enumerate(pmf) if p > 0))
