@@ -322,10 +322,8 @@ def _scaled_fanout(
                 f"{table.path}.modifiers: a windowed effect needs a timeframe or a datetime column in {parent.id!r}; add one."
             ]
         )
-    buckets = effect.buckets_for(plan.dataset, tctx.known[args.effect_table].expected_rows)
-    segments = ident(names.effect_table(table.name, "", index))
-    tctx.add_helper(segments, effect.segments(args, plan.dataset.node(args.effect_table), parent, buckets))
-    join, f = effect.match(args, segments, f"{names.MATCH}_{index}", local, ts, buckets)
+    helper = ident(names.effect_table(table.name, "", index))
+    join, f = effect.matcher(tctx, args, helper, f"{names.MATCH}_{index}", parent, local, ts)
     return f"greatest(round({effect.apply(args, count, f)}), 0)::BIGINT", join
 
 

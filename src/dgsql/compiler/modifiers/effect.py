@@ -20,7 +20,7 @@ from datetime import datetime
 
 from dgsql.compiler import names
 from dgsql.compiler import schema as S
-from dgsql.compiler.context import ColumnContext, Join, epoch_us
+from dgsql.compiler.context import ColumnContext, Join, TableContext, epoch_us
 from dgsql.compiler.sqltext import double, ident, join_key
 
 SEGMENT_ROWS = 2_000_000
@@ -107,21 +107,26 @@ def segments(args: S.EffectArgs, effect_node: S.Node, local_node: S.Node, bucket
     )
 
 
-def match(
+def matcher(
+    tctx: TableContext,
     args: S.EffectArgs,
-    segments_table: str,
+    helper: str,
     alias: str,
+    local_node: S.Node,
     local: dict[str, str],
     ts: str | None,
-    buckets: Buckets,
 ) -> tuple[Join, str]:
-    """The join onto the segments table and the matched factor (or the default)."""
+    """Add the effect's segments table (quoted name ``helper``) to the table's helpers; return
+    the join onto it and the matched factor (or the default). ``local`` maps each ``on`` key of
+    ``local_node`` to its SQL; ``ts`` is the row's timestamp SQL."""
+    buckets = buckets_for(tctx.dataset, tctx.known[args.effect_table].expected_rows)
+    tctx.add_helper(helper, segments(args, tctx.dataset.node(args.effect_table), local_node, buckets))
     conditions = [f"{alias}.k{i} = {local[key]}" for i, key in enumerate(args.on)]
     if args.window:
         assert ts is not None
         at = f"CAST({ts} AS TIMESTAMP)"
         conditions += [f"{alias}.bucket = {buckets.of(ts)}", f"{at} >= {alias}.lo", f"{at} < {alias}.hi"]
-    join = Join(segments_table, alias, " AND ".join(conditions) or "TRUE")
+    join = Join(helper, alias, " AND ".join(conditions) or "TRUE")
     return join, f"coalesce({alias}.f, {double(args.map.default)})"
 
 
@@ -132,10 +137,8 @@ def apply(args: S.EffectArgs, value: str, f: str) -> str:
 def render(args: S.EffectArgs, value: str, ctx: ColumnContext) -> str:
     ts_name = time_column(args, ctx.column, ctx.node)
     ts = ctx.col(ts_name) if args.window and ts_name else None
-    effect_node = ctx.dataset.node(args.effect_table)
-    buckets = buckets_for(ctx.dataset, ctx.table.known[args.effect_table].expected_rows)
-    table = ident(names.effect_table(ctx.node.id, ctx.column.name, ctx.modifier))
-    ctx.table.add_helper(table, segments(args, effect_node, ctx.node, buckets))
-    join, f = match(args, table, ctx.alias(), {k: ctx.col(k) for k in args.on}, ts, buckets)
+    helper = ident(names.effect_table(ctx.node.id, ctx.column.name, ctx.modifier))
+    local = {k: ctx.col(k) for k in args.on}
+    join, f = matcher(ctx.table, args, helper, ctx.alias(), ctx.node, local, ts)
     ctx.add_join(join)
     return apply(args, value, f)
