@@ -524,6 +524,36 @@ def test_row_number_table_and_range_write_the_same_rows(dg, monkeypatch):
     assert dg.build(schema, "--threads", "2").table("big").equals(table)
 
 
+def test_fanout_runs_and_one_row_per_parent_write_the_same_children(dg, monkeypatch):
+    """130k parents (more than a row group): the fanout table holds one row per parent; split
+    in runs of 2 children it gives the same children in the same order."""
+    render = importlib.import_module("dgsql.compiler.render")
+    c = dg.col
+    schema = dg.schema(
+        dg.entity("p", c("pid", "int", dg.seq()), rows=130_000),
+        dg.fact("c", ["p"], c("id", "int", dg.seq()), c("pid", "int", {"lookup": {"from": "p.pid"}}),
+                c("x", "float", {"distribution": {"type": "normal", "params": {"mean": 0, "std": 1}}}),
+                fanout={"distribution": "poisson", "lambda": 3}),
+    )  # fmt: skip
+    assert "__dg_chunk" not in dg.emit_sql(schema)
+    table = dg.build(schema, "--threads", "2").table("c")
+    monkeypatch.setattr(render, "fanout_chunk", lambda fanout, parents, children: 2)
+    assert "__dg_chunk * 2" in dg.emit_sql(schema)
+    assert dg.build(schema, "--threads", "2").table("c").equals(table)
+
+
+def test_fanout_chunk_only_splits_few_parents_with_runs_to_split():
+    render = importlib.import_module("dgsql.compiler.render")
+    plan = importlib.import_module("dgsql.compiler.plan")
+    unbounded = plan.Fanout("p", "poisson", 100.0, 0, None)
+    assert render.fanout_chunk(unbounded, 100_000, 10_000_000) == render.FANOUT_CHUNK
+    assert render.fanout_chunk(unbounded, 100_000, 2_000_000) == 4
+    assert render.fanout_chunk(unbounded, 10_000, 100_000) == 1
+    assert render.fanout_chunk(unbounded, render.ROW_GROUP, 10_000_000) is None
+    assert render.fanout_chunk(plan.Fanout("p", "poisson", 4.0, 0, 4), 100_000, 2_000_000) is None
+    assert render.fanout_chunk(plan.Fanout("p", "poisson", 4.0, 0, 5), 100_000, 2_000_000) == 4
+
+
 def test_on_lookup_with_int_keys_a_float_column_cannot_tell_apart_matches_once(dg):
     """Two int keys beyond 2^53 compare equal to one float: each row still matches once, and
     the first of the two rows wins."""

@@ -24,7 +24,7 @@ from dgsql.compiler.column import column_sql
 from dgsql.compiler.context import ColumnContext, Join, TableContext, TableFacts
 from dgsql.compiler.generators.distribution import poisson
 from dgsql.compiler.modifiers import effect
-from dgsql.compiler.plan import Plan, TablePlan, sorted_layout
+from dgsql.compiler.plan import Fanout, Plan, TablePlan, sorted_layout
 from dgsql.compiler.seeds import salt
 from dgsql.compiler.sqltext import ident, lit
 from dgsql.errors import DgsqlError, SchemaError
@@ -246,10 +246,21 @@ One row per parent made a table of 100k parents with 100 children each a single 
 task on one core."""
 
 
-def fanout_chunk(children: float) -> int:
-    """Children per run: runs of up to ``FANOUT_CHUNK``, short enough that a fact expected
-    to be large spans at least four row groups of runs, so every core gets work."""
-    return int(min(max(children // (4 * ROW_GROUP), 1), FANOUT_CHUNK))
+def fanout_chunk(fanout: Fanout, parents: float, children: float) -> int | None:
+    """Children per run of a fanout table, or None for one row per parent.
+
+    A scan task reads one row group (122,880 rows) of the fanout table, so with fewer parents
+    than that every child would come from one task, on one core: then a parent's children are
+    split in runs of up to ``FANOUT_CHUNK``, short enough that a fact expected to be large
+    spans at least four row groups of runs. The split is an unnest of every parent row, so it
+    is skipped when there are parents enough, and when no parent can have more children than
+    a run holds (docs/performance.md, "Fanout")."""
+    if parents >= ROW_GROUP:
+        return None
+    chunk = int(min(max(children // (4 * ROW_GROUP), 1), FANOUT_CHUNK))
+    if fanout.hi is not None and fanout.hi <= chunk:
+        return None
+    return chunk
 
 
 def _base_layer(plan: Plan, table: TablePlan, tctx: TableContext) -> _Layer:
@@ -286,7 +297,7 @@ def _base_layer(plan: Plan, table: TablePlan, tctx: TableContext) -> _Layer:
             count_name=names.FANOUT_COUNT,
             first_name=names.FIRST_CHILD,
             chunk_name=names.CHUNK,
-            chunk=fanout_chunk(table.expected_rows),
+            chunk=fanout_chunk(f, tctx.known[f.parent].expected_rows, table.expected_rows),
         ),
     )
     children = (
