@@ -98,6 +98,21 @@ def test_a_weighted_grid_finer_than_the_limit_is_an_error(tmp_path):
     assert "finer than dgsql materialises" in result.stderr
 
 
+def test_very_uneven_weights_warn_only_when_a_grid_table_picks(tmp_path):
+    uneven = {"dimension": "hour", "weights": [1e-9] + [1.0] * 23}
+
+    def series(end: str) -> dict:
+        span = {"start": "2020-01-01T00:00:00", "end": end}
+        return {"datetime_series": {"within": span, "freq": "H", "pattern": uneven}}
+
+    doc = schema(node("t", 10, col("whole_days", "datetime", series("2024-12-31T23:00:00")),
+                      col("cut_short", "datetime", series("2024-12-31T10:00:00"))))  # fmt: skip
+    result = check(tmp_path, doc)
+    assert result.exit_code == 0, result.stderr
+    assert "columns[1].generator.datetime_series: 43,835 weighted grid points with very uneven" in result.stderr
+    assert "columns[0].generator.datetime_series" not in result.stderr
+
+
 def test_sample_caps_entities_facts_follow_and_checks_run(tmp_path):
     doc = schema(
         node("users", 5000, col("id", "int", SEQ)),

@@ -16,6 +16,8 @@ from dgsql.compiler.render import macros
 
 HOURS = [1, 1, 1, 1, 1, 2, 3, 5, 8, 9, 9, 8, 8, 9, 9, 8, 7, 7, 6, 5, 4, 3, 2, 1]
 DOW = [1.0, 1.0, 1.0, 1.05, 1.1, 1.4, 1.3]
+PARTIAL_DAYS = {"start": "2024-01-01T00:00:00", "end": "2024-03-31T10:00:00"}
+"The last day is cut short: a weighted grid table (buckets, or ASOF for very uneven weights) picks."
 
 
 def mixed_schema(dg) -> dict:
@@ -57,6 +59,10 @@ def mixed_schema(dg) -> dict:
             c("ts", "datetime", {"datetime_series": {"within": "timeframe", "freq": "15min",
                                                      "pattern": {"dimension": "hour", "weights": HOURS}}},
               modifiers=[{"transform": "seasonality", "args": {"dimension": "dow", "weights": DOW}}]),
+            c("ts_grid", "datetime", {"datetime_series": {"within": PARTIAL_DAYS, "freq": "H", "pattern":
+                                                          {"dimension": "hour", "weights": HOURS}}}),
+            c("ts_asof", "datetime", {"datetime_series": {"within": PARTIAL_DAYS, "freq": "H", "pattern":
+                                                          {"dimension": "hour", "weights": [1e-9] + HOURS[1:]}}}),
             c("kind", "string", {"choice": {"choices": ["view", "click", "buy"], "weights_kind": "head_tail@{0.6,1.1}"}}),
             c("u", "float", {"distribution": {"type": "uniform", "params": {"low": 0, "high": 1}}},
               nullable=True, null_rate=0.05),
@@ -294,3 +300,11 @@ def test_large_fact_children_follow_their_parents_at_any_thread_count(dg):
     pids = one.column("pid").to_pylist()
     assert pids == sorted(pids, reverse=True) and 800_000 < len(pids) < 1_000_000
     assert one.column("id").to_pylist() == list(range(1, len(pids) + 1))
+
+
+def test_mixed_schema_has_every_datetime_pick(dg, mixed):
+    """The grid join shapes the determinism tests rely on are in the script."""
+    script = dg.emit_sql(mixed)
+    assert '"__dg_grid_events_ts_grid" AS __dg_match_' in script
+    assert 'ASOF LEFT JOIN "__dg_grid_events_ts_asof"' in script
+    assert "__dg_grid_events_ts\"" not in script and "__dg_grid_users_signed_up" not in script

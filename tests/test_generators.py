@@ -7,11 +7,13 @@ always or never for a given compiler).
 
 from __future__ import annotations
 
+import importlib
 import math
 from datetime import datetime, timedelta
 
 import pytest
 
+from dgsql.compiler import schema as S
 from dgsql.compiler.generators.distribution import poisson
 from dgsql.compiler.weights import poisson_pmf, poisson_point
 
@@ -573,8 +575,78 @@ def patterned(dg):
           modifiers=[{"transform": "seasonality", "args": dow}]),
         c("by_month", "date", {"datetime_series": {"within": year, "freq": "D",
                                                     "pattern": {"dimension": "month", "weights": months}}}),
+        c("partial", "datetime", {"datetime_series": {"within": PARTIAL, "freq": "H", "patterns": [hour, dow]}}),
+        c("quarter_hours", "datetime", {"datetime_series": {"within": span, "freq": "15min", "patterns": [hour, dow]}}),
+        c("six_hours", "datetime", {"datetime_series": {"within": OFFSET, "freq": "6H", "patterns": [hour, dow]}}),
     ]  # fmt: skip
     return dg.build(dg.schema(dg.entity("p", *columns, rows=100_000)))
+
+
+PARTIAL = {"start": "2024-01-01T00:00:00", "end": "2024-01-28T10:00:00"}
+"The last day ends at 10:00: not whole days, so the grid table picks (buckets)."
+OFFSET = {"start": "2024-01-01T05:00:00", "end": "2024-01-28T23:00:00"}
+"6-hourly points at 05, 11, 17 and 23 h: whole days that start 5 h after midnight."
+
+
+def point_shares(span: dict, step: timedelta, patterns: list[tuple[list[float], str]]) -> dict:
+    """Each grid point's exact share: the product of its pattern weights, normalised."""
+    start, end = datetime.fromisoformat(span["start"]), datetime.fromisoformat(span["end"])
+    points = [start + k * step for k in range((end - start) // step + 1)]
+    index = {"hour": lambda t: t.hour, "dow": lambda t: t.weekday()}
+    weights = [math.prod(w[index[dim](t)] for w, dim in patterns) for t in points]
+    return dict(zip(points, normalised(weights), strict=True))
+
+
+def test_datetime_grid_of_partial_days_is_the_exact_weighted_pick(patterned):
+    """Grid table path: (day, hour) cell shares within +-0.003 at 100k rows, only grid points."""
+    expected = point_shares(PARTIAL, timedelta(hours=1), [(HOURS, "hour"), (DOW, "dow")])
+    observed = dict(patterned.sql("SELECT partial, count(*) / 100000 FROM p GROUP BY ALL"))
+    assert set(observed) == {t for t, w in expected.items() if w > 0}
+    assert max(abs(observed.get(t, 0) - w) for t, w in expected.items()) < 0.003
+
+
+def test_datetime_quarter_hours_pick_the_hour_then_a_quarter_uniformly(patterned):
+    expected = point_shares(FOUR_WEEKS | {"end": "2024-01-28T23:45:00"}, timedelta(minutes=15),
+                            [(HOURS, "hour"), (DOW, "dow")])  # fmt: skip
+    observed = dict(patterned.sql("SELECT quarter_hours, count(*) / 100000 FROM p GROUP BY ALL"))
+    assert set(observed) <= {t for t, w in expected.items() if w > 0}
+    cells = dict(patterned.sql("SELECT (isodow(quarter_hours) - 1) * 24 + hour(quarter_hours), "
+                               "count(*) / 100000 FROM p GROUP BY ALL"))  # fmt: skip
+    joint = normalised([wd * wh for wd in DOW for wh in HOURS])
+    assert max(abs(cells.get(k, 0) - w) for k, w in enumerate(joint)) < 0.003
+    quarters = dict(patterned.sql("SELECT minute(quarter_hours), count(*) / 100000 FROM p GROUP BY ALL"))
+    assert_shares(quarters, {0: 0.25, 15: 0.25, 30: 0.25, 45: 0.25})
+
+
+def test_datetime_days_offset_from_midnight_keep_their_points(patterned):
+    expected = point_shares(OFFSET, timedelta(hours=6), [(HOURS, "hour"), (DOW, "dow")])
+    observed = dict(patterned.sql("SELECT six_hours, count(*) / 100000 FROM p GROUP BY ALL"))
+    assert set(observed) == {t for t, w in expected.items() if w > 0}
+    assert max(abs(observed.get(t, 0) - w) for t, w in expected.items()) < 0.004
+
+
+def test_datetime_calendar_applies_to_whole_days_only(dg):
+    ds = importlib.import_module("dgsql.compiler.generators.datetime_series")
+    hour = S.Pattern(dimension="hour", weights=HOURS)
+    dow = S.Pattern(dimension="dow", weights=DOW)
+
+    def cal(start: str, end: str, freq: str, patterns=(hour, dow)):
+        span = S.Span(start=start, end=end)
+        return ds.calendar(ds.grid(span, freq), list(patterns))
+
+    whole = cal("2024-01-01T00:00:00", "2024-01-28T23:00:00", "H")
+    assert len(whole.days) == 28 and len(whole.slots) == 24 and whole.per_hour == 1
+    assert whole.days[:7] == DOW and whole.slots == HOURS
+    minutes = cal("2024-01-01T00:00:00", "2024-01-02T23:59:00", "T")
+    assert len(minutes.slots) == 24 and minutes.per_hour == 60
+    assert cal("2024-01-01T00:30:00", "2024-01-28T23:30:00", "H") is not None  # points at half past
+    assert cal("2024-01-01T00:00:00", "2024-01-28T22:00:00", "H") is None  # last day short
+    assert cal("2024-01-01T01:00:00", "2024-01-29T00:00:00", "H") is None  # days straddle midnight
+    assert cal("2024-01-01T00:00:00", "2024-01-29T15:00:00", "7H") is None  # 7 h does not divide a day
+    assert cal("2024-01-01T00:00:00", "2024-01-02T23:50:00", "25min") is None  # nor an hour, > 24 a day
+    assert cal("2024-01-01T00:00:00", "2024-12-01T00:00:00", "M") is None
+    assert cal("2000-01-01T00:00:00", "2019-12-31T23:00:00", "H") is None  # > DAY_PICK_LIMIT weighted days
+    assert cal("2000-01-01T00:00:00", "2019-12-31T23:00:00", "H", [hour]) is not None  # days uniform
 
 
 def test_datetime_hour_pattern_shares(patterned):

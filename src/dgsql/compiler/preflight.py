@@ -15,6 +15,7 @@ from dgsql.compiler.dag import table_of
 from dgsql.compiler.generators.datetime_series import (
     GRID_LIMIT,
     bucket_count,
+    calendar,
     grid,
     patterns_of,
     span_of_dataset,
@@ -143,7 +144,7 @@ def _check_table(table: TablePlan, ds: S.Dataset, expected: dict[str, float], re
                     f"{path}.generator.datetime_series: a weighted grid of {g.points:,} points is finer than "
                     f"dgsql materialises (limit {GRID_LIMIT:,}); use a coarser freq."
                 )
-            elif patterns and bucket_count(g.points, patterns) is None:
+            elif patterns and calendar(g, patterns) is None and bucket_count(g.points, patterns) is None:
                 report.warnings.append(
                     f"{path}.generator.datetime_series: {g.points:,} weighted grid points with very uneven "
                     "weights are picked by an ASOF join and a sort (slower); use a coarser freq or milder weights."

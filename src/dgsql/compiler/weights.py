@@ -3,7 +3,10 @@ SQL counterpart for run-time weights (cumulative shares)."""
 
 from __future__ import annotations
 
+import itertools
 import math
+
+from dgsql.compiler.sqltext import list_of, lit
 
 CUMULATIVE = (
     "CASE WHEN lead(w) OVER (ORDER BY {order}) IS NULL THEN 1.0 "
@@ -86,3 +89,24 @@ def poisson_pmf(lam: float, lo: int, hi: int | None, eps: float = 1e-15) -> list
         folded = math.fsum(pmf[: lo + 1])
         pmf = [0.0] * lo + [folded] + pmf[lo + 1 :]
     return pmf
+
+
+CASE_LIMIT = 16
+"Above this many non-zero choices, an alias table beats a CASE chain."
+
+
+def weighted_pick(u: str, values: list[str], weights: list[float], sql_type: str) -> str:
+    """SQL picking one of ``values`` (SQL literals) with ``weights`` by the uniform ``u``."""
+    live = [(v, w) for v, w in zip(values, normalise(weights), strict=True) if w > 0]
+    if len(live) == 1:
+        return live[0][0]
+    if len(live) <= CASE_LIMIT:
+        bounds = list(itertools.accumulate(w for _, w in live))
+        whens = " ".join(
+            f"WHEN {u} < {lit(b)} THEN {v}" for (v, _), b in zip(live[:-1], bounds, strict=False)
+        )
+        return f"CASE {whens} ELSE {live[-1][0]} END"
+    probs, keep, alias = alias_table(weights)
+    keep_values = "[" + ", ".join(values[i] for i in keep) + f"]::{sql_type}[]"
+    alias_values = "[" + ", ".join(values[i] for i in alias) + f"]::{sql_type}[]"
+    return f"dg_alias({u}, {list_of(probs, 'DOUBLE')}, {keep_values}, {alias_values})"

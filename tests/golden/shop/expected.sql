@@ -1,4 +1,4 @@
--- dgsql 0.1.0 | dataset 'shop' | seed 42 | scale 1.0
+-- dgsql 0.2.0 | dataset 'shop' | seed 42 | scale 1.0
 -- Written for DuckDB 2.0.1; runs unchanged in any DuckDB client:
 --   duckdb -c ".read build.sql"   (writes out/<table>.parquet)
 -- Every random value is dg_uniform(salt, row): a hash of the row index and a
@@ -185,19 +185,6 @@ FROM (
     )
 );
 
-CREATE OR REPLACE TEMP TABLE "__dg_grid_orders_ordered_at" AS
-WITH points AS (SELECT range AS k, make_timestamp(1704067200000000 + 3600000000 * range) AS ts FROM range(2184)),
-weighted AS (SELECT k, ts, ([0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 5.0, 5.0, 5.0, 5.0, 5.0, 5.0, 6.0, 7.0, 7.0, 6.0, 4.0, 2.0, 1.0]::DOUBLE[])[hour("ts") + 1] * ([1.0, 1.0, 1.0, 1.0, 1.2, 1.6, 1.4]::DOUBLE[])[isodow("ts")] AS w FROM points),
-cumulative AS (
-    SELECT k, ts, CASE WHEN lead(w) OVER (ORDER BY k) IS NULL THEN 1.0 ELSE sum(w) OVER (ORDER BY k) / sum(w) OVER () END AS hi,
-        (sum(w) OVER (ORDER BY k) - w) / sum(w) OVER () AS lo
-    FROM weighted WHERE w > 0),
-spans AS (
-    SELECT k, ts, hi, unnest(range(floor(lo * 48922)::BIGINT, least(floor(hi * 48922)::BIGINT, 48921) + 1)) AS bucket
-    FROM cumulative)
-SELECT bucket, arg_min(ts, k) AS first_ts, arg_min(hi, k) AS first_hi, arg_max(ts, k) AS last_ts
-FROM spans GROUP BY bucket;
-
 CREATE OR REPLACE TEMP TABLE "orders" AS
 WITH
 __dg_l0 AS (
@@ -209,36 +196,23 @@ __dg_l0 AS (
 __dg_l1 AS (
     SELECT
         __dg_l0.*,
-        -- nodes[3].columns[2]
-        CAST(CASE WHEN dg_uniform(2796264039275975480, __dg_l0.__dg_row) < __dg_match_2.first_hi THEN __dg_match_2.first_ts ELSE __dg_match_2.last_ts END AS TIMESTAMP) AS "ordered_at"
-    FROM __dg_l0
-    LEFT JOIN "__dg_grid_orders_ordered_at" AS __dg_match_2 ON __dg_match_2.bucket = floor(dg_uniform(2796264039275975480, __dg_l0.__dg_row) * 48922)::BIGINT
-),
-__dg_l2 AS (
-    SELECT
-        __dg_l1.*
-    FROM __dg_l1
-    ORDER BY __dg_row
-),
-__dg_l3 AS (
-    SELECT
-        __dg_l2.*,
         -- nodes[3].columns[0]
-        CAST((1 + 1 * __dg_l2.__dg_row) AS BIGINT) AS "order_id",
+        CAST((1 + 1 * __dg_l0.__dg_row) AS BIGINT) AS "order_id",
         -- nodes[3].columns[1]
-        CAST((1 + 1 * __dg_l2.__dg_parent) AS BIGINT) AS "customer_id",
+        CAST((1 + 1 * __dg_l0.__dg_parent) AS BIGINT) AS "customer_id",
+        -- nodes[3].columns[2]
+        CAST(make_timestamp(1704067200000000 + 86400000000 * dg_alias(dg_uniform(2796264039275975480, __dg_l0.__dg_row), [0.853658536585366, 0.853658536585366, 0.853658536585366, 0.853658536585366, 1.0, 0.9756097560975612, 0.902439024390244, 0.853658536585366, 0.853658536585366, 0.853658536585366, 0.853658536585366, 0.853658536585366, 0.9756097560975612, 0.902439024390244, 0.853658536585366, 0.853658536585366, 0.853658536585366, 0.853658536585366, 0.853658536585366, 0.9756097560975612, 0.902439024390244, 0.853658536585366, 0.853658536585366, 0.853658536585366, 0.853658536585366, 0.853658536585366, 0.9756097560975612, 0.902439024390244, 0.853658536585366, 0.853658536585366, 0.853658536585366, 0.853658536585366, 0.853658536585366, 0.9756097560975612, 0.902439024390244, 0.853658536585366, 0.853658536585366, 0.853658536585366, 0.853658536585366, 0.853658536585366, 0.9756097560975612, 0.902439024390244, 0.853658536585366, 0.853658536585366, 0.853658536585366, 0.853658536585366, 0.853658536585366, 0.9756097560975612, 0.902439024390244, 0.853658536585366, 0.853658536585366, 0.853658536585366, 0.853658536585366, 0.853658536585366, 0.9756097560975612, 0.902439024390244, 0.853658536585366, 0.853658536585366, 0.853658536585366, 0.853658536585366, 0.853658536585366, 0.9756097560975612, 0.902439024390244, 0.853658536585366, 0.853658536585366, 0.853658536585366, 0.853658536585366, 0.853658536585366, 0.9756097560975612, 0.902439024390244, 0.853658536585366, 0.853658536585366, 0.853658536585366, 0.853658536585366, 0.853658536585366, 0.9756097560975612, 0.902439024390244, 0.853658536585366, 0.853658536585366, 0.853658536585366, 0.853658536585366, 0.853658536585366, 0.9756097560975612, 0.902439024390244, 0.853658536585366, 0.853658536585366, 0.853658536585366, 0.853658536585366, 0.853658536585366, 0.9756097560975612, 0.902439024390244]::DOUBLE[], [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63, 64, 65, 66, 67, 68, 69, 70, 71, 72, 73, 74, 75, 76, 77, 78, 79, 80, 81, 82, 83, 84, 85, 86, 87, 88, 89, 90]::BIGINT[], [5, 5, 6, 11, 4, 4, 5, 12, 12, 13, 18, 6, 11, 12, 19, 19, 20, 25, 13, 18, 19, 26, 26, 27, 32, 20, 25, 26, 33, 33, 34, 39, 27, 32, 33, 40, 40, 41, 46, 34, 39, 40, 47, 47, 48, 53, 41, 46, 47, 54, 54, 55, 60, 48, 53, 54, 61, 61, 62, 67, 55, 60, 61, 68, 68, 69, 74, 62, 67, 68, 75, 75, 76, 81, 69, 74, 75, 82, 82, 83, 88, 76, 81, 82, 89, 89, 90, 90, 83, 88, 89]::BIGINT[]) + 3600000000 * (dg_alias(dg_uniform(3925264734121576177, __dg_l0.__dg_row), [0.23076923076923078, 0.46153846153846156, 0.6923076923076923, 0.9230769230769231, 1.0, 0.8461538461538458, 0.6923076923076921, 0.5384615384615383, 0.3846153846153846, 0.23076923076923084, 0.8461538461538463, 0.6923076923076925, 0.8461538461538465, 0.6923076923076925, 0.6153846153846154, 0.9230769230769231, 0.46153846153846156, 0.23076923076923078]::DOUBLE[], [6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23]::BIGINT[], [15, 17, 18, 18, 10, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 18, 19, 20]::BIGINT[]))) AS TIMESTAMP) AS "ordered_at",
         -- nodes[3].columns[3]
-        CAST(least(greatest(dg_alias(dg_uniform(3396062797584847191, __dg_l2.__dg_row), [1.0, 0.49894296329654275, 0.24814649637112574, 0.08269864127481585, 0.43307290635716056, 0.14435763545238686, 0.04124503870068196, 0.01031125967517049, 0.0022913910389267753, 0.0004582782077853551, 8.332331050642822e-05, 1.6375381914310362e-05]::DOUBLE[], [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]::BIGINT[], [1, 1, 2, 3, 1, 1, 1, 1, 2, 2, 3, 4]::BIGINT[]), 1.0::DOUBLE), 12.0::DOUBLE) AS BIGINT) AS "items",
+        CAST(least(greatest(dg_alias(dg_uniform(3396062797584847191, __dg_l0.__dg_row), [1.0, 0.49894296329654275, 0.24814649637112574, 0.08269864127481585, 0.43307290635716056, 0.14435763545238686, 0.04124503870068196, 0.01031125967517049, 0.0022913910389267753, 0.0004582782077853551, 8.332331050642822e-05, 1.6375381914310362e-05]::DOUBLE[], [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]::BIGINT[], [1, 1, 2, 3, 1, 1, 1, 1, 2, 2, 3, 4]::BIGINT[]), 1.0::DOUBLE), 12.0::DOUBLE) AS BIGINT) AS "items",
         -- nodes[3].columns[4]
-        CAST(least(greatest((0 + floor(dg_uniform(3224715316675800083, __dg_l2.__dg_row) * 4)::BIGINT), 0.0::DOUBLE), 3.0::DOUBLE) AS BIGINT) AS "discount"
-    FROM __dg_l2
+        CAST(least(greatest((0 + floor(dg_uniform(3224715316675800083, __dg_l0.__dg_row) * 4)::BIGINT), 0.0::DOUBLE), 3.0::DOUBLE) AS BIGINT) AS "discount"
+    FROM __dg_l0
 )
 SELECT __dg_row, "order_id", "customer_id", "ordered_at", "items", "discount"
-FROM __dg_l3;
+FROM __dg_l1;
 
 COPY (SELECT dg_optional("order_id") AS "order_id", dg_optional("customer_id") AS "customer_id", dg_optional("ordered_at") AS "ordered_at", dg_optional("items") AS "items", dg_optional("discount") AS "discount" FROM "orders") TO 'out/orders.parquet' (FORMAT parquet, COMPRESSION snappy);
 DROP TABLE "__dg_fanout_orders";
-DROP TABLE "__dg_grid_orders_ordered_at";
 
 -- ---------------------------------------------------------------------------
 -- order_line (nodes[4]): fact, uniform [1, 4] rows per orders row

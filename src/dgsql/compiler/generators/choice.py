@@ -8,40 +8,19 @@ row order) and reads the column there.
 
 from __future__ import annotations
 
-import itertools
-
 from dgsql.compiler import names
 from dgsql.compiler import schema as S
 from dgsql.compiler.context import ColumnContext, Fragment, Join
 from dgsql.compiler.dag import table_of
-from dgsql.compiler.sqltext import SQL_TYPES, ident, list_of, lit, typed_lit
-from dgsql.compiler.weights import CUMULATIVE, alias_table, kind_weights, normalise
+from dgsql.compiler.sqltext import SQL_TYPES, ident, lit, typed_lit
+from dgsql.compiler.weights import CUMULATIVE, kind_weights, weighted_pick
 
-CASE_LIMIT = 16
-"Above this many non-zero choices, an alias table beats a CASE chain."
 ALIAS_ROWS_LIMIT = 100_000
 "choices_ref with weights over at most this many known rows: alias lists; else a cumulative pool."
 
 
 def dependencies(spec: S.ChoiceSpec, column: S.Column, node: S.Node) -> list[str]:
     return []
-
-
-def weighted_pick(u: str, values: list[str], weights: list[float], sql_type: str) -> str:
-    """SQL picking one of ``values`` (SQL literals) with ``weights`` by the uniform ``u``."""
-    live = [(v, w) for v, w in zip(values, normalise(weights), strict=True) if w > 0]
-    if len(live) == 1:
-        return live[0][0]
-    if len(live) <= CASE_LIMIT:
-        bounds = list(itertools.accumulate(w for _, w in live))
-        whens = " ".join(
-            f"WHEN {u} < {lit(b)} THEN {v}" for (v, _), b in zip(live[:-1], bounds, strict=False)
-        )
-        return f"CASE {whens} ELSE {live[-1][0]} END"
-    probs, keep, alias = alias_table(weights)
-    keep_values = "[" + ", ".join(values[i] for i in keep) + f"]::{sql_type}[]"
-    alias_values = "[" + ", ".join(values[i] for i in alias) + f"]::{sql_type}[]"
-    return f"dg_alias({u}, {list_of(probs, 'DOUBLE')}, {keep_values}, {alias_values})"
 
 
 def _weights(spec: S.ChoiceSpec, n: int) -> list[float]:

@@ -3,30 +3,37 @@
 Unweighted, the point is arithmetic on one uniform. With hour/dow/month patterns
 (``pattern``, ``patterns``, and ``seasonality`` modifiers on the same column,
 which multiply), each grid point's weight is the product of its factors; the
+weight factors by day (dow, month) and by time of day (hour) when the grid is whole
+days with the same points each day: then the day and the point within the day are
+two independent weighted picks, arithmetic with no join (see ``calendar``). Any other
 grid is materialised once with cumulative weights and split into equal-probability
-buckets; the row's uniform picks its bucket by an equi-join (order-keeping) and one
-comparison picks the point: an exact inverse CDF (see ``bucket_count``). Grids whose
-weights are too uneven for buckets fall back to an ASOF join. Zero-weight points are
-never drawn.
+buckets; the row's uniform picks its bucket by an equi-join and one comparison picks
+the point: an exact inverse CDF (see ``bucket_count``). Grids whose weights are too
+uneven for buckets fall back to an ASOF join. Zero-weight points are never drawn.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from dgsql.compiler import names
 from dgsql.compiler import schema as S
 from dgsql.compiler.context import ColumnContext, Fragment, Join, epoch_us
 from dgsql.compiler.sqltext import ident, list_of, lit
-from dgsql.compiler.weights import CUMULATIVE
+from dgsql.compiler.weights import CUMULATIVE, weighted_pick
 
 UNIT_US = {"S": 1, "T": 60, "min": 60, "H": 3600, "h": 3600, "D": 86400, "W": 7 * 86400}
 GRID_LIMIT = 50_000_000
 "Largest weighted grid (points) that is materialised."
 BUCKET_LIMIT = 20_000_000
 "Most equal-probability buckets of a weighted grid; beyond, an ASOF join (and a sort) picks."
+DAY_US = 86_400_000_000
+HOUR_US = 3_600_000_000
+DAY_PICK_LIMIT = 3_660
+"Most days (ten years) weighted by dow/month that are picked from alias lists in the SQL."
+
 DIMENSION_SQL = {"hour": "hour({ts}) + 1", "dow": "isodow({ts})", "month": "month({ts})"}
 
 
@@ -103,6 +110,9 @@ def render(spec: S.DatetimeSeriesSpec, ctx: ColumnContext) -> Fragment:
     patterns = patterns_of(spec, ctx.column)
     if not patterns:
         return Fragment(g.point(f"floor({ctx.uniform()} * {lit(g.points)})::BIGINT"))
+    cal = calendar(g, patterns)
+    if cal is not None:
+        return Fragment(_calendar_pick(g, cal, ctx))
     if g.points > GRID_LIMIT:
         raise ctx.error(
             f"a weighted grid of {g.points:,} points is too large (limit {GRID_LIMIT:,}); use a coarser freq",
@@ -135,6 +145,76 @@ def render(spec: S.DatetimeSeriesSpec, ctx: ColumnContext) -> Fragment:
     )
     pick = f"CASE WHEN {u} < {alias}.first_hi THEN {alias}.first_ts ELSE {alias}.last_ts END"
     return Fragment(pick, Join(table, alias, f"{alias}.bucket = floor({u} * {buckets})::BIGINT"))
+
+
+@dataclass(frozen=True)
+class Calendar:
+    """A weighted grid of whole days as two independent picks (see :func:`calendar`)."""
+
+    days: list[float]
+    "Weight of each day (dow and month factors)."
+    slots: list[float]
+    "Weight of each point of a day (hour factor), or of each hour when ``per_hour`` > 1."
+    per_hour: int
+    "Points per hour, picked uniformly within the hour; 1 when ``slots`` are the points."
+
+
+def calendar(g: Grid, patterns: list[S.Pattern]) -> Calendar | None:
+    """The grid's weighted pick as a day and a point of the day, or None.
+
+    It applies when the grid is whole days that each hold the same points, all on the
+    day's date: the step divides a day, the first point lies within the first step after
+    midnight, and the points fill the last day. A point's weight is then its day's factor
+    (dow, month) times its time of day's (hour): a product, so picking the day by the
+    first and the point of the day by the second is the same distribution. Points of a
+    day are picked directly when there are at most 24 of them; else the hour, then a
+    point of the hour uniformly (the step must divide an hour). Days carry their weights
+    in alias lists, so at most ``DAY_PICK_LIMIT`` weighted days.
+    """
+    if g.step_us is None or DAY_US % g.step_us:
+        return None
+    per_day = DAY_US // g.step_us
+    if epoch_us(g.first) % DAY_US >= g.step_us or g.points % per_day:
+        return None
+    days = g.points // per_day
+    dated = [p for p in patterns if p.dimension != "hour"]
+    if dated and days > DAY_PICK_LIMIT:
+        return None
+    hours = [p for p in patterns if p.dimension == "hour"]
+    if per_day <= 24:
+        step = timedelta(microseconds=g.step_us)
+        slots, per_hour = [_factor(hours, g.first + j * step) for j in range(per_day)], 1
+    elif HOUR_US % g.step_us == 0:
+        slots, per_hour = [_factor(hours, g.first.replace(hour=h)) for h in range(24)], HOUR_US // g.step_us
+    else:
+        return None
+    day_weights = [_factor(dated, g.first + timedelta(days=d)) for d in range(days)]
+    if sum(day_weights) <= 0 or sum(slots) <= 0:
+        return None
+    return Calendar(day_weights, slots, per_hour)
+
+
+def _calendar_pick(g: Grid, cal: Calendar, ctx: ColumnContext) -> str:
+    assert g.step_us is not None
+    day = _pick(ctx.uniform(), cal.days)
+    slot = _pick(ctx.uniform("slot"), cal.slots)
+    if cal.per_hour > 1:
+        within = f"floor({ctx.uniform('minute')} * {lit(cal.per_hour)})::BIGINT"
+        slot = f"{slot} * {lit(cal.per_hour)} + {within}"
+    return f"make_timestamp({lit(epoch_us(g.first))} + {lit(DAY_US)} * {day} + {lit(g.step_us)} * ({slot}))"
+
+
+def _factor(patterns: list[S.Pattern], ts: datetime) -> float:
+    """The product of the patterns' weights at ``ts`` (dow 0 = Monday)."""
+    index = {"hour": ts.hour, "dow": ts.weekday(), "month": ts.month - 1}
+    return math.prod(p.weights[index[p.dimension]] for p in patterns)
+
+
+def _pick(u: str, weights: list[float]) -> str:
+    """A 0-based index drawn with ``weights``: arithmetic when they are all equal."""
+    if len(set(weights)) == 1:
+        return f"floor({u} * {lit(len(weights))})::BIGINT"
+    return weighted_pick(u, [lit(i) for i in range(len(weights))], weights, "BIGINT")
 
 
 def bucket_count(points: int, patterns: list[S.Pattern]) -> int | None:
