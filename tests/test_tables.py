@@ -487,11 +487,14 @@ def test_helper_tables_are_dropped_after_their_table(dg, tmp_path):
     tables read stays for them."""
     c = dg.col
     schema = dg.schema(
-        dg.entity("users", c("user_id", "int", dg.seq()), rows=300_000),  # read by events: kept
+        dg.entity("users", c("user_id", "int", dg.seq()), c("tier", "int", {"choice": {"choices_ref": "tiers.t"}}),
+                  rows=300_000),  # events read its values: kept
+        dg.vocab("tiers", c("t", "int", {"enum_list": {"values": [1, 2, 3]}})),
         dg.fact(
             "events",
             ["users"],
             c("user_id", "int", {"lookup": {"from": "users.user_id"}}),
+            c("tier", "int", {"lookup": {"from": "users.tier"}}),
             c("at", "datetime", {"datetime_series": {"within": "timeframe", "freq": "H",
                                                       "pattern": {"dimension": "hour", "weights": [1] * 12 + [3] * 12}}}),
             fanout={"distribution": "uniform", "min": 0, "max": 2},
@@ -504,7 +507,37 @@ def test_helper_tables_are_dropped_after_their_table(dg, tmp_path):
     con.execute(f"COPY (SELECT 1) TO '{tmp_path}/probe.csv'")  # the folder exists
     con.execute(script)
     left = [name for (name,) in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()]
-    assert left == ["users"]
+    assert sorted(left) == ["tiers", "users"]
+
+
+def test_a_fact_read_only_by_row_index_is_streamed_and_counted(dg, monkeypatch, tmp_path):
+    """``mid`` spawns ``leaf`` and gives it its sequence key only: it is streamed to Parquet and
+    leaves its row count; the rows are the ones a kept ``mid`` gives."""
+    plan = importlib.import_module("dgsql.compiler.plan")
+    c = dg.col
+    normal = {"distribution": {"type": "normal", "params": {"mean": 0, "std": 1}}}
+    schema = dg.schema(
+        dg.entity("top", c("id", "int", dg.seq()), c("x", "float", normal), rows=2000),
+        dg.fact("mid", ["top"], c("id", "int", dg.seq(5, 2)), c("top_x", "float", {"lookup": {"from": "top.x"}}),
+                fanout={"distribution": "poisson", "lambda": 3}),
+        dg.fact("leaf", ["mid"], c("id", "int", dg.seq()), c("mid_id", "int", {"lookup": {"from": "mid.id"}}),
+                c("top_x", "float", {"lookup": {"from": "top.x"}}), fanout={"distribution": "uniform", "min": 0, "max": 3}),
+    )  # fmt: skip
+    script = dg.emit_sql(schema)
+    assert 'TEMP TABLE "top" AS' not in script and 'TEMP TABLE "mid" AS' not in script
+    assert 'FROM (SELECT range AS __dg_row FROM range((SELECT n FROM "__dg_count_mid"))) AS __dg_p' in script
+    streamed = dg.build(schema, "--threads", "2")
+    con = duckdb.connect()
+    con.execute(dg.emit_sql(schema, "--out-dir", (tmp_path / "out").as_posix()))
+    left = [name for (name,) in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()]
+    assert left == ["__dg_count_mid"]
+    monkeypatch.setattr(plan, "_later_reads", lambda ds, table, facts: (True, True))
+    assert 'TEMP TABLE "mid" AS' in dg.emit_sql(schema)
+    kept = dg.build(schema, "--threads", "2")
+    for name in ("top", "mid", "leaf"):
+        assert streamed.table(name).equals(kept.table(name)), name
+    mid_ids = set(streamed.column("mid", "id"))
+    assert set(streamed.column("leaf", "mid_id")) <= mid_ids and streamed.table("leaf").num_rows > 6000
 
 
 def test_row_number_table_and_range_write_the_same_rows(dg, monkeypatch):

@@ -49,6 +49,29 @@ class TableFacts:
     "Columns that are a pure function of the row index: recomputed at a picked row, never joined."
     expected_rows: float = 0.0
     "Rows expected (the fanout mean times the parent's expected rows for a fact)."
+    kept: bool = False
+    "Kept as a temp table (later tables read its values); else only its row count is known."
+
+    @property
+    def computable(self) -> frozenset[str]:
+        """Columns a lookup computes at a row index, with no join."""
+        return frozenset(self.sequences) | self.pure
+
+    @property
+    def row_source(self) -> str:
+        """A relation of the table's row indexes: the kept table, or the range of its count."""
+        if self.kept:
+            return ident(self.name)
+        return f"(SELECT range AS {names.ROW} FROM range({self.count}))"
+
+    @property
+    def count(self) -> str:
+        """Its row count: a literal when known, else counted from the kept table or the count table."""
+        if self.rows is not None:
+            return lit(self.rows)
+        if self.kept:
+            return f"(SELECT count(*) FROM {ident(self.name)})"
+        return f"(SELECT n FROM {ident(names.count_table(self.name))})"
 
     def integer_sequence(self, column: str) -> tuple[int, int] | None:
         """(start, step) of an integer sequence column with a non-zero step, else None."""
@@ -157,10 +180,7 @@ class ColumnContext:
 
     def row_count(self, table: str) -> str:
         """The row count of an earlier table: a literal when known, else a scalar subquery."""
-        facts = self.facts(table)
-        if facts.rows is not None:
-            return lit(facts.rows)
-        return f"(SELECT count(*) FROM {ident(table)})"
+        return self.facts(table).count
 
     def timeframe(self) -> S.Timeframe:
         tf = self.dataset.timeframe

@@ -8,6 +8,8 @@ The order is deterministic: among tables ready at the same time, schema order.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import networkx as nx
 
 from dgsql.compiler import schema as S
@@ -19,23 +21,42 @@ def table_of(ds: S.Dataset, ref: str) -> str:
     return max(owners, key=len)
 
 
-def dependencies(ds: S.Dataset, node: S.Node) -> list[str]:
-    """Tables ``node`` reads, in first-mention order, itself excluded."""
-    deps: list[str] = list(node.parents)
+@dataclass(frozen=True)
+class Read:
+    """One way ``node`` reads another table."""
+
+    table: str
+    kind: str
+    "parent (the primary parent, whose rows spawn the fact's), other_parent, lookup, choices_ref, enum_ref, effect."
+    column: str | None = None
+    "The column a lookup reads."
+    keyed: bool = False
+    "A lookup with ``on`` (a join on a key column)."
+
+
+def reads(ds: S.Dataset, node: S.Node) -> list[Read]:
+    """Every read of another table (or of ``node`` itself, for self-references)."""
+    found = [Read(p, "parent" if i == 0 else "other_parent") for i, p in enumerate(node.parents)]
     for col in node.columns:
         kind, spec = S.generator_kind(col.generator), S.generator_spec(col.generator)
         if kind == "lookup":
-            deps.append(table_of(ds, spec.from_))
+            table = table_of(ds, spec.from_)
+            found.append(Read(table, "lookup", spec.from_[len(table) + 1 :], bool(spec.on)))
         elif kind == "choice" and spec.choices_ref:
-            deps.append(table_of(ds, spec.choices_ref))
+            found.append(Read(table_of(ds, spec.choices_ref), "choices_ref"))
         if col.constraints and col.constraints.enum_ref:
-            deps.append(table_of(ds, col.constraints.enum_ref))
-        deps += [m.args.effect_table for m in col.modifiers if m.transform == "effect"]
-    deps += [m.args.effect_table for m in node.modifiers]
+            found.append(Read(table_of(ds, col.constraints.enum_ref), "enum_ref"))
+        found += [Read(m.args.effect_table, "effect") for m in col.modifiers if m.transform == "effect"]
+    found += [Read(m.args.effect_table, "effect") for m in node.modifiers]
     for e in ds.constraints.enum:
         if e.enum_ref and table_of(ds, e.attr) == node.id:
-            deps.append(table_of(ds, e.enum_ref))
-    return [d for d in dict.fromkeys(deps) if d != node.id]
+            found.append(Read(table_of(ds, e.enum_ref), "enum_ref"))
+    return found
+
+
+def dependencies(ds: S.Dataset, node: S.Node) -> list[str]:
+    """Tables ``node`` reads, in first-mention order, itself excluded."""
+    return [d for d in dict.fromkeys(r.table for r in reads(ds, node)) if d != node.id]
 
 
 def order_tables(ds: S.Dataset) -> list[S.Node]:

@@ -35,6 +35,11 @@ def fanout_table(table: str) -> str:
     return f"__dg_fanout_{table}"
 
 
+def count_table(table: str) -> str:
+    """The row count of a fact that later tables read only by row index (one row, column ``n``)."""
+    return f"__dg_count_{table}"
+
+
 def grid_table(table: str, column: str) -> str:
     return f"__dg_grid_{table}_{column}"
 

@@ -3,7 +3,9 @@
 Per table: where its rows come from (a count, a fanout of a parent, a vocab
 list), its columns ordered by same-row dependencies and grouped into layers
 (a column's layer is one more than the deepest column it reads), and whether a
-later table reads it (then it is materialised, else streamed to Parquet).
+later table reads its values (then it is materialised, else streamed to Parquet;
+a later table that only spawns rows from it or reads its sequence and pure columns
+needs just its row count).
 """
 
 from __future__ import annotations
@@ -14,8 +16,8 @@ import networkx as nx
 
 from dgsql.compiler import schema as S
 from dgsql.compiler.context import TableFacts
-from dgsql.compiler.dag import dependencies as table_dependencies
 from dgsql.compiler.dag import order_tables, table_of
+from dgsql.compiler.dag import reads as table_reads
 from dgsql.compiler.generators import RENDERERS as GENERATORS
 from dgsql.compiler.generators import datetime_series
 from dgsql.compiler.modifiers import RENDERERS as MODIFIERS
@@ -70,11 +72,13 @@ class TablePlan:
     columns: tuple[ColumnPlan, ...]
     "In schema order."
     materialize: bool
-    "A later table reads it: kept as a temp table with its row index."
+    "A later table reads its values: kept as a temp table with its row index."
     facts: TableFacts
     fixes: tuple[InequalityFix, ...] = ()
     sort_layer: int | None = None
     "The layer that only sorts the rows by their index (see :func:`sorted_layout`)."
+    counted: bool = False
+    "A fact that later tables read only by row index: its row count is kept (names.count_table)."
 
     @property
     def name(self) -> str:
@@ -109,24 +113,45 @@ def build_plan(ds: S.Dataset, seed: int, scale: float = 1.0, sample: int | None 
     resolve(ds)
     order = order_tables(ds)
     paths = {n.id: f"nodes[{i}]" for i, n in enumerate(ds.nodes)}
-    read_by_later = {dep for node in ds.nodes for dep in table_dependencies(ds, node)}
     problems: list[str] = []
     tables: list[TablePlan] = []
     known: dict[str, TableFacts] = {}
     expected: dict[str, float] = {}
     for node in order:
         try:
-            table = _plan_table(ds, node, paths[node.id], scale, node.id in read_by_later, sample, known)
+            table = _plan_table(ds, node, paths[node.id], scale, sample, known)
         except SchemaError as e:
             problems += e.problems
             continue
         expected[node.id] = _expected_rows(table, expected)
-        table = replace(table, facts=replace(table.facts, expected_rows=expected[node.id]))
+        read, kept = _later_reads(ds, node.id, table.facts)
+        facts = replace(table.facts, expected_rows=expected[node.id], kept=kept)
+        table = replace(
+            table, facts=facts, materialize=kept, counted=read and not kept and table.rows is None
+        )
         tables.append(table)
         known[node.id] = table.facts
     if problems:
         raise SchemaError(problems)
     return Plan(ds, seed, scale, tuple(tables), sample)
+
+
+def _later_reads(ds: S.Dataset, table: str, facts: TableFacts) -> tuple[bool, bool]:
+    """Whether another table reads ``table`` at all, and whether it reads its values (then
+    ``table`` is kept as a temp table).
+
+    Reads that are arithmetic on its row index need no values: spawning a fact's rows as its
+    primary parent, and lookups without ``on`` of sequence or pure columns (computed at the
+    row). Those need only its row count: known for an entity, counted once for a fact."""
+    read = values = False
+    for node in ds.nodes:
+        for r in table_reads(ds, node):
+            if r.table != table or node.id == table:
+                continue
+            arithmetic = r.kind == "lookup" and not r.keyed and r.column in facts.computable
+            read = True
+            values = values or not (r.kind == "parent" or arithmetic) or bool(node.modifiers)
+    return read, values
 
 
 def fanout_mean(fanout: Fanout) -> float:
@@ -359,7 +384,6 @@ def _plan_table(
     node: S.Node,
     path: str,
     scale: float,
-    materialize: bool,
     sample: int | None,
     known: dict[str, TableFacts],
 ) -> TablePlan:
@@ -386,4 +410,4 @@ def _plan_table(
     fixed = {c for f in fixes for c in f.order}
     pure = _pure_columns(ds, node, reads, layer, known, fixed) if rows is not None else frozenset()
     facts = TableFacts(node.id, rows, _sequences(node), pure)
-    return TablePlan(node, path, rows, _fanout(node), columns, materialize, facts, fixes)
+    return TablePlan(node, path, rows, _fanout(node), columns, False, facts, fixes)

@@ -54,7 +54,7 @@ class Section:
     sql: str
     "The table's statements; the last one is its COPY."
     cleanup: str = ""
-    "Statements after the COPY: drop the table's helper tables."
+    "Statements after the COPY: keep the row count later tables need (a fact read only by row\n    index), drop the table's helper tables."
 
 
 @dataclass(frozen=True)
@@ -205,7 +205,15 @@ def _render_section(
     problem = _parse_error(sql)
     if problem:
         raise CompileError(f"{table.path} ({table.name}): the generated SQL does not parse: {problem}")
-    return Section(table.name, sql, "\n".join(f"DROP TABLE {name};" for name in tctx.helpers))
+    cleanup = [f"DROP TABLE {name};" for name in tctx.helpers]
+    if table.counted:
+        count = ident(names.count_table(table.name))
+        rows = f"coalesce(sum({names.FANOUT_COUNT}), 0)::BIGINT"
+        cleanup.insert(
+            0,
+            f"CREATE OR REPLACE TEMP TABLE {count} AS SELECT {rows} AS n FROM {ident(names.fanout_table(table.name))};",
+        )
+    return Section(table.name, sql, "\n".join(cleanup))
 
 
 def _summary(table: TablePlan) -> str:
@@ -288,7 +296,7 @@ def _base_layer(plan: Plan, table: TablePlan, tctx: TableContext) -> _Layer:
     tctx.add_helper(
         ident(fanout),
         ENV.get_template("fanout.sql.j2").render(
-            parent=f.parent,
+            parent_source=tctx.known[f.parent].row_source,
             row=names.ROW,
             parent_row=names.PARENT_ROW,
             parent_alias=names.PARENT_ALIAS,

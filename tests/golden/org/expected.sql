@@ -106,7 +106,7 @@ spans AS (
 SELECT bucket, arg_min(ts, k) AS first_ts, arg_min(hi, k) AS first_hi, arg_max(ts, k) AS last_ts
 FROM spans GROUP BY bucket;
 
-CREATE OR REPLACE TEMP TABLE "employee" AS
+COPY (
 WITH
 __dg_l0 AS (
     SELECT
@@ -155,10 +155,9 @@ __dg_l5 AS (
         CAST((__dg_l4."salary" > 70000 OR __dg_l4."target" < 20) AS BOOLEAN) AS "is_remote"
     FROM __dg_l4
 )
-SELECT __dg_row, "employee_id", "manager_id", "office_code", "target", "salary", "hired_on", "is_remote"
-FROM __dg_l5;
-
-COPY (SELECT dg_optional("employee_id") AS "employee_id", dg_optional("manager_id") AS "manager_id", dg_optional("office_code") AS "office_code", dg_optional("target") AS "target", dg_optional("salary") AS "salary", dg_optional("hired_on") AS "hired_on", dg_optional("is_remote") AS "is_remote" FROM "employee") TO 'out/employee.parquet' (FORMAT parquet, COMPRESSION snappy);
+SELECT dg_optional("employee_id") AS "employee_id", dg_optional("manager_id") AS "manager_id", dg_optional("office_code") AS "office_code", dg_optional("target") AS "target", dg_optional("salary") AS "salary", dg_optional("hired_on") AS "hired_on", dg_optional("is_remote") AS "is_remote"
+FROM __dg_l5
+) TO 'out/employee.parquet' (FORMAT parquet, COMPRESSION snappy);
 DROP TABLE "__dg_grid_employee_hired_on";
 
 -- ---------------------------------------------------------------------------
@@ -178,7 +177,7 @@ FROM (
             sum(__dg_k) OVER (ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) - __dg_k AS __dg_first
         FROM (
             SELECT __dg_p.__dg_row AS __dg_parent, (0 + floor(dg_uniform(636753297689967848, __dg_p.__dg_row) * 3)::BIGINT) AS __dg_k
-            FROM "employee" AS __dg_p
+            FROM (SELECT range AS __dg_row FROM range(300)) AS __dg_p
         )
     )
 );

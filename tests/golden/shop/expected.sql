@@ -131,7 +131,7 @@ COPY (SELECT dg_optional("product_id") AS "product_id", dg_optional("category") 
 -- ---------------------------------------------------------------------------
 -- customer (nodes[2]): entity, 1,000 rows
 -- ---------------------------------------------------------------------------
-CREATE OR REPLACE TEMP TABLE "customer" AS
+COPY (
 WITH
 __dg_l0 AS (
     SELECT
@@ -158,10 +158,9 @@ __dg_l2 AS (
         CASE WHEN dg_uniform(1284199293079485968, __dg_l1.__dg_row) < 0.3::DOUBLE THEN NULL ELSE CAST(CASE WHEN __dg_l1.__dg_row = 0 THEN NULL ELSE (1 + 1 * floor(dg_uniform(2435043630624595563, __dg_l1.__dg_row) * __dg_l1.__dg_row)::BIGINT) END AS BIGINT) END AS "referrer_id"
     FROM __dg_l1
 )
-SELECT __dg_row, "customer_id", "age", "channel", "tier", "referrer_id"
-FROM __dg_l2;
-
-COPY (SELECT dg_optional("customer_id") AS "customer_id", dg_optional("age") AS "age", dg_optional("channel") AS "channel", dg_optional("tier") AS "tier", dg_optional("referrer_id") AS "referrer_id" FROM "customer") TO 'out/customer.parquet' (FORMAT parquet, COMPRESSION snappy);
+SELECT dg_optional("customer_id") AS "customer_id", dg_optional("age") AS "age", dg_optional("channel") AS "channel", dg_optional("tier") AS "tier", dg_optional("referrer_id") AS "referrer_id"
+FROM __dg_l2
+) TO 'out/customer.parquet' (FORMAT parquet, COMPRESSION snappy);
 
 -- ---------------------------------------------------------------------------
 -- orders (nodes[3]): fact, poisson(lambda=3.0) [0, 15] rows per customer row
@@ -180,12 +179,12 @@ FROM (
             sum(__dg_k) OVER (ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) - __dg_k AS __dg_first
         FROM (
             SELECT __dg_p.__dg_row AS __dg_parent, dg_alias(dg_uniform(1076274801854786778, __dg_p.__dg_row), [0.7965930938858232, 1.0, 0.6614126136575709, 0.8909490206800057, 0.30186109176033926, 0.6131117412933711, 0.806550507559396, 0.3456645032397411, 0.12962418871490292, 0.043208062904967634, 0.01296241887149029, 0.0035352051467700788, 0.0008838012866925197, 0.00020395414308288918, 4.370445923204768e-05, 1.072617457928433e-05]::DOUBLE[], [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]::BIGINT[], [1, 1, 1, 2, 3, 4, 1, 1, 2, 2, 2, 3, 3, 4, 4, 5]::BIGINT[]) AS __dg_k
-            FROM "customer" AS __dg_p
+            FROM (SELECT range AS __dg_row FROM range(1000)) AS __dg_p
         )
     )
 );
 
-CREATE OR REPLACE TEMP TABLE "orders" AS
+COPY (
 WITH
 __dg_l0 AS (
     SELECT
@@ -208,10 +207,10 @@ __dg_l1 AS (
         CAST(least(greatest((0 + floor(dg_uniform(3224715316675800083, __dg_l0.__dg_row) * 4)::BIGINT), 0.0::DOUBLE), 3.0::DOUBLE) AS BIGINT) AS "discount"
     FROM __dg_l0
 )
-SELECT __dg_row, "order_id", "customer_id", "ordered_at", "items", "discount"
-FROM __dg_l1;
-
-COPY (SELECT dg_optional("order_id") AS "order_id", dg_optional("customer_id") AS "customer_id", dg_optional("ordered_at") AS "ordered_at", dg_optional("items") AS "items", dg_optional("discount") AS "discount" FROM "orders") TO 'out/orders.parquet' (FORMAT parquet, COMPRESSION snappy);
+SELECT dg_optional("order_id") AS "order_id", dg_optional("customer_id") AS "customer_id", dg_optional("ordered_at") AS "ordered_at", dg_optional("items") AS "items", dg_optional("discount") AS "discount"
+FROM __dg_l1
+) TO 'out/orders.parquet' (FORMAT parquet, COMPRESSION snappy);
+CREATE OR REPLACE TEMP TABLE "__dg_count_orders" AS SELECT coalesce(sum(__dg_k), 0)::BIGINT AS n FROM "__dg_fanout_orders";
 DROP TABLE "__dg_fanout_orders";
 
 -- ---------------------------------------------------------------------------
@@ -231,7 +230,7 @@ FROM (
             sum(__dg_k) OVER (ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) - __dg_k AS __dg_first
         FROM (
             SELECT __dg_p.__dg_row AS __dg_parent, (1 + floor(dg_uniform(4344031935323763825, __dg_p.__dg_row) * 4)::BIGINT) AS __dg_k
-            FROM "orders" AS __dg_p
+            FROM (SELECT range AS __dg_row FROM range((SELECT n FROM "__dg_count_orders"))) AS __dg_p
         )
     )
 );
