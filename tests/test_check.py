@@ -109,7 +109,9 @@ def test_very_uneven_weights_warn_only_when_a_grid_table_picks(tmp_path):
                       col("cut_short", "datetime", series("2024-12-31T10:00:00"))))  # fmt: skip
     result = check(tmp_path, doc)
     assert result.exit_code == 0, result.stderr
-    assert "columns[1].generator.datetime_series: 43,835 weighted grid points with very uneven" in result.stderr
+    assert (
+        "columns[1].generator.datetime_series: 43,835 weighted grid points with very uneven" in result.stderr
+    )
     assert "columns[0].generator.datetime_series" not in result.stderr
 
 
