@@ -188,7 +188,9 @@ def calendar(g: Grid, patterns: list[S.Pattern]) -> Calendar | None:
         slots, per_hour = [_factor(hours, g.first.replace(hour=h)) for h in range(24)], HOUR_US // g.step_us
     else:
         return None
-    day_weights = [_factor(dated, g.first + timedelta(days=d)) for d in range(days)]
+    day_weights = (
+        [_factor(dated, g.first + timedelta(days=d)) for d in range(days)] if dated else [1.0] * days
+    )
     if sum(day_weights) <= 0 or sum(slots) <= 0:
         return None
     return Calendar(day_weights, slots, per_hour)
