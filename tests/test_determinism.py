@@ -307,4 +307,4 @@ def test_mixed_schema_has_every_datetime_pick(dg, mixed):
     script = dg.emit_sql(mixed)
     assert '"__dg_grid_events_ts_grid" AS __dg_match_' in script
     assert 'ASOF LEFT JOIN "__dg_grid_events_ts_asof"' in script
-    assert "__dg_grid_events_ts\"" not in script and "__dg_grid_users_signed_up" not in script
+    assert '__dg_grid_events_ts"' not in script and "__dg_grid_users_signed_up" not in script

@@ -597,12 +597,17 @@ def point_shares(span: dict, step: timedelta, patterns: list[tuple[list[float], 
     return dict(zip(points, normalised(weights), strict=True))
 
 
+def assert_point_shares(out, column: str, span: dict, step: timedelta, tol: float) -> None:
+    """Hour x dow weighted points: exactly the positive-weight points are drawn, each within tol."""
+    expected = point_shares(span, step, [(HOURS, "hour"), (DOW, "dow")])
+    observed = dict(out.sql(f"SELECT {column}, count(*) / 100000 FROM p GROUP BY ALL"))
+    assert set(observed) == {t for t, w in expected.items() if w > 0}
+    assert max(abs(observed.get(t, 0) - w) for t, w in expected.items()) < tol
+
+
 def test_datetime_grid_of_partial_days_is_the_exact_weighted_pick(patterned):
     """Grid table path: (day, hour) cell shares within +-0.003 at 100k rows, only grid points."""
-    expected = point_shares(PARTIAL, timedelta(hours=1), [(HOURS, "hour"), (DOW, "dow")])
-    observed = dict(patterned.sql("SELECT partial, count(*) / 100000 FROM p GROUP BY ALL"))
-    assert set(observed) == {t for t, w in expected.items() if w > 0}
-    assert max(abs(observed.get(t, 0) - w) for t, w in expected.items()) < 0.003
+    assert_point_shares(patterned, "partial", PARTIAL, timedelta(hours=1), tol=0.003)
 
 
 def test_datetime_quarter_hours_pick_the_hour_then_a_quarter_uniformly(patterned):
@@ -619,10 +624,7 @@ def test_datetime_quarter_hours_pick_the_hour_then_a_quarter_uniformly(patterned
 
 
 def test_datetime_days_offset_from_midnight_keep_their_points(patterned):
-    expected = point_shares(OFFSET, timedelta(hours=6), [(HOURS, "hour"), (DOW, "dow")])
-    observed = dict(patterned.sql("SELECT six_hours, count(*) / 100000 FROM p GROUP BY ALL"))
-    assert set(observed) == {t for t, w in expected.items() if w > 0}
-    assert max(abs(observed.get(t, 0) - w) for t, w in expected.items()) < 0.004
+    assert_point_shares(patterned, "six_hours", OFFSET, timedelta(hours=6), tol=0.004)
 
 
 def test_datetime_calendar_applies_to_whole_days_only(dg):
