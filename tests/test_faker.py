@@ -131,8 +131,8 @@ def test_locale_traced_through_lookup_embeds_only_those_locales(tmp_path):
     }  # fmt: skip
     schema["nodes"][1]["columns"][1]["generator"]["lookup"]["on"] = {"store_id": "id"}
     text = script(tmp_path, schema)
-    assert "__dg_fk_de_DE_" in text and "__dg_fk_cs_CZ_" in text
-    assert "__dg_fk_fr_FR_" not in text and "__dg_fk_locale_keys" not in text
+    assert '"de_DE_' in text and '"cs_CZ_' in text
+    assert '"fr_FR_' not in text and "__dg_fk_locale_keys" not in text
 
 
 def test_untraceable_locale_column_is_mapped_at_run_time(tmp_path):
@@ -157,6 +157,21 @@ def test_untraceable_locale_column_is_mapped_at_run_time(tmp_path):
 
 
 # ------------------------------------------------------------------ realism
+
+
+def test_a_section_builds_its_vocabularies_once_and_each_row_value_once_per_layer(tmp_path):
+    text = script(tmp_path, json.loads((EXAMPLES / "users_events.json").read_text()))
+    users = text[text.index("-- users (nodes[0])") : text.index("-- events (nodes[1])")]
+    created = re.findall(r'CREATE OR REPLACE TEMP TABLE "([^"]+)"', users)
+    # one table of every list the section reads, then one table of the lists each column reads
+    assert created[0] == "__dg_vocab_users"
+    assert len(created) == 4 and all(name.startswith("__dg_fk_j_") for name in created[1:])
+    assert users.count(" AS t0") == 1 and '"en_US_first_names_female_v"' in users
+    # the draws' hashes and the locale index are columns of a CTE before the layer that reads them
+    hashes = re.findall(r"hash\(__dg_l\d\.__dg_row \+ \d+\)", users)
+    assert len(hashes) >= 20 and len(hashes) == len(set(hashes))
+    assert users.count('CASE CAST(__dg_l1."country" AS VARCHAR)') == 1
+    assert "FROM __dg_l1_lets AS __dg_l1" in users
 
 
 def test_full_names_are_diverse(tmp_path):

@@ -12,6 +12,7 @@ from datetime import datetime
 
 from dgsql.compiler import names
 from dgsql.compiler import schema as S
+from dgsql.compiler.faker.vocab import VocabLists
 from dgsql.compiler.seeds import salt
 from dgsql.compiler.sqltext import ident, lit
 from dgsql.errors import SchemaError
@@ -94,9 +95,26 @@ class TableContext:
     helpers: dict[str, str] = field(default_factory=dict)
     "Helper temp tables (quoted name → query) created before the table's statement, dropped after it."
 
+    vocab: VocabLists | None = None
+    "The Faker vocabularies the table's columns read, once they read any."
+    lets: dict[str, dict[str, str]] = field(default_factory=dict)
+    "Shared per-row values (name → SQL) by the layer they read (see ``ColumnContext.let``)."
+
     def add_helper(self, name: str, query: str) -> None:
         """A temp table the table's query reads; one name, one query (re-adding is a no-op)."""
         assert self.helpers.setdefault(name, query) == query, f"two queries for helper table {name}"
+
+    def vocab_lists(self) -> VocabLists:
+        """The table's vocabulary table: created before the first column that reads it, holding
+        every vocabulary any column reads (:meth:`sync_vocab` after each)."""
+        if self.vocab is None:
+            self.vocab = VocabLists(ident(names.vocab_table(self.node.id)))
+        return self.vocab
+
+    def sync_vocab(self) -> None:
+        """(Re)writes the vocabulary table's query; the table keeps its place among the helpers."""
+        assert self.vocab is not None
+        self.helpers[self.vocab.table] = self.vocab.query()
 
 
 @dataclass
@@ -166,6 +184,17 @@ class ColumnContext:
         sql, joins = column_sql(ColumnContext(target, col, f"{table}.{column}", at_row=row))
         assert not joins and not target.helpers, f"{table}.{column} is not pure"
         return sql
+
+    def let(self, sql: str) -> str:
+        """A per-row value the column reads many times (a draw's hash, the row's locale): computed
+        once, in a layer before the column's own, and referenced by name. DuckDB binds and
+        optimises every copy of a repeated expression: a Faker column with many locales repeated
+        one ~100 times, which took ~40 ms to plan. Inline when the column is recomputed elsewhere."""
+        if self.at_row is not None:
+            return sql
+        name = names.let(sql)
+        self.table.lets.setdefault(self.source, {})[name] = sql
+        return f"{self.source}.{name}"
 
     def add_join(self, join: Join) -> None:
         self.modifier_joins.append(join)

@@ -4,6 +4,8 @@ Every internal name starts with ``__dg_``; a user table or column that does is a
 schema error (``resolve``), so internal names can never collide with the user's.
 """
 
+import hashlib
+
 RESERVED_PREFIX = "__dg_"
 
 ROW = "__dg_row"
@@ -25,6 +27,13 @@ MATCH = "__dg_match"
 "Alias of a table joined by a lookup."
 LAYER = "__dg_l"
 "CTE names of a table's column layers: __dg_l0, __dg_l1, …"
+LETS = "_lets"
+"Suffix of the CTE that adds a layer's shared per-row values (``__dg_l1_lets``)."
+
+
+def let(sql: str) -> str:
+    """The column name of a shared per-row value (see ``ColumnContext.let``): a digest of its SQL."""
+    return "__dg_let_" + hashlib.sha256(sql.encode()).hexdigest()[:12]
 
 
 def rows_table(table: str) -> str:
@@ -38,6 +47,11 @@ def fanout_table(table: str) -> str:
 def count_table(table: str) -> str:
     """The row count of a fact that later tables read only by row index (one row, column ``n``)."""
     return f"__dg_count_{table}"
+
+
+def vocab_table(table: str) -> str:
+    """The Faker vocabularies a table's columns read (one row of lists)."""
+    return f"__dg_vocab_{table}"
 
 
 def grid_table(table: str, column: str) -> str:

@@ -171,6 +171,17 @@ def _render_layers(
             layer.joins += joins
             if any(not j.one_row for j in joins):
                 joined.add(cp.column.name)
+        lets = tctx.lets.pop(source, None)
+        if lets:
+            # the shared values are columns of a CTE in between, aliased as the source
+            pre = _Layer(
+                source + names.LETS,
+                source,
+                [f"{source}.*", *(f"{sql} AS {n}" for n, sql in lets.items())],
+                [],
+            )
+            layers.append(pre)
+            layer.source = f"{pre.name} AS {source}"
         layers.append(layer)
     return tctx, layers, joined
 

@@ -288,10 +288,19 @@ class Renderer:
     """Renders nodes to SQL for one column: ``salt(draw)`` keys the streams, ``row`` is the row index,
     ``ref(vocab, list)`` names a vocabulary's list column."""
 
-    def __init__(self, salt: Callable[[str], int], row: str, ref: VocabRefs, locale: str | None = None):
+    def __init__(
+        self,
+        salt: Callable[[str], int],
+        row: str,
+        ref: VocabRefs,
+        locale: str | None = None,
+        let: Callable[[str], str] = lambda sql: sql,
+    ):
         self.salt = salt
         self.row = row
         self.ref = ref
+        self.let = let
+        "Names a per-row value read several times (``ColumnContext.let``)."
         self.locale = locale
         "SQL of the row's 0-based locale index, when the column has several locales (see :meth:`sql_by_locale`)."
         self._flat: dict[tuple[Node, bool], Seq] = {}
@@ -303,7 +312,7 @@ class Renderer:
         """The draw's 64-bit hash (``dg_uniform`` is this hash scaled to [0, 1)): picks take it modulo the
         list length and branches compare it with bounds scaled to 2^64 — 3-6 expression nodes instead of
         8-11, which matters because DuckDB pays per node and per 2,048 rows even in a branch few rows take."""
-        return f"hash({self.row} + {self.salt(draw)})"
+        return self.let(f"hash({self.row} + {self.salt(draw)})")
 
     def sql(self, node: Node) -> str:
         return self.value(self.flat(node, top=True))
@@ -457,13 +466,13 @@ class Renderer:
                 values, n_values, index = (seg.text,), 1, None
             else:
                 column = seg.vocab.distinct_column(seg.column)  # digit strings: ``v``
-                values = f"{self.ref.table_of(seg.vocab)}.{column}"
+                values = self.ref.list_of(seg.vocab, column)
                 if seg.prefix or seg.suffix:
                     pre = f"{lit(seg.prefix)}, " if seg.prefix else ""
                     suf = f", {lit(seg.suffix)}" if seg.suffix else ""
                     values = f"list_transform({values}, lambda x: concat({pre}x{suf}))"
                 n_values = seg.vocab.size
-                index = None if seg.vocab.weights is None else f"{self.ref.table_of(seg.vocab)}.r"
+                index = None if seg.vocab.weights is None else self.ref.list_of(seg.vocab, "r")
             offset, pick = self.ref.segment(values, n_values, index, _seg_size(seg))
             offsets.append(offset)
         offset = self._at(offsets, "INTEGER", u.key)

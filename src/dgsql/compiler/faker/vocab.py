@@ -3,8 +3,8 @@
 A vocabulary is a list of values, optional weights (Faker's ``OrderedDict``
 lists carry frequencies; tuples are uniform) and, for name lists, the values
 folded to ASCII the way Faker's ``user_name`` folds them, so that an email is
-built from the same pick as the name. Each becomes a one-row temp table
-``__dg_fk_<key>`` with list columns:
+built from the same pick as the name. Each becomes list columns (suffixed ``_<k>``,
+its place in the section's :class:`VocabLists`):
 
 - ``v``: the values (``VARCHAR[]``); ``f``: folded values, when present;
 - weighted lists are replicated at run time (each value ``round(w * slots)``
@@ -16,6 +16,8 @@ built from the same pick as the name. Each becomes a one-row temp table
 - the values are written as one string split in SQL (``string_split('a|b|c', '|')``):
   DuckDB took ~10 ms to parse 1,000 string literals, well under 1 ms to split one.
 
+All vocabularies a table section reads are one one-row temp table
+(:class:`VocabLists`, one statement: a statement costs ~1.4 ms however small).
 Each column joins one table of the lists it reads (:class:`VocabRefs`). DuckDB
 copies a list *constant* into every vector it evaluates, and a list read from a
 joined table once per 2,048 rows (~0.3 ms per million rows per 1,000 strings):
@@ -37,6 +39,8 @@ from faker.decode import unidecode
 from dgsql.compiler.sqltext import ident, list_of, lit
 
 PREFIX = "__dg_fk_"
+LISTS_ALIAS = "l"
+"Alias of the section's :class:`VocabLists` table in a column's join table."
 SLOTS_PER_VALUE = 16
 SLOTS_MIN = 1024
 "A weighted list is replicated to max(SLOTS_MIN, SLOTS_PER_VALUE * values) slots (each value at least one)."
@@ -56,10 +60,6 @@ class Vocab:
     "A query that makes the list ``v`` in SQL instead (digit strings): no literals in the script."
     count: int = 0
     "Length of a ``source`` list."
-
-    @property
-    def table(self) -> str:
-        return ident(PREFIX + re.sub(r"[^A-Za-z0-9_]+", "_", self.key))
 
     @property
     def size(self) -> int:
@@ -82,8 +82,18 @@ class Vocab:
             counts[i] += 1
         return counts
 
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The list columns :meth:`query` makes."""
+        if self.source is not None:
+            return ("v",)
+        folded = self.folded is not None
+        if self.weights is None:
+            return ("v", "f") if folded else ("v",)
+        return ("d", "v", "e", "f", "r") if folded else ("d", "v", "r")
+
     def query(self) -> str:
-        """The SELECT of the vocabulary's one-row table."""
+        """The SELECT of the vocabulary's lists (one row)."""
         if self.source is not None:
             return self.source
         cols = {k: v for k, v in {"v": self.values, "f": self.folded}.items() if v is not None}
@@ -118,6 +128,34 @@ class Vocab:
         return f"{ref(self, column)}[{index}]"
 
 
+class VocabLists:
+    """The vocabularies of one table section, in one one-row temp table: list ``c`` of the
+    vocabulary keyed ``de_DE.first_names`` is the column ``de_DE_first_names_c``."""
+
+    def __init__(self, table: str):
+        self.table = table
+        "Quoted name of the temp table."
+        self.names: dict[Vocab, str] = {}
+
+    def column(self, vocab: Vocab, column: str) -> str:
+        name = self.names.get(vocab)
+        if name is None:
+            name = re.sub(r"[^A-Za-z0-9_]+", "_", vocab.key)
+            if name in self.names.values():
+                name += f"_{len(self.names)}"
+            self.names[vocab] = name
+        return ident(f"{name}_{column}")
+
+    def query(self) -> str:
+        cols = [
+            f"t{k}.{c} AS {ident(f'{name}_{c}')}"
+            for k, (v, name) in enumerate(self.names.items())
+            for c in v.columns
+        ]
+        tables = [f"({vocab.query()}) AS t{k}" for k, vocab in enumerate(self.names)]
+        return f"SELECT {', '.join(cols)} FROM {', '.join(tables)}"
+
+
 class VocabRefs:
     """The vocabularies one column reads, joined once as a one-row table (``alias.v0``, ``alias.f0``…).
 
@@ -128,8 +166,9 @@ class VocabRefs:
     rows, joining the cross product of ten vocabulary tables ~25 ms.
     """
 
-    def __init__(self, alias: str):
+    def __init__(self, alias: str, lists: VocabLists):
         self.alias = alias
+        self.lists = lists
         self.index: dict[Vocab, int] = {}
         self.used: dict[tuple[int, str], None] = {}
         self.computed: dict[str, int] = {}
@@ -141,12 +180,14 @@ class VocabRefs:
 
     def __call__(self, vocab: Vocab, column: str) -> str:
         i = self.index.setdefault(vocab, len(self.index))
+        self.lists.column(vocab, column)
         self.used[(i, column)] = None
         return f"{self.alias}.{column}{i}"
 
-    def table_of(self, vocab: Vocab) -> str:
-        """The alias (``tN``) of the vocabulary's table inside :meth:`relation`, for :meth:`compute`."""
-        return f"t{self.index.setdefault(vocab, len(self.index))}"
+    def list_of(self, vocab: Vocab, column: str) -> str:
+        """A list of the vocabulary inside :meth:`relation` (SQL for :meth:`compute` and :meth:`segment`)."""
+        self.index.setdefault(vocab, len(self.index))
+        return f"{LISTS_ALIAS}.{self.lists.column(vocab, column)}"
 
     def compute(self, sql: str) -> str:
         """A column computed once from the vocabulary tables (a union of several locales' lists, their
@@ -182,8 +223,11 @@ class VocabRefs:
 
     def relation(self) -> str:
         """The lists read, and only those (each list costs a copy per 2,048 rows in the join)."""
-        tables = [f"{vocab.table} AS t{i}" for vocab, i in self.index.items()]
-        cols = [f"t{i}.{column} AS {column}{i}" for i, column in sorted(self.used)]
+        vocabs = list(self.index)
+        cols = [
+            f"{LISTS_ALIAS}.{self.lists.column(vocabs[i], column)} AS {column}{i}"
+            for i, column in sorted(self.used)
+        ]
         cols += [f"{sql} AS x{k}" for sql, k in self.computed.items()]
         if self.values:
             kind = "SMALLINT" if self.n_values <= 32767 else "INTEGER"
@@ -211,7 +255,7 @@ class VocabRefs:
                     parts.append(part)
             ui = [f"range({p[0]}, {p[1]})" if isinstance(p, tuple) else p for p in parts]
             cols.append(f"flatten([{', '.join(f'CAST({p} AS {kind}[])' for p in ui)}]) AS ui")
-        return f"SELECT {', '.join(cols)}" + (f" FROM {', '.join(tables)}" if tables else "")
+        return f"SELECT {', '.join(cols)}" + (f" FROM {self.lists.table} AS {LISTS_ALIAS}" if vocabs else "")
 
     def table(self) -> tuple[str, str]:
         """(name, query) of the one-row temp table holding the column's lists; the name is a

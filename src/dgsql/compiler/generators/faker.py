@@ -175,7 +175,7 @@ def plan_locales(spec: S.FakerSpec, node: S.Node, ctx: ColumnContext, refs: Voca
         default = locales.index(DEFAULT_LOCALE)
         if not whens:
             return LocalePlan((DEFAULT_LOCALE,), None)
-        return LocalePlan(locales, f"CASE CAST({column} AS VARCHAR) {whens} ELSE {default} END")
+        return LocalePlan(locales, ctx.let(f"CASE CAST({column} AS VARCHAR) {whens} ELSE {default} END"))
     locales = tuple(runtime_locales())
     keys = runtime_keys()
     ctx.table.add_helper(
@@ -271,7 +271,7 @@ class _Column:
         return Composer(locale, lambda token: self.salt(f"pool/{locale}/{token}"))
 
     def renderer(self) -> Renderer:
-        return Renderer(self.salt, self.ctx.row, self.refs, locale=self.plan.index_sql)
+        return Renderer(self.salt, self.ctx.row, self.refs, locale=self.plan.index_sql, let=self.ctx.let)
 
     def trees(self, build: Callable[[Composer], Node]) -> list[Node]:
         out = []
@@ -292,7 +292,7 @@ class _Column:
 
 def render(spec: S.FakerSpec, ctx: ColumnContext) -> Fragment:
     _check_method(spec, ctx)
-    refs = VocabRefs(ctx.alias())
+    refs = VocabRefs(ctx.alias(), ctx.table.vocab_lists())
     column = _Column(ctx, ctx.column, spec, refs)
     extras = _extras(spec)
     try:
@@ -306,9 +306,9 @@ def render(spec: S.FakerSpec, ctx: ColumnContext) -> Fragment:
         raise ctx.error(f"{spec.method}() cannot be generated: {e}", ".generator.faker") from None
     if not refs.index and not refs.computed:
         return Fragment(sql)
-    for vocab in refs.index:
-        ctx.table.add_helper(vocab.table, vocab.query())
     table, query = refs.table()
+    if refs.index:
+        ctx.table.sync_vocab()
     ctx.table.add_helper(table, query)
     # INNER: a one-row table joined ON TRUE is a plain cross product (a LEFT join runs as a
     # nested-loop join, ~4 ms per million rows more); the table is never empty.
