@@ -540,21 +540,38 @@ def test_a_fact_read_only_by_row_index_is_streamed_and_counted(dg, monkeypatch, 
     assert set(streamed.column("leaf", "mid_id")) <= mid_ids and streamed.table("leaf").num_rows > 6000
 
 
-def test_row_number_table_and_range_write_the_same_rows(dg, monkeypatch):
-    """An entity inside render.ROW_TABLE_ROWS reads a table of row numbers; the rows are the
-    ones range(n) gives."""
+@pytest.mark.parametrize("rows", [300_000, 150_001])
+def test_row_number_tables_and_range_write_the_same_rows(dg, monkeypatch, rows):
+    """An entity of render.ROW_TABLE_ROWS reads a table of row numbers, one of
+    render.SPLIT_ROWS (an odd count here) two padded row groups of them; the rows are the
+    ones range(n) gives, in its order."""
     render = importlib.import_module("dgsql.compiler.render")
     c = dg.col
     schema = dg.schema(
         dg.entity("big", c("id", "int", dg.seq()),
                   c("u", "float", {"distribution": {"type": "normal", "params": {"mean": 0, "std": 1}}}),
-                  rows=300_000),
+                  rows=rows),
     )  # fmt: skip
-    assert 300_000 in render.ROW_TABLE_ROWS
+    assert rows in render.ROW_TABLE_ROWS or rows in render.SPLIT_ROWS
+    sql = dg.emit_sql(schema)
+    assert "__dg_rows_big" in sql and ("WHERE __dg_row < 150001" in sql) == (rows in render.SPLIT_ROWS)
     table = dg.build(schema, "--threads", "2").table("big")
+    assert table.column("id").to_pylist() == list(range(1, rows + 1))
     monkeypatch.setattr(render, "ROW_TABLE_ROWS", range(0))
+    monkeypatch.setattr(render, "SPLIT_ROWS", range(0))
     assert "__dg_rows_big" not in dg.emit_sql(schema)
     assert dg.build(schema, "--threads", "2").table("big").equals(table)
+
+
+def test_only_faker_entities_split_below_a_row_group(dg):
+    render = importlib.import_module("dgsql.compiler.render")
+    c = dg.col
+    plain = dg.schema(dg.entity("t", c("id", "int", dg.seq()), rows=40_000))
+    named = dg.schema(dg.entity("t", c("id", "int", dg.seq()),
+                                c("n", "string", {"faker": {"method": "name"}}), rows=40_000))  # fmt: skip
+    assert 40_000 in render.SPLIT_FAKER_ROWS and 40_000 not in render.SPLIT_ROWS
+    assert "__dg_rows_t" not in dg.emit_sql(plain)
+    assert "__dg_rows_t" in dg.emit_sql(named)
 
 
 def test_fanout_runs_and_one_row_per_parent_write_the_same_children(dg, monkeypatch):

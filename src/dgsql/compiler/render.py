@@ -130,6 +130,7 @@ class _Layer:
     joins: list[Join]
     sort: bool = False
     "The layer only sorts the rows by their index."
+    where: str = ""
 
 
 def _render_table(
@@ -240,6 +241,10 @@ ROW_GROUP = 122_880
 "DuckDB's row group: a table scan hands out one per task."
 ROW_TABLE_ROWS = range(2 * ROW_GROUP, 50_000_001)
 """Entities whose row count lies here read their row index from a table of row numbers."""
+SPLIT_ROWS = range(ROW_GROUP, 2 * ROW_GROUP)
+"""Entities whose row count lies here read it from two row groups, half the rows in each."""
+SPLIT_FAKER_ROWS = range(ROW_GROUP // 4, 2 * ROW_GROUP)
+"""The same for entities with a Faker column, whose rows cost ~10 times more."""
 
 
 def _entity_rows(table: TablePlan, tctx: TableContext) -> _Layer:
@@ -248,15 +253,29 @@ def _entity_rows(table: TablePlan, tctx: TableContext) -> _Layer:
     ``range(n)`` is scanned by one thread, so the whole table's pipeline runs on one core.
     A temp table of row numbers is scanned in parallel, one DuckDB row group (122,880 rows)
     per task, and the COPY still writes in row order: about twice as fast on two cores, at 8
-    bytes of memory per row. Below two row groups there is nothing to share; above 50M rows
-    ``range(n)`` keeps the memory flat (docs/performance.md has the measurements)."""
+    bytes of memory per row. Below two row groups of rows, the table holds two row groups
+    anyway, the first half of the rows in the first, the rest in the second and NULL padding
+    (filtered out), so that two cores share the work — once the work outweighs the ~3 ms
+    the padded table costs: from one row group of rows, or a quarter of one with Faker
+    columns. Above 50M rows ``range(n)`` keeps the memory flat (docs/performance.md has the
+    measurements)."""
     n = table.rows
     assert n is not None
-    if n not in ROW_TABLE_ROWS:
-        return _Layer(f"{names.LAYER}0", f"range({lit(n)})", [f"range AS {names.ROW}"], [])
+    layer = f"{names.LAYER}0"
     rows = ident(names.rows_table(table.name))
-    tctx.add_helper(rows, f"SELECT range AS {names.ROW} FROM range({lit(n)})")
-    return _Layer(f"{names.LAYER}0", rows, [names.ROW], [])
+    if n in ROW_TABLE_ROWS:
+        tctx.add_helper(rows, f"SELECT range AS {names.ROW} FROM range({lit(n)})")
+        return _Layer(layer, rows, [names.ROW], [])
+    faker = any(S.generator_kind(c.generator) == "faker" for c in table.node.columns)
+    if n in (SPLIT_FAKER_ROWS if faker else SPLIT_ROWS):
+        half = -(-n // 2)
+        tctx.add_helper(
+            rows,
+            f"SELECT CASE WHEN range % {ROW_GROUP} < {half} THEN range // {ROW_GROUP} * {half} + range % {ROW_GROUP}"
+            f" END AS {names.ROW} FROM range({2 * ROW_GROUP})",
+        )
+        return _Layer(layer, rows, [names.ROW], [], where=f"{names.ROW} < {lit(n)}")
+    return _Layer(layer, f"range({lit(n)})", [f"range AS {names.ROW}"], [])
 
 
 FANOUT_CHUNK = 16
