@@ -4,6 +4,7 @@ is pinned by golden values."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 
@@ -250,6 +251,28 @@ def test_dg_uniform_is_pinned():
     got = con.execute("SELECT dg_uniform(0, 12345), dg_uniform(1000000007, 5)").fetchone()
     assert got == (UNIFORM_0_12345, UNIFORM_1000000007_5)
     assert UNIFORM_0_12345 == ((HASH_OF_12345 >> 11) + 0.5) / 2**53
+
+
+def test_fact_row_index_is_bigint_and_draws_as_the_hugeint_running_sum_did(dg):
+    """Up to 0.2.0 a fact's row index was the HUGEINT running sum; it is a BIGINT since 0.2.1
+    (cheaper draws). The rows did not change because DuckDB hashes a non-negative HUGEINT that
+    fits 64 bits as that BIGINT."""
+    c = dg.col
+    schema = dg.schema(
+        dg.entity("p", c("id", "int", dg.seq()), rows=10),
+        dg.fact("f", ["p"], c("id", "int", dg.seq()), fanout={"distribution": "poisson", "lambda": 3}),
+    )  # fmt: skip
+    con = duckdb.connect()
+    con.execute(macros())
+    fanout = re.search(r'CREATE OR REPLACE TEMP TABLE "__dg_fanout_f" AS\n(.*?);', dg.emit_sql(schema), re.S)
+    assert fanout is not None
+    con.execute(f"CREATE TEMP TABLE counts AS {fanout.group(1)}")
+    assert con.execute("SELECT DISTINCT typeof(__dg_first) FROM counts").fetchall() == [("BIGINT",)]
+    same = con.execute(
+        "SELECT bool_and(dg_uniform(4611686018427387903, r::HUGEINT) = dg_uniform(4611686018427387903, r))"
+        " FROM (SELECT range * 9973 AS r FROM range(1000000))"
+    ).fetchone()[0]
+    assert same
 
 
 # ------------------------------------------------------- a large entity: order across threads

@@ -1,4 +1,4 @@
--- dgsql 0.2.0 | dataset 'org' | seed 42 | scale 1.0
+-- dgsql 0.2.1 | dataset 'org' | seed 42 | scale 1.0
 -- Written for DuckDB 2.0.1; runs unchanged in any DuckDB client:
 --   duckdb -c ".read build.sql"   (writes out/<table>.parquet)
 -- Every random value is dg_uniform(salt, row): a hash of the row index and a
@@ -174,7 +174,7 @@ FROM (
         SELECT
             __dg_parent,
             __dg_k,
-            sum(__dg_k) OVER (ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) - __dg_k AS __dg_first
+            (sum(__dg_k) OVER (ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) - __dg_k)::BIGINT AS __dg_first
         FROM (
             SELECT __dg_p.__dg_row AS __dg_parent, (0 + floor(dg_uniform(636753297689967848, __dg_p.__dg_row) * 3)::BIGINT) AS __dg_k
             FROM (SELECT range AS __dg_row FROM range(300)) AS __dg_p
