@@ -188,8 +188,9 @@ class ColumnContext:
     def let(self, sql: str) -> str:
         """A per-row value the column reads many times (a draw's hash, the row's locale): computed
         once, in a layer before the column's own, and referenced by name. DuckDB binds and
-        optimises every copy of a repeated expression: a Faker column with many locales repeated
-        one ~100 times, which took ~40 ms to plan. Inline when the column is recomputed elsewhere."""
+        optimises every copy of a repeated expression: the Faker columns of users_events
+        repeated the locale index 137 times, and planning took 70 ms instead of 32 ms. Inline
+        when the column is recomputed elsewhere."""
         if self.at_row is not None:
             return sql
         name = names.let(sql)

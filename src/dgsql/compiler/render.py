@@ -131,6 +131,7 @@ class _Layer:
     sort: bool = False
     "The layer only sorts the rows by their index."
     where: str = ""
+    "A filter on the source rows (padding of a split row table)."
 
 
 def _render_table(

@@ -3,8 +3,8 @@
 A vocabulary is a list of values, optional weights (Faker's ``OrderedDict``
 lists carry frequencies; tuples are uniform) and, for name lists, the values
 folded to ASCII the way Faker's ``user_name`` folds them, so that an email is
-built from the same pick as the name. Each becomes list columns (suffixed ``_<k>``,
-its place in the section's :class:`VocabLists`):
+built from the same pick as the name. Each becomes list columns ``<key>_<c>`` of its
+table's :class:`VocabLists` (``de_DE_first_names_v``):
 
 - ``v``: the values (``VARCHAR[]``); ``f``: folded values, when present;
 - weighted lists are replicated at run time (each value ``round(w * slots)``
@@ -180,7 +180,7 @@ class VocabRefs:
 
     def __call__(self, vocab: Vocab, column: str) -> str:
         i = self.index.setdefault(vocab, len(self.index))
-        self.lists.column(vocab, column)
+        self.lists.column(vocab, column)  # the section's table holds it
         self.used[(i, column)] = None
         return f"{self.alias}.{column}{i}"
 
