@@ -598,7 +598,8 @@ def test_fanout_chunk_only_splits_few_parents_with_runs_to_split():
     unbounded = plan.Fanout("p", "poisson", 100.0, 0, None)
     assert render.fanout_chunk(unbounded, 100_000, 10_000_000) == render.FANOUT_CHUNK
     assert render.fanout_chunk(unbounded, 100_000, 2_000_000) == 4
-    assert render.fanout_chunk(unbounded, 10_000, 100_000) == 1
+    assert render.fanout_chunk(unbounded, 10_000, 2 * render.ROW_GROUP) == 1
+    assert render.fanout_chunk(unbounded, 10_000, 2 * render.ROW_GROUP - 1) is None
     assert render.fanout_chunk(unbounded, render.ROW_GROUP, 10_000_000) is None
     assert render.fanout_chunk(plan.Fanout("p", "poisson", 4.0, 0, 4), 100_000, 2_000_000) is None
     assert render.fanout_chunk(plan.Fanout("p", "poisson", 4.0, 0, 5), 100_000, 2_000_000) == 4

@@ -166,20 +166,11 @@ DROP TABLE "__dg_grid_employee_hired_on";
 CREATE OR REPLACE TEMP TABLE "__dg_fanout_review" AS
 SELECT
     __dg_parent,
-    __dg_first + __dg_chunk * 1 AS __dg_first,
-    least(__dg_k - __dg_chunk * 1, 1) AS __dg_k
+    __dg_k,
+    (sum(__dg_k) OVER (ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) - __dg_k)::BIGINT AS __dg_first
 FROM (
-    SELECT *, unnest(range((__dg_k + 0) // 1)) AS __dg_chunk
-    FROM (
-        SELECT
-            __dg_parent,
-            __dg_k,
-            (sum(__dg_k) OVER (ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) - __dg_k)::BIGINT AS __dg_first
-        FROM (
-            SELECT __dg_p.__dg_row AS __dg_parent, (0 + floor(dg_uniform(636753297689967848, __dg_p.__dg_row) * 3)::BIGINT) AS __dg_k
-            FROM (SELECT range AS __dg_row FROM range(300)) AS __dg_p
-        )
-    )
+    SELECT __dg_p.__dg_row AS __dg_parent, (0 + floor(dg_uniform(636753297689967848, __dg_p.__dg_row) * 3)::BIGINT) AS __dg_k
+    FROM (SELECT range AS __dg_row FROM range(300)) AS __dg_p
 );
 
 CREATE OR REPLACE TEMP TABLE "review" AS

@@ -168,20 +168,11 @@ FROM __dg_l2
 CREATE OR REPLACE TEMP TABLE "__dg_fanout_orders" AS
 SELECT
     __dg_parent,
-    __dg_first + __dg_chunk * 1 AS __dg_first,
-    least(__dg_k - __dg_chunk * 1, 1) AS __dg_k
+    __dg_k,
+    (sum(__dg_k) OVER (ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) - __dg_k)::BIGINT AS __dg_first
 FROM (
-    SELECT *, unnest(range((__dg_k + 0) // 1)) AS __dg_chunk
-    FROM (
-        SELECT
-            __dg_parent,
-            __dg_k,
-            (sum(__dg_k) OVER (ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) - __dg_k)::BIGINT AS __dg_first
-        FROM (
-            SELECT __dg_p.__dg_row AS __dg_parent, dg_alias(dg_uniform(1076274801854786778, __dg_p.__dg_row), [0.7965930938858232, 1.0, 0.6614126136575709, 0.8909490206800057, 0.30186109176033926, 0.6131117412933711, 0.806550507559396, 0.3456645032397411, 0.12962418871490292, 0.043208062904967634, 0.01296241887149029, 0.0035352051467700788, 0.0008838012866925197, 0.00020395414308288918, 4.370445923204768e-05, 1.072617457928433e-05]::DOUBLE[], [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]::BIGINT[], [1, 1, 1, 2, 3, 4, 1, 1, 2, 2, 2, 3, 3, 4, 4, 5]::BIGINT[]) AS __dg_k
-            FROM (SELECT range AS __dg_row FROM range(1000)) AS __dg_p
-        )
-    )
+    SELECT __dg_p.__dg_row AS __dg_parent, dg_alias(dg_uniform(1076274801854786778, __dg_p.__dg_row), [0.7965930938858232, 1.0, 0.6614126136575709, 0.8909490206800057, 0.30186109176033926, 0.6131117412933711, 0.806550507559396, 0.3456645032397411, 0.12962418871490292, 0.043208062904967634, 0.01296241887149029, 0.0035352051467700788, 0.0008838012866925197, 0.00020395414308288918, 4.370445923204768e-05, 1.072617457928433e-05]::DOUBLE[], [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]::BIGINT[], [1, 1, 1, 2, 3, 4, 1, 1, 2, 2, 2, 3, 3, 4, 4, 5]::BIGINT[]) AS __dg_k
+    FROM (SELECT range AS __dg_row FROM range(1000)) AS __dg_p
 );
 
 COPY (
@@ -219,20 +210,11 @@ DROP TABLE "__dg_fanout_orders";
 CREATE OR REPLACE TEMP TABLE "__dg_fanout_order_line" AS
 SELECT
     __dg_parent,
-    __dg_first + __dg_chunk * 1 AS __dg_first,
-    least(__dg_k - __dg_chunk * 1, 1) AS __dg_k
+    __dg_k,
+    (sum(__dg_k) OVER (ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) - __dg_k)::BIGINT AS __dg_first
 FROM (
-    SELECT *, unnest(range((__dg_k + 0) // 1)) AS __dg_chunk
-    FROM (
-        SELECT
-            __dg_parent,
-            __dg_k,
-            (sum(__dg_k) OVER (ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) - __dg_k)::BIGINT AS __dg_first
-        FROM (
-            SELECT __dg_p.__dg_row AS __dg_parent, (1 + floor(dg_uniform(4344031935323763825, __dg_p.__dg_row) * 4)::BIGINT) AS __dg_k
-            FROM (SELECT range AS __dg_row FROM range((SELECT n FROM "__dg_count_orders"))) AS __dg_p
-        )
-    )
+    SELECT __dg_p.__dg_row AS __dg_parent, (1 + floor(dg_uniform(4344031935323763825, __dg_p.__dg_row) * 4)::BIGINT) AS __dg_k
+    FROM (SELECT range AS __dg_row FROM range((SELECT n FROM "__dg_count_orders"))) AS __dg_p
 );
 
 COPY (
