@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from pathlib import Path
 
 import duckdb
@@ -76,3 +77,17 @@ def test_golden_cases_cover_every_generator_but_faker():
     assert weights >= {"choices", "choices_ref", "weights", "uniform", "zipf", "head_tail"}
     assert distributions == {"normal", "lognormal", "uniform", "poisson"}
     assert fanouts == {"poisson", "uniform"}
+
+
+def test_a_script_creates_only_the_macros_it_calls():
+    render = __import__("dgsql.compiler.render", fromlist=["macros"])
+    every = render.macros()
+    names = set(render.MACRO_NAME.findall(every))
+    assert {"dg_uniform", "dg_normal", "dg_fk_uuid4", "dg_fk_hex"} <= names
+    picked = render.macros(used_by="SELECT dg_fk_uuid4(dg_fk_hex(hash(1)), dg_fk_hex(hash(2)))")
+    created = set(re.findall(r"CREATE OR REPLACE MACRO (dg_\w+)", picked))
+    assert created == {"dg_fk_uuid4", "dg_fk_hex"}
+    assert picked.startswith("-- Faker values composed in SQL")  # the file's heading comes along
+    assert "-- dg_fk_hex(h):" in picked  # and each macro's own comment
+    random = render.macros(used_by="SELECT dg_normal(dg_uniform(1, 2), 0.5)")
+    assert set(re.findall(r"CREATE OR REPLACE MACRO (dg_\w+)", random)) == {"dg_normal", "dg_uniform"}

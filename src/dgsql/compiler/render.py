@@ -10,6 +10,7 @@ a failure is a compile error naming the table and column.
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass
 from enum import Enum
 from importlib import resources
@@ -88,26 +89,34 @@ def _environment() -> jinja2.Environment:
 ENV = _environment()
 
 
-def macros() -> str:
+MACRO_NAME = re.compile(r"\bdg_\w+")
+MACRO_BLOCK = re.compile(r"((?:--[^\n]*\n)*)CREATE OR REPLACE MACRO (dg_\w+)\b.*?;\n?", re.S)
+
+
+def macros(used_by: str | None = None) -> str:
+    """The macro library (``sql_macros/*.sql``); with ``used_by``, only the macros that SQL
+    calls (and the macros they call), each with its comment and its file's heading."""
     files = sorted(f for f in resources.files("dgsql.sql_macros").iterdir() if f.name.endswith(".sql"))
-    return "\n\n".join(f.read_text().strip() for f in files)
+    texts = [f.read_text().strip() + "\n" for f in files]
+    if used_by is None:
+        return "\n\n".join(t.strip() for t in texts)
+    bodies = {m.group(2): m.group(0) for t in texts for m in MACRO_BLOCK.finditer(t)}
+    used: set[str] = set()
+    todo = set(MACRO_NAME.findall(used_by)) & bodies.keys()
+    while todo:
+        name = todo.pop()
+        used.add(name)
+        todo |= (set(MACRO_NAME.findall(bodies[name])) & bodies.keys()) - used
+    kept = []
+    for text in texts:
+        blocks = [m.group(0).strip() for m in MACRO_BLOCK.finditer(text) if m.group(2) in used]
+        if blocks:
+            heading = text[: MACRO_BLOCK.search(text).start()].strip()  # type: ignore[union-attr]
+            kept.append("\n\n".join([heading, *blocks] if heading else blocks))
+    return "\n\n".join(kept)
 
 
 def render_script(plan: Plan, out_dir: str, compression: Compression = DEFAULT_COMPRESSION) -> Script:
-    header = (
-        ENV.get_template("script.sql.j2")
-        .render(
-            version=__version__,
-            dataset=plan.dataset.metadata.name,
-            seed=plan.seed,
-            scale=plan.scale,
-            duckdb_version=duckdb.__version__,
-            out_dir=out_dir,
-            macros=macros(),
-            sections=[],
-        )
-        .rstrip()
-    )
     known: dict[str, TableFacts] = {}
     sections = []
     problems: list[str] = []
@@ -119,6 +128,20 @@ def render_script(plan: Plan, out_dir: str, compression: Compression = DEFAULT_C
             problems += e.problems
     if problems:
         raise SchemaError(problems)
+    header = (
+        ENV.get_template("script.sql.j2")
+        .render(
+            version=__version__,
+            dataset=plan.dataset.metadata.name,
+            seed=plan.seed,
+            scale=plan.scale,
+            duckdb_version=duckdb.__version__,
+            out_dir=out_dir,
+            macros=macros(used_by="\n".join(s.sql + s.cleanup for s in sections)),
+            sections=[],
+        )
+        .rstrip()
+    )
     return Script(header, tuple(sections), compression)
 
 
