@@ -109,9 +109,10 @@ def macros(used_by: str | None = None) -> str:
         todo |= (set(MACRO_NAME.findall(bodies[name])) & bodies.keys()) - used
     kept = []
     for text in texts:
-        blocks = [m.group(0).strip() for m in MACRO_BLOCK.finditer(text) if m.group(2) in used]
+        found = list(MACRO_BLOCK.finditer(text))
+        blocks = [m.group(0).strip() for m in found if m.group(2) in used]
         if blocks:
-            heading = text[: MACRO_BLOCK.search(text).start()].strip()  # type: ignore[union-attr]
+            heading = text[: found[0].start()].strip()
             kept.append("\n\n".join([heading, *blocks] if heading else blocks))
     return "\n\n".join(kept)
 
