@@ -8,8 +8,8 @@ total (fanout means included) meets the target; `dgsql build` runs in a fresh pr
 peak RSS is that process's); then the **floor** runs in another fresh process: for every
 table written, a COPY of `range(rows)` with the same number and types of columns, values
 from cheap hash arithmetic, to Parquet with the build's codec. Each runs `--repeat` times
-(default 3); the best build and the best floor are reported (a 0.2-s build moves by ±20%
-between single runs). Reported: rows/s, build/floor ratio, peak RSS,
+(default 3), alternating, each output deleted before the next run; the best build and the
+best floor are reported (a 0.2-s build moves by ±20% between single runs). Reported: rows/s, build/floor ratio, peak RSS,
 output bytes, per-table seconds. Written to bench/results/suite.md and suite.json with the
 machine and versions. No test asserts on these times.
 """
@@ -21,6 +21,7 @@ import json
 import os
 import platform
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -113,17 +114,24 @@ def child(*args: str) -> dict:
 
 
 def measure(schema: Path, target: int, compression: str, work: Path, repeat: int = 1) -> dict:
-    """The best of ``repeat`` builds and the best of ``repeat`` floors, each in a fresh process
-    (builds first, then floors: the machine state of a pair is alike)."""
+    """The best of ``repeat`` builds and the best of ``repeat`` floors, each in a fresh process,
+    alternating (build, floor, build, …) and deleting each output before the next run, so that
+    neither pays for the other's pending disk writes."""
     scale = target / expected_rows(schema, 1.0)
-    builds = [
-        child("--one-build", str(schema), str(scale), compression, str(work / f"build{i}"))
-        for i in range(repeat)
-    ]
+    builds: list[dict] = []
+    floors: list[dict] = []
+    for _ in range(repeat):
+        builds.append(child("--one-build", str(schema), str(scale), compression, str(work / "build")))
+        shutil.rmtree(work / "build")
+        if not floors:
+            floor_in = {
+                name: (t["rows"], builds[0]["types"][name]) for name, t in builds[0]["tables"].items()
+            }
+            spec = {"tables": floor_in, "compression": builds[0]["compression"]}
+            (work / "floor.json").write_text(json.dumps(spec))
+        floors.append(child("--one-floor", str(work / "floor.json"), str(work / "floor")))
+        shutil.rmtree(work / "floor")
     built = min(builds, key=lambda b: b["build_s"])
-    floor_in = {name: (t["rows"], built["types"][name]) for name, t in built["tables"].items()}
-    (work / "floor.json").write_text(json.dumps({"tables": floor_in, "compression": built["compression"]}))
-    floors = [child("--one-floor", str(work / "floor.json"), str(work / f"floor{i}")) for i in range(repeat)]
     floor = min(floors, key=lambda f: f["floor_s"])
     return {
         "repeat": repeat,

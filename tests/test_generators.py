@@ -138,6 +138,7 @@ def stats(dg):
         ),
         c("poisson", "int", {"distribution": {"type": "poisson", "params": {"lambda": 4}, "clamp": [0, 100]}}),
         c("poisson_big", "int", {"distribution": {"type": "poisson", "params": {"lambda": 200}}}),
+        c("poisson_alias", "int", {"distribution": {"type": "poisson", "params": {"lambda": 12}}}),
         c(
             "poisson_clamped",
             "int",
@@ -273,6 +274,19 @@ def test_poisson_clamped_above_all_its_mass_is_the_constant_min_without_a_table(
     assert poisson_point(3.0, 5, 5) == 5
     assert poisson_point(3.0, 2, None) is None
     assert poisson(3.0, "u", "z", 10**9, None) == "1000000000"
+
+
+def test_small_lambda_is_a_case_over_the_pmf_larger_an_alias_pick():
+    assert poisson(4.0, "u", "z", 0, 100).startswith("(CASE WHEN u < 0.0183")  # e^-4, then the running pmf
+    assert poisson(1.4, "u", "z", 1, 20).startswith("(CASE WHEN u < 0.59")  # P(0) + P(1) folded onto 1
+    assert poisson(12.0, "u", "z", 0, None).startswith("dg_alias(u, ")
+
+
+@pytest.mark.parametrize("column, lam", [("poisson", 4.0), ("poisson_alias", 12.0)])
+def test_poisson_shares_follow_the_pmf_either_way(stats, column, lam):
+    """50k rows, each value's share within 0.01 of its probability (CASE and alias pick)."""
+    pmf = poisson_pmf(lam, 0, 100 if column == "poisson" else None)
+    assert_shares(shares(stats, "r", column), dict(enumerate(pmf)))
 
 
 def test_poisson_clamp(stats):

@@ -1,8 +1,9 @@
 """``distribution``: normal (Box-Muller), lognormal, uniform, Poisson; then the clamp.
 
-Poisson with lambda <= 50 is exact: Walker's alias table over the pmf, the mass
-beyond the clamp folded onto its ends. Above 50: a normal approximation with
-continuity correction, rounded and floored at 0.
+Poisson with lambda <= 50 is exact over the pmf, the mass beyond the clamp folded
+onto its ends: a CASE over the cumulative pmf when a row makes few comparisons on
+average (small lambda), else Walker's alias table. Above 50: a normal approximation
+with continuity correction, rounded and floored at 0.
 """
 
 from __future__ import annotations
@@ -12,7 +13,14 @@ import math
 from dgsql.compiler import schema as S
 from dgsql.compiler.context import ColumnContext, Fragment
 from dgsql.compiler.sqltext import double, list_of, lit
-from dgsql.compiler.weights import alias_table, poisson_pmf, poisson_point
+from dgsql.compiler.weights import (
+    CASE_COMPARISONS,
+    alias_table,
+    case_pick,
+    expected_comparisons,
+    poisson_pmf,
+    poisson_point,
+)
 
 POISSON_EXACT_MAX = 50.0
 
@@ -36,8 +44,11 @@ def poisson(lam: float, u: str, z: str, lo: int = 0, hi: int | None = None) -> s
         if point is not None:
             return lit(point)
         pmf = poisson_pmf(lam, lo, hi)
-        if sum(1 for p in pmf if p > 0) == 1:
-            return lit(next(k for k, p in enumerate(pmf) if p > 0))
+        live = [(lit(k), p) for k, p in enumerate(pmf) if p > 0]
+        if len(live) == 1:
+            return live[0][0]
+        if expected_comparisons([p for _, p in live]) <= CASE_COMPARISONS:
+            return f"({case_pick(u, live)})"
         probs, keep, alias = alias_table(pmf)
         return f"dg_alias({u}, {list_of(probs, 'DOUBLE')}, {list_of(keep, 'BIGINT')}, {list_of(alias, 'BIGINT')})"
     draw = f"round({double(lam)} + {double(math.sqrt(lam))} * {z})::BIGINT"
