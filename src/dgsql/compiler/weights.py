@@ -120,6 +120,8 @@ def case_pick(u: str, live: list[tuple[str, float]]) -> str:
 
 
 def expected_comparisons(shares: list[float]) -> float:
-    """Comparisons a row makes in :func:`case_pick` on average (the last branch is the ELSE)."""
+    """Comparisons a row makes in :func:`case_pick` on average (the last branch is the ELSE),
+    to 9 decimals: a libm that rounds ``exp`` otherwise must not flip a choice made on it
+    (lambda 4.5 lands on 5.5 up to the pmf's truncation)."""
     last = len(shares) - 1
-    return math.fsum(min(i + 1, last) * w for i, w in enumerate(shares))
+    return round(math.fsum(min(i + 1, last) * w for i, w in enumerate(shares)), 9)
