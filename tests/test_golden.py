@@ -89,5 +89,8 @@ def test_a_script_creates_only_the_macros_it_calls():
     assert created == {"dg_fk_uuid4", "dg_fk_hex"}
     assert picked.startswith("-- Faker values composed in SQL")  # the file's heading comes along
     assert "-- dg_fk_hex(h):" in picked  # and each macro's own comment
+    for block in render.MACRO_BLOCK.finditer(every):  # so a script needs no macro it does not call
+        body = block.group(0).split("CREATE OR REPLACE MACRO", 1)[1]
+        assert render.MACRO_NAME.findall(body) == [block.group(2)], f"{block.group(2)} calls another macro"
     random = render.macros(used_by="SELECT dg_normal(dg_uniform(1, 2), 0.5)")
     assert set(re.findall(r"CREATE OR REPLACE MACRO (dg_\w+)", random)) == {"dg_normal", "dg_uniform"}

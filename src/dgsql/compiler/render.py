@@ -95,18 +95,12 @@ MACRO_BLOCK = re.compile(r"((?:--[^\n]*\n)*)CREATE OR REPLACE MACRO (dg_\w+)\b.*
 
 def macros(used_by: str | None = None) -> str:
     """The macro library (``sql_macros/*.sql``); with ``used_by``, only the macros that SQL
-    calls (and the macros they call), each with its comment and its file's heading."""
+    calls, each with its comment and its file's heading (no macro calls another)."""
     files = sorted(f for f in resources.files("dgsql.sql_macros").iterdir() if f.name.endswith(".sql"))
     texts = [f.read_text().strip() + "\n" for f in files]
     if used_by is None:
         return "\n\n".join(t.strip() for t in texts)
-    bodies = {m.group(2): m.group(0) for t in texts for m in MACRO_BLOCK.finditer(t)}
-    used: set[str] = set()
-    todo = set(MACRO_NAME.findall(used_by)) & bodies.keys()
-    while todo:
-        name = todo.pop()
-        used.add(name)
-        todo |= (set(MACRO_NAME.findall(bodies[name])) & bodies.keys()) - used
+    used = set(MACRO_NAME.findall(used_by))
     kept = []
     for text in texts:
         found = list(MACRO_BLOCK.finditer(text))
