@@ -565,3 +565,32 @@ def test_bad_methods_are_schema_errors(tmp_path, method, extra, message):
 def test_text_method_into_int_column_is_a_schema_error(tmp_path):
     with pytest.raises(SchemaError, match=r"columns\[0\]\.type: .*declare the column as string"):
         script(tmp_path, dataset([faker("x", "name", type="int")]))
+
+
+def test_vocabulary_columns_stay_distinct_when_keys_slug_alike():
+    """DuckDB renames a duplicate column of CREATE TABLE AS silently, so two keys that slug to
+    the same name (or differ only in case) must still name distinct columns."""
+    from dgsql.compiler.faker.vocab import VocabLists, make_vocab
+
+    lists = VocabLists('"t"')
+    keys = ["a.b", "a b", "a_b_1", "A.B", "en_US.first_names", "en_us.first_names"]
+    vocabs = [make_vocab(k, [k, "x"]) for k in keys]
+    names = [lists.column(v, "v") for v in vocabs]
+    assert len({n.lower() for n in names}) == len(keys)
+    con = duckdb.connect()
+    con.execute(f"CREATE TABLE t AS {lists.query()}")
+    for vocab, name in zip(vocabs, names, strict=True):
+        assert con.execute(f"SELECT {name} FROM t").fetchone()[0] == [vocab.key, "x"]
+
+
+def test_shared_row_values_change_no_value(tmp_path, monkeypatch):
+    """The lets CTE only names what the columns computed inline before: same rows without it."""
+    from dgsql.compiler.context import ColumnContext
+
+    schema = json.loads((EXAMPLES / "users_events.json").read_text())
+    (tmp_path / "lets").mkdir()
+    (tmp_path / "inline").mkdir()
+    shared = build(tmp_path / "lets", schema, table="users")
+    monkeypatch.setattr(ColumnContext, "let", lambda self, sql: sql)
+    assert "_lets" not in script(tmp_path / "inline", schema)
+    assert build(tmp_path / "inline", schema, table="users") == shared

@@ -283,6 +283,8 @@ def test_small_lambda_is_a_case_over_the_pmf_larger_an_alias_pick():
     # about lambda + 1 comparisons: lambda 4.5 is the last CASE, whatever the last bits of exp()
     assert poisson(4.5, "u", "z", 0, None).startswith("(CASE")
     assert poisson(4.51, "u", "z", 0, None).startswith("dg_alias(u, ")
+    # a high min leaves few comparisons (most mass folded onto it) but too many branches
+    assert poisson(20.0, "u", "z", 22, None).startswith("dg_alias(u, ")
 
 
 @pytest.mark.parametrize("column, lam", [("poisson", 4.0), ("poisson_alias", 12.0)])

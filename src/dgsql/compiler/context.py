@@ -186,11 +186,11 @@ class ColumnContext:
         return sql
 
     def let(self, sql: str) -> str:
-        """A per-row value the column reads many times (a draw's hash, the row's locale): computed
-        once, in a layer before the column's own, and referenced by name. DuckDB binds and
-        optimises every copy of a repeated expression: the Faker columns of users_events
-        repeated the locale index 137 times, and planning took 70 ms instead of 32 ms. Inline
-        when the column is recomputed elsewhere."""
+        """A per-row value a column may read many times (a draw's hash, the row's locale): computed
+        once for every row, in a layer before the column's own, and referenced by name. DuckDB
+        binds and optimises every copy of a repeated expression: the Faker columns of
+        users_events repeated the locale index 137 times, and planning took 70 ms instead of
+        32 ms. Inline when the column is recomputed elsewhere."""
         if self.at_row is not None:
             return sql
         name = names.let(sql)

@@ -97,6 +97,9 @@ CASE_COMPARISONS = 5.5
 """A Poisson count is a CASE over its cumulative pmf when a row makes at most this many
 comparisons on average (about λ + 1: so λ up to ~4.5), else an alias pick. Per 7.9M rows:
 λ = 1.4 0.031 s vs 0.065 s; λ = 4 0.054 vs 0.065 s; λ = 20 0.171 vs 0.071 s."""
+CASE_BRANCHES = 32
+"""…and it has at most this many branches (a high ``min`` leaves few comparisons but many
+branches, each a copy of the draw that DuckDB binds and plans)."""
 
 
 def weighted_pick(u: str, values: list[str], weights: list[float], sql_type: str) -> str:

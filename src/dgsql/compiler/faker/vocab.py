@@ -130,7 +130,9 @@ class Vocab:
 
 class VocabLists:
     """The vocabularies of one table section, in one one-row temp table: list ``c`` of the
-    vocabulary keyed ``de_DE.first_names`` is the column ``de_DE_first_names_c``."""
+    vocabulary keyed ``de_DE.first_names`` is the column ``de_DE_first_names_c`` (a key whose
+    name is taken, ignoring case, gets ``_1``, ``_2``…; list names are one letter, so distinct
+    names give distinct columns)."""
 
     def __init__(self, table: str):
         self.table = table
@@ -140,9 +142,11 @@ class VocabLists:
     def column(self, vocab: Vocab, column: str) -> str:
         name = self.names.get(vocab)
         if name is None:
-            name = re.sub(r"[^A-Za-z0-9_]+", "_", vocab.key)
-            if name in self.names.values():
-                name += f"_{len(self.names)}"
+            slug = re.sub(r"[^A-Za-z0-9_]+", "_", vocab.key)
+            taken = {n.lower() for n in self.names.values()}  # DuckDB's identifiers ignore case
+            name, n = slug, 1
+            while name.lower() in taken:
+                name, n = f"{slug}_{n}", n + 1
             self.names[vocab] = name
         return ident(f"{name}_{column}")
 

@@ -14,6 +14,7 @@ from dgsql.compiler import schema as S
 from dgsql.compiler.context import ColumnContext, Fragment
 from dgsql.compiler.sqltext import double, list_of, lit
 from dgsql.compiler.weights import (
+    CASE_BRANCHES,
     CASE_COMPARISONS,
     alias_table,
     case_pick,
@@ -38,7 +39,9 @@ def clamp(sql: str, lo: float | None, hi: float | None) -> str:
 
 
 def poisson(lam: float, u: str, z: str, lo: int = 0, hi: int | None = None) -> str:
-    """A Poisson(lam) count clamped to [lo, hi]: exact alias pick for small lam."""
+    """A Poisson(lam) count clamped to [lo, hi]. Up to lam 50 an exact pick over the pmf: a CASE
+    over its cumulative shares when that takes few comparisons and branches, else an alias pick;
+    above 50 the normal approximation (``z`` a standard normal draw)."""
     if lam <= POISSON_EXACT_MAX:
         point = poisson_point(lam, lo, hi)
         if point is not None:
@@ -47,7 +50,7 @@ def poisson(lam: float, u: str, z: str, lo: int = 0, hi: int | None = None) -> s
         live = [(lit(k), p) for k, p in enumerate(pmf) if p > 0]
         if len(live) == 1:
             return live[0][0]
-        if expected_comparisons([p for _, p in live]) <= CASE_COMPARISONS:
+        if len(live) <= CASE_BRANCHES and expected_comparisons([p for _, p in live]) <= CASE_COMPARISONS:
             return f"({case_pick(u, live)})"
         probs, keep, alias = alias_table(pmf)
         return f"dg_alias({u}, {list_of(probs, 'DOUBLE')}, {list_of(keep, 'BIGINT')}, {list_of(alias, 'BIGINT')})"
