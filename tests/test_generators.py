@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from dgsql.compiler import schema as S
+from dgsql.dsl import model as S
 from dgsql.compiler.generators.distribution import poisson
 from dgsql.compiler.weights import poisson_pmf, poisson_point
 

@@ -17,7 +17,7 @@ import sqlglot
 from rich.console import Console
 
 import validate_fixtures as F
-from dgsql.compiler import schema as S
+from dgsql.dsl import model as S
 from dgsql.compiler.checks import CATEGORIES, REGISTRY, compile_checks, value_model
 from dgsql.compiler.checks.spec import DUCKDB_TYPES, CheckSpec
 from dgsql.compiler.checks.sql import Sql, fill, ident, lit

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from dgsql.compiler import schema as S
+from dgsql.dsl import model as S
 from dgsql.compiler.context import ColumnContext, Join
-from dgsql.compiler.dag import table_of
 from dgsql.compiler.generators import RENDERERS as GENERATORS
 from dgsql.compiler.modifiers import RENDERERS as MODIFIERS
 from dgsql.compiler.sqltext import SQL_TYPES, double
@@ -29,7 +28,7 @@ def fractional(col: S.Column, ds: S.Dataset) -> bool:
         return any(isinstance(v, float) and not v.is_integer() for v in values)
     if kind in ("choice", "lookup"):
         ref = spec.choices_ref if kind == "choice" else spec.from_
-        table = table_of(ds, ref)
+        table = ds.split_ref(ref)[0]
         target = next(c for c in ds.node(table).columns if c.name == ref[len(table) + 1 :])
         return target.type == "float"
     return False

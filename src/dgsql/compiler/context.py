@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from dgsql.compiler import names
-from dgsql.compiler import schema as S
+from dgsql.dsl import model as S
 from dgsql.compiler.faker.vocab import VocabLists
 from dgsql.compiler.seeds import salt
 from dgsql.compiler.sqltext import ident, lit

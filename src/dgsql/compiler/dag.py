@@ -12,13 +12,8 @@ from dataclasses import dataclass
 
 import networkx as nx
 
-from dgsql.compiler import schema as S
+from dgsql.dsl import model as S
 from dgsql.errors import SchemaError
-
-
-def table_of(ds: S.Dataset, ref: str) -> str:
-    owners = [n.id for n in ds.nodes if ref.startswith(n.id + ".")]
-    return max(owners, key=len)
 
 
 @dataclass(frozen=True)
@@ -40,17 +35,17 @@ def reads(ds: S.Dataset, node: S.Node) -> list[Read]:
     for col in node.columns:
         kind, spec = S.generator_kind(col.generator), S.generator_spec(col.generator)
         if kind == "lookup":
-            table = table_of(ds, spec.from_)
+            table = ds.split_ref(spec.from_)[0]
             found.append(Read(table, "lookup", spec.from_[len(table) + 1 :], bool(spec.on)))
         elif kind == "choice" and spec.choices_ref:
-            found.append(Read(table_of(ds, spec.choices_ref), "choices_ref"))
+            found.append(Read(ds.split_ref(spec.choices_ref)[0], "choices_ref"))
         if col.constraints and col.constraints.enum_ref:
-            found.append(Read(table_of(ds, col.constraints.enum_ref), "enum_ref"))
+            found.append(Read(ds.split_ref(col.constraints.enum_ref)[0], "enum_ref"))
         found += [Read(m.args.effect_table, "effect") for m in col.modifiers if m.transform == "effect"]
     found += [Read(m.args.effect_table, "effect") for m in node.modifiers]
     for e in ds.constraints.enum:
-        if e.enum_ref and table_of(ds, e.attr) == node.id:
-            found.append(Read(table_of(ds, e.enum_ref), "enum_ref"))
+        if e.enum_ref and ds.split_ref(e.attr)[0] == node.id:
+            found.append(Read(ds.split_ref(e.enum_ref)[0], "enum_ref"))
     return found
 
 

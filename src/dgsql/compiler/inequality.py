@@ -16,7 +16,7 @@ unchanged except for tie steps. Documented in docs/dsl.md.
 
 from __future__ import annotations
 
-from dgsql.compiler import schema as S
+from dgsql.dsl import model as S
 from dgsql.compiler.generators.datetime_series import grid, span_of_dataset
 from dgsql.compiler.plan import InequalityFix
 from dgsql.compiler.sqltext import SQL_TYPES, ident

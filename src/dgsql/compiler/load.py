@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from dgsql.compiler import schema as S
+from dgsql.dsl import model as S
 from dgsql.errors import SchemaError, UsageError
 
 

@@ -14,9 +14,9 @@ from dataclasses import dataclass, replace
 
 import networkx as nx
 
-from dgsql.compiler import schema as S
+from dgsql.dsl import model as S
 from dgsql.compiler.context import TableFacts
-from dgsql.compiler.dag import order_tables, table_of
+from dgsql.compiler.dag import order_tables
 from dgsql.compiler.dag import reads as table_reads
 from dgsql.compiler.generators import RENDERERS as GENERATORS
 from dgsql.compiler.generators import datetime_series
@@ -368,7 +368,7 @@ def _pure_columns(
 def _recomputable_lookup(
     ds: S.Dataset, node: S.Node, spec: S.LookupSpec, known: dict[str, TableFacts]
 ) -> bool:
-    table = table_of(ds, spec.from_)
+    table = ds.split_ref(spec.from_)[0]
     column = spec.from_[len(table) + 1 :]
     facts = known.get(table)
     if table == node.id or facts is None or facts.rows is None:

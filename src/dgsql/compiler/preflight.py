@@ -10,8 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from dgsql.compiler import schema as S
-from dgsql.compiler.dag import table_of
+from dgsql.dsl import model as S
 from dgsql.compiler.generators.datetime_series import (
     GRID_LIMIT,
     bucket_count,
@@ -54,9 +53,9 @@ def distinct_capacity(col: S.Column, ds: S.Dataset, expected: dict[str, float]) 
         if spec.choices is not None:
             weights = spec.weights or [1.0] * len(spec.choices)
             return len({str(c) for c, w in zip(spec.choices, weights, strict=True) if w > 0})
-        return expected.get(table_of(ds, spec.choices_ref), math.inf)
+        return expected.get(ds.split_ref(spec.choices_ref)[0], math.inf)
     if kind == "lookup":
-        return expected.get(table_of(ds, spec.from_), math.inf)
+        return expected.get(ds.split_ref(spec.from_)[0], math.inf)
     if kind == "datetime_series" and not col.modifiers:
         return grid(
             span_of_dataset(spec, ds), spec.freq or (ds.timeframe.freq if ds.timeframe else "S")
@@ -157,15 +156,15 @@ def _check_table(table: TablePlan, ds: S.Dataset, expected: dict[str, float], re
 def _tables_read(col: S.Column, ds: S.Dataset) -> list[str]:
     kind, spec = S.generator_kind(col.generator), S.generator_spec(col.generator)
     if kind == "lookup":
-        return [table_of(ds, spec.from_)]
+        return [ds.split_ref(spec.from_)[0]]
     if kind == "choice" and spec.choices_ref:
-        return [table_of(ds, spec.choices_ref)]
+        return [ds.split_ref(spec.choices_ref)[0]]
     return []
 
 
 def _check_inequalities(ds: S.Dataset, report: Preflight) -> None:
     for i, q in enumerate(ds.constraints.inequalities):
-        table = table_of(ds, q.left)
+        table = ds.split_ref(q.left)[0]
         node = ds.node(table)
         left = next(c for c in node.columns if c.name == q.left[len(table) + 1 :])
         right = next(c for c in node.columns if c.name == q.right[len(table) + 1 :])

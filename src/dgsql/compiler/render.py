@@ -20,7 +20,7 @@ import jinja2
 
 from dgsql import __version__
 from dgsql.compiler import inequality, names
-from dgsql.compiler import schema as S
+from dgsql.dsl import model as S
 from dgsql.compiler.column import column_sql
 from dgsql.compiler.context import ColumnContext, Join, TableContext, TableFacts
 from dgsql.compiler.generators.distribution import poisson

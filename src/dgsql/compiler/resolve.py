@@ -10,8 +10,9 @@ from __future__ import annotations
 import difflib
 from datetime import datetime
 
-from dgsql.compiler import schema as S
+from dgsql.dsl import model as S
 from dgsql.compiler.names import RESERVED_PREFIX
+from dgsql.dsl.refs import split_ref
 from dgsql.errors import SchemaError
 
 
@@ -68,8 +69,8 @@ class Resolver:
     # -- references -----------------------------------------------------
     def ref(self, path: str, ref: str) -> tuple[S.Node, S.Column] | None:
         """Resolve ``table.column`` (the table is the longest id that prefixes it)."""
-        owners = [t for t in self.tables if ref.startswith(t + ".")]
-        if not owners:
+        found = split_ref(self.tables, ref)
+        if found is None:
             near = difflib.get_close_matches(ref.partition(".")[0], list(self.tables), n=1)
             hint = f"did you mean {near[0]!r}?" if near else f"tables are {', '.join(sorted(self.tables))}."
             if "." not in ref:
@@ -77,8 +78,8 @@ class Resolver:
             else:
                 self.problem(path, f"table {ref.partition('.')[0]!r} does not exist; {hint}")
             return None
-        node = self.tables[max(owners, key=len)]
-        column = self.column(path, node, ref[len(node.id) + 1 :])
+        node = self.tables[found[0]]
+        column = self.column(path, node, found[1])
         return (node, column) if column else None
 
     def column(self, path: str, node: S.Node, name: str) -> S.Column | None:

@@ -17,7 +17,7 @@ import duckdb
 from dgsql.compiler.checks import compile_checks
 from dgsql.compiler.checks.spec import CheckSpec
 from dgsql.compiler.checks.sql import METADATA_MACRO, SCHEMA, Sql, fill, ident, lit, table
-from dgsql.compiler.schema import Dataset
+from dgsql.dsl.model import Dataset
 from dgsql.errors import EngineError, UsageError
 from dgsql.runtime.report import CheckResult, Report, Status, json_value
 

@@ -32,7 +32,7 @@ from dgsql.compiler.checks import (
     weekend_share,
 )
 from dgsql.compiler.checks.spec import CATEGORIES, CheckContext, CheckSpec
-from dgsql.compiler.schema import Dataset
+from dgsql.dsl.model import Dataset
 
 REGISTRY: tuple[ModuleType, ...] = (
     # structure: the files are what the schema says

@@ -27,7 +27,7 @@ from dgsql.compiler.checks.grid import Grid, column_grid, dimension, grid_sql, w
 from dgsql.compiler.checks.spec import CheckContext, CheckSpec, compiled, not_compiled
 from dgsql.compiler.checks.sql import Sql, double, fill, ident, join, lit, qualified, table
 from dgsql.compiler.checks.targets import entries
-from dgsql.compiler.schema import CompositeEffect, Influence
+from dgsql.dsl.model import CompositeEffect, Influence
 
 KIND = "composite_effect"
 CATEGORY = "behaviour"

@@ -19,7 +19,7 @@ from dgsql.compiler.checks import value_model as vm
 from dgsql.compiler.checks.grid import column_grid, dimension, grid_sql, weight_at
 from dgsql.compiler.checks.spec import CheckContext, CheckSpec, compiled, not_compiled
 from dgsql.compiler.checks.sql import Sql, double, doubles, fill, ident, join, lit, table
-from dgsql.compiler.schema import DatetimeSeriesGen
+from dgsql.dsl.model import DatetimeSeriesGen
 
 KIND = "datetime_shape"
 CATEGORY = "statistical"

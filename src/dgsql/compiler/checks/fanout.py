@@ -11,7 +11,7 @@ from typing import NamedTuple
 
 from dgsql.compiler.checks.spec import CheckContext
 from dgsql.compiler.checks.sql import Sql, fill, ident, table
-from dgsql.compiler.schema import LookupGen, Node, split_ref
+from dgsql.dsl.model import LookupGen, Node
 
 CHILDREN = """\
 WITH per_parent AS (
@@ -45,7 +45,7 @@ def parent_link(ctx: CheckContext, node: Node) -> ParentLink | str:
     for col in node.columns:
         gen = col.generator
         if isinstance(gen, LookupGen) and gen.lookup.on is None:
-            t, c = split_ref(gen.lookup.from_)
+            t, c = ctx.dataset.split_ref(gen.lookup.from_)
             if t == parent.id and (c == parent.pk or gen.lookup.from_ in unique):
                 return ParentLink(parent.id, c, col.name)
     return (

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from dgsql.compiler.checks.fanout import children_cte, parent_link
 from dgsql.compiler.checks.spec import CheckContext, CheckSpec, compiled, not_compiled
 from dgsql.compiler.checks.sql import Sql, fill, ident, lit, table
-from dgsql.compiler.schema import Node
+from dgsql.dsl.model import Node
 
 KIND = "fanout_bounds"
 CATEGORY = "constraint"

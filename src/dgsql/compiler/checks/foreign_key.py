@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 from dgsql.compiler.checks.spec import CheckContext, CheckSpec, compiled, drop_repeats, not_compiled
 from dgsql.compiler.checks.sql import fill, qualified, table
-from dgsql.compiler.schema import LookupGen, split_ref
+from dgsql.dsl.model import LookupGen
 
 KIND = "foreign_key"
 CATEGORY = "fk"
@@ -33,7 +33,7 @@ def _pairs(ctx: CheckContext) -> Iterator[tuple[str, str, str, bool]]:
             gen = col.generator
             if not isinstance(gen, LookupGen) or gen.lookup.on is not None:
                 continue
-            to_table, to_col = split_ref(gen.lookup.from_)
+            to_table, to_col = ctx.dataset.split_ref(gen.lookup.from_)
             parent = ctx.node(to_table)
             if parent is None or parent.pk != to_col:
                 continue

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from dgsql.compiler.checks.sql import Sql, doubles, fill, lit
-from dgsql.compiler.schema import FREQ_RE, Column, Dataset, DatetimeSeriesGen
+from dgsql.dsl.model import FREQ_RE, Column, Dataset, DatetimeSeriesGen
 
 UNIT_SECONDS = {"S": 1, "T": 60, "min": 60, "H": 3600, "h": 3600, "D": 86400, "W": 604800}
 UNIT_NAMES = {

@@ -19,7 +19,7 @@ from typing import Any
 from dgsql.compiler.checks import value_model as vm
 from dgsql.compiler.checks.spec import CheckContext, CheckSpec, compiled, not_compiled
 from dgsql.compiler.checks.sql import double, fill, ident, table
-from dgsql.compiler.schema import Column
+from dgsql.dsl.model import Column
 
 KIND = "outlier_share"
 CATEGORY = "statistical"

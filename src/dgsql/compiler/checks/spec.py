@@ -8,7 +8,8 @@ from typing import Any, Literal, TypeVar, get_args
 
 from dgsql.compiler.checks.sql import Sql, ident, qualified
 from dgsql.compiler.column import SQL_TYPES
-from dgsql.compiler.schema import Column, Dataset, Node, split_ref
+from dgsql.dsl.model import Column, Dataset, Node
+from dgsql.dsl.refs import split_ref
 
 Category = Literal["constraint", "behaviour", "statistical", "fk"]
 #: The parts of the quality score, in the order the report shows them.
@@ -106,9 +107,11 @@ class CheckContext:
 
     def resolve(self, ref: str) -> tuple[str, str, Column | None, str | None]:
         """``"t.c"`` → (table, column, Column or None, problem or None)."""
-        table, name = split_ref(ref)
-        if table not in self.nodes:
+        found = split_ref(self.nodes, ref)
+        if found is None:
+            table, _, name = ref.partition(".")
             return table, name, None, f"no table {table!r} in the schema"
+        table, name = found
         col = self.column(table, name)
         if col is None:
             return table, name, None, f"table {table!r} has no column {name!r}"

@@ -8,7 +8,7 @@ from typing import Any
 
 from dgsql.compiler.checks.spec import Category, CheckContext, CheckSpec, compiled, not_compiled
 from dgsql.compiler.checks.sql import fill, ident, lit, table
-from dgsql.compiler.schema import Dataset
+from dgsql.dsl.model import Dataset
 
 
 def entries(dataset: Dataset, key: str) -> Iterator[tuple[Any, str]]:

@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from statistics import NormalDist
 from typing import Any
 
-from dgsql.compiler.schema import Column, DistributionGen, DistributionSpec, MagnitudeDist
+from dgsql.dsl.model import Column, DistributionGen, DistributionSpec, MagnitudeDist
 
 INF = math.inf
 NOISE_NODES = 16

@@ -9,9 +9,8 @@ row order) and reads the column there.
 from __future__ import annotations
 
 from dgsql.compiler import names
-from dgsql.compiler import schema as S
+from dgsql.dsl import model as S
 from dgsql.compiler.context import ColumnContext, Fragment, Join
-from dgsql.compiler.dag import table_of
 from dgsql.compiler.sqltext import SQL_TYPES, ident, lit, typed_lit
 from dgsql.compiler.weights import CUMULATIVE, kind_weights, weighted_pick
 
@@ -41,7 +40,7 @@ def render(spec: S.ChoiceSpec, ctx: ColumnContext) -> Fragment:
 
 def _render_ref(spec: S.ChoiceSpec, ctx: ColumnContext) -> Fragment:
     assert spec.choices_ref is not None
-    table = table_of(ctx.dataset, spec.choices_ref)
+    table = ctx.dataset.split_ref(spec.choices_ref)[0]
     column = spec.choices_ref[len(table) + 1 :]
     facts = ctx.facts(table)
     kind = S.parse_weights_kind(spec.weights_kind or "uniform")[0]

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from dgsql.compiler import names
-from dgsql.compiler import schema as S
+from dgsql.dsl import model as S
 from dgsql.compiler.context import ColumnContext, Fragment, Join, epoch_us
 from dgsql.compiler.sqltext import ident, list_of, lit
 from dgsql.compiler.weights import CUMULATIVE, weighted_pick

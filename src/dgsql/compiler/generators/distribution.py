@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 
-from dgsql.compiler import schema as S
+from dgsql.dsl import model as S
 from dgsql.compiler.context import ColumnContext, Fragment
 from dgsql.compiler.sqltext import double, list_of, lit
 from dgsql.compiler.weights import (

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dgsql.compiler import schema as S
+from dgsql.dsl import model as S
 from dgsql.compiler.context import ColumnContext, Fragment
 from dgsql.compiler.sqltext import SQL_TYPES, typed_lit
 

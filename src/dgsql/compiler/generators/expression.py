@@ -12,7 +12,7 @@ from __future__ import annotations
 import sqlglot
 from sqlglot import exp
 
-from dgsql.compiler import schema as S
+from dgsql.dsl import model as S
 from dgsql.compiler.context import ColumnContext, Fragment
 from dgsql.compiler.sqltext import DIALECT
 

@@ -33,9 +33,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from dgsql.compiler import schema as S
+from dgsql.dsl import model as S
 from dgsql.compiler.context import ColumnContext, Fragment, Join
-from dgsql.compiler.dag import table_of
 from dgsql.compiler.faker import ir
 from dgsql.compiler.faker.compose import Composer, Unsupported, faker_for, provider_method
 from dgsql.compiler.faker.ir import Lit, Node, Pattern, Pick, Renderer, Sql
@@ -131,7 +130,7 @@ def trace_values(ds: S.Dataset, node: S.Node, name: str, depth: int = 0) -> list
         values = list(spec.choices)
     elif kind == "choice" or kind == "lookup":
         ref = spec.choices_ref if kind == "choice" else spec.from_
-        table = table_of(ds, ref)
+        table = ds.split_ref(ref)[0]
         target = next((n for n in ds.nodes if n.id == table), None)
         if target is not None:
             values = trace_values(ds, target, ref[len(table) + 1 :], depth + 1)

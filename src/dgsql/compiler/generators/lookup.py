@@ -13,15 +13,14 @@ arithmetic and needs no join.
 from __future__ import annotations
 
 from dgsql.compiler import names
-from dgsql.compiler import schema as S
+from dgsql.dsl import model as S
 from dgsql.compiler.context import ColumnContext, Fragment, Join
-from dgsql.compiler.dag import table_of
 from dgsql.compiler.resolve import lookup_join
 from dgsql.compiler.sqltext import ident, join_key, lit
 
 
 def target(spec: S.LookupSpec, ds: S.Dataset) -> tuple[str, str]:
-    table = table_of(ds, spec.from_)
+    table = ds.split_ref(spec.from_)[0]
     return table, spec.from_[len(table) + 1 :]
 
 

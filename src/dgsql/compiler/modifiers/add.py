@@ -1,6 +1,6 @@
 """``add: {value}`` → ``v + value``."""
 
-from dgsql.compiler import schema as S
+from dgsql.dsl import model as S
 from dgsql.compiler.context import ColumnContext
 from dgsql.compiler.sqltext import double
 

@@ -1,6 +1,6 @@
 """``clamp: {min?, max?}`` → ``v`` bounded."""
 
-from dgsql.compiler import schema as S
+from dgsql.dsl import model as S
 from dgsql.compiler.context import ColumnContext
 from dgsql.compiler.generators.distribution import clamp
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from dgsql.compiler import names
-from dgsql.compiler import schema as S
+from dgsql.dsl import model as S
 from dgsql.compiler.context import ColumnContext, Join, TableContext, epoch_us
 from dgsql.compiler.sqltext import double, ident, join_key
 

@@ -1,6 +1,6 @@
 """``jitter: {std, mode}`` → ``v + N(0, std)`` (add) or ``v * (1 + N(0, std))`` (mul)."""
 
-from dgsql.compiler import schema as S
+from dgsql.dsl import model as S
 from dgsql.compiler.context import ColumnContext
 from dgsql.compiler.sqltext import double
 

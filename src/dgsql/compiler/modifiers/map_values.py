@@ -1,7 +1,7 @@
 """``map_values: {mapping}`` → listed values replaced; a key matches the value's text form and a
 new value is converted to the column's type at compile time."""
 
-from dgsql.compiler import schema as S
+from dgsql.dsl import model as S
 from dgsql.compiler.context import ColumnContext
 from dgsql.compiler.sqltext import lit, typed_lit
 

@@ -1,6 +1,6 @@
 """``multiply: {factor}`` → ``v * factor``."""
 
-from dgsql.compiler import schema as S
+from dgsql.dsl import model as S
 from dgsql.compiler.context import ColumnContext
 from dgsql.compiler.sqltext import double
 

@@ -1,7 +1,7 @@
 """``seasonality``: numeric ``v * weights[dim(ts)]``; on a datetime column it reshapes
 the sampling instead (``generators.datetime_series``), so it is the identity here."""
 
-from dgsql.compiler import schema as S
+from dgsql.dsl import model as S
 from dgsql.compiler.context import ColumnContext
 from dgsql.compiler.generators.datetime_series import DIMENSION_SQL
 from dgsql.compiler.sqltext import list_of

@@ -1,6 +1,6 @@
 """``time_jitter: {std_minutes}`` → timestamp + N(0, std) minutes, to the microsecond."""
 
-from dgsql.compiler import schema as S
+from dgsql.dsl import model as S
 from dgsql.compiler.context import ColumnContext
 from dgsql.compiler.sqltext import double
 

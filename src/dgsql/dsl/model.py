@@ -13,6 +13,7 @@ import re
 from datetime import datetime, timezone
 from typing import Annotated, Any, Literal, Union
 
+from dgsql.dsl import refs
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -635,8 +636,10 @@ class Dataset(Strict):
     def node(self, node_id: str) -> Node:
         return next(n for n in self.nodes if n.id == node_id)
 
-
-def split_ref(ref: str) -> tuple[str, str]:
-    """``'orders.order_id'`` → ``('orders', 'order_id')``; the table is before the first dot."""
-    table, _, column = ref.partition(".")
-    return table, column
+    def split_ref(self, ref: str) -> tuple[str, str]:
+        """(table, column) of a resolved reference (see :mod:`dgsql.dsl.refs`); KeyError when
+        no table prefixes it."""
+        found = refs.split_ref((n.id for n in self.nodes), ref)
+        if found is None:
+            raise KeyError(ref)
+        return found
