@@ -13,9 +13,9 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from dgsql.dsl import model as S
 from dgsql.compiler.generators.distribution import poisson
 from dgsql.compiler.weights import poisson_pmf, poisson_point
+from dgsql.dsl import model as S
 
 N = 50_000
 "Rows of the shared statistics table."

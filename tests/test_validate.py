@@ -17,11 +17,11 @@ import sqlglot
 from rich.console import Console
 
 import validate_fixtures as F
-from dgsql.dsl import model as S
 from dgsql.compiler.checks import CATEGORIES, REGISTRY, compile_checks, value_model
 from dgsql.compiler.checks.spec import DUCKDB_TYPES, CheckSpec
 from dgsql.compiler.checks.sql import Sql, fill, ident, lit
 from dgsql.compiler.load import parse_dataset, read_schema
+from dgsql.dsl import model as S
 from dgsql.errors import UsageError
 from dgsql.runtime.report import CheckResult, Report, Status
 from dgsql.runtime.validate import checks_script, validate

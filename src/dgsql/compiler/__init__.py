@@ -9,10 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from dgsql.dsl import model as schema
 from dgsql.compiler.load import parse_dataset, read_schema
 from dgsql.compiler.plan import Plan, build_plan
 from dgsql.compiler.render import DEFAULT_COMPRESSION, Compression, Script, render_script
+from dgsql.dsl import model as schema
 
 
 @dataclass(frozen=True)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dgsql.dsl import model as S
 from dgsql.compiler.context import ColumnContext, Join
 from dgsql.compiler.generators import RENDERERS as GENERATORS
 from dgsql.compiler.modifiers import RENDERERS as MODIFIERS
 from dgsql.compiler.sqltext import SQL_TYPES, double
+from dgsql.dsl import model as S
 
 ARITHMETIC_MODIFIERS = {"multiply", "add", "clamp", "jitter", "seasonality", "trend", "outliers", "effect"}
 

@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from dgsql.compiler import names
-from dgsql.dsl import model as S
 from dgsql.compiler.faker.vocab import VocabLists
 from dgsql.compiler.seeds import salt
 from dgsql.compiler.sqltext import ident, lit
+from dgsql.dsl import model as S
 from dgsql.errors import SchemaError
 
 

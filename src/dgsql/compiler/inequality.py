@@ -16,10 +16,10 @@ unchanged except for tie steps. Documented in docs/dsl.md.
 
 from __future__ import annotations
 
-from dgsql.dsl import model as S
 from dgsql.compiler.generators.datetime_series import grid, span_of_dataset
 from dgsql.compiler.plan import InequalityFix
 from dgsql.compiler.sqltext import SQL_TYPES, ident
+from dgsql.dsl import model as S
 
 
 def _step_up(column: S.Column, ds: S.Dataset, value: str) -> str:

@@ -14,7 +14,6 @@ from dataclasses import dataclass, replace
 
 import networkx as nx
 
-from dgsql.dsl import model as S
 from dgsql.compiler.context import TableFacts
 from dgsql.compiler.dag import order_tables
 from dgsql.compiler.dag import reads as table_reads
@@ -24,6 +23,7 @@ from dgsql.compiler.modifiers import RENDERERS as MODIFIERS
 from dgsql.compiler.names import RESERVED_PREFIX
 from dgsql.compiler.resolve import lookup_join, resolve
 from dgsql.compiler.weights import poisson_pmf, poisson_point
+from dgsql.dsl import model as S
 from dgsql.errors import SchemaError
 
 DEFAULT_ROWS = 1000

@@ -10,7 +10,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from dgsql.dsl import model as S
 from dgsql.compiler.generators.datetime_series import (
     GRID_LIMIT,
     bucket_count,
@@ -20,6 +19,7 @@ from dgsql.compiler.generators.datetime_series import (
     span_of_dataset,
 )
 from dgsql.compiler.plan import Plan, TablePlan
+from dgsql.dsl import model as S
 
 BYTES_PER_VALUE = {"int": 4.0, "float": 8.0, "string": 10.0, "bool": 0.2, "datetime": 6.0, "date": 2.5}
 "Rough zstd Parquet bytes per value, measured on the examples; a size estimate, not a promise."

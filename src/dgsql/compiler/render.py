@@ -20,7 +20,6 @@ import jinja2
 
 from dgsql import __version__
 from dgsql.compiler import inequality, names
-from dgsql.dsl import model as S
 from dgsql.compiler.column import column_sql
 from dgsql.compiler.context import ColumnContext, Join, TableContext, TableFacts
 from dgsql.compiler.generators.distribution import poisson
@@ -28,6 +27,7 @@ from dgsql.compiler.modifiers import effect
 from dgsql.compiler.plan import Fanout, Plan, TablePlan, sorted_layout
 from dgsql.compiler.seeds import salt
 from dgsql.compiler.sqltext import ident, lit
+from dgsql.dsl import model as S
 from dgsql.errors import DgsqlError, SchemaError
 
 

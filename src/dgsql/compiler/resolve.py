@@ -10,8 +10,8 @@ from __future__ import annotations
 import difflib
 from datetime import datetime
 
-from dgsql.dsl import model as S
 from dgsql.compiler.names import RESERVED_PREFIX
+from dgsql.dsl import model as S
 from dgsql.dsl.refs import split_ref
 from dgsql.errors import SchemaError
 

@@ -13,7 +13,6 @@ import re
 from datetime import datetime, timezone
 from typing import Annotated, Any, Literal, Union
 
-from dgsql.dsl import refs
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -23,6 +22,8 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+
+from dgsql.dsl import refs
 
 Scalar = bool | int | float | str
 FREQ_RE = re.compile(r"^(?P<mult>[1-9][0-9]*)?(?P<unit>S|T|min|H|h|D|W|MS|M)$")

@@ -9,10 +9,10 @@ row order) and reads the column there.
 from __future__ import annotations
 
 from dgsql.compiler import names
-from dgsql.dsl import model as S
 from dgsql.compiler.context import ColumnContext, Fragment, Join
 from dgsql.compiler.sqltext import SQL_TYPES, ident, lit, typed_lit
 from dgsql.compiler.weights import CUMULATIVE, kind_weights, weighted_pick
+from dgsql.dsl import model as S
 
 ALIAS_ROWS_LIMIT = 100_000
 "choices_ref with weights over at most this many known rows: alias lists; else a cumulative pool."

@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from dgsql.compiler import names
-from dgsql.dsl import model as S
 from dgsql.compiler.context import ColumnContext, Fragment, Join, epoch_us
 from dgsql.compiler.sqltext import ident, list_of, lit
 from dgsql.compiler.weights import CUMULATIVE, weighted_pick
+from dgsql.dsl import model as S
 
 UNIT_US = {"S": 1, "T": 60, "min": 60, "H": 3600, "h": 3600, "D": 86400, "W": 7 * 86400}
 GRID_LIMIT = 50_000_000

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 
-from dgsql.dsl import model as S
 from dgsql.compiler.context import ColumnContext, Fragment
 from dgsql.compiler.sqltext import double, list_of, lit
 from dgsql.compiler.weights import (
@@ -22,6 +21,7 @@ from dgsql.compiler.weights import (
     poisson_pmf,
     poisson_point,
 )
+from dgsql.dsl import model as S
 
 POISSON_EXACT_MAX = 50.0
 

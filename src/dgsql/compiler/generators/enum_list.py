@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dgsql.dsl import model as S
 from dgsql.compiler.context import ColumnContext, Fragment
 from dgsql.compiler.sqltext import SQL_TYPES, typed_lit
+from dgsql.dsl import model as S
 
 
 def dependencies(spec: S.EnumListSpec, column: S.Column, node: S.Node) -> list[str]:

@@ -12,9 +12,9 @@ from __future__ import annotations
 import sqlglot
 from sqlglot import exp
 
-from dgsql.dsl import model as S
 from dgsql.compiler.context import ColumnContext, Fragment
 from dgsql.compiler.sqltext import DIALECT
+from dgsql.dsl import model as S
 
 FUNCTIONS: dict[type[exp.Expression], str] = {
     exp.Abs: "abs",

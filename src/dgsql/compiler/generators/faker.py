@@ -33,7 +33,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from dgsql.dsl import model as S
 from dgsql.compiler.context import ColumnContext, Fragment, Join
 from dgsql.compiler.faker import ir
 from dgsql.compiler.faker.compose import Composer, Unsupported, faker_for, provider_method
@@ -48,6 +47,7 @@ from dgsql.compiler.faker.methods import ALIASES, PATTERN_DEFAULTS, top
 from dgsql.compiler.faker.vocab import PREFIX, VocabRefs
 from dgsql.compiler.seeds import salt as derive_salt
 from dgsql.compiler.sqltext import ident, list_of, lit
+from dgsql.dsl import model as S
 
 FIRST = {"first_name", "first_name_male", "first_name_female", "first_name_nonbinary"}
 LAST = {"last_name", "last_name_male", "last_name_female", "last_name_nonbinary"}

@@ -13,10 +13,10 @@ arithmetic and needs no join.
 from __future__ import annotations
 
 from dgsql.compiler import names
-from dgsql.dsl import model as S
 from dgsql.compiler.context import ColumnContext, Fragment, Join
 from dgsql.compiler.resolve import lookup_join
 from dgsql.compiler.sqltext import ident, join_key, lit
+from dgsql.dsl import model as S
 
 
 def target(spec: S.LookupSpec, ds: S.Dataset) -> tuple[str, str]:

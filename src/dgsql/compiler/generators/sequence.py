@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dgsql.dsl import model as S
 from dgsql.compiler.context import ColumnContext, Fragment
 from dgsql.compiler.sqltext import lit
+from dgsql.dsl import model as S
 
 
 def dependencies(spec: S.SequenceSpec, column: S.Column, node: S.Node) -> list[str]:

@@ -1,8 +1,8 @@
 """``add: {value}`` → ``v + value``."""
 
-from dgsql.dsl import model as S
 from dgsql.compiler.context import ColumnContext
 from dgsql.compiler.sqltext import double
+from dgsql.dsl import model as S
 
 
 def dependencies(args: S.AddArgs, column: S.Column, node: S.Node) -> list[str]:

@@ -1,8 +1,8 @@
 """``clamp: {min?, max?}`` → ``v`` bounded."""
 
-from dgsql.dsl import model as S
 from dgsql.compiler.context import ColumnContext
 from dgsql.compiler.generators.distribution import clamp
+from dgsql.dsl import model as S
 
 
 def dependencies(args: S.ClampArgs, column: S.Column, node: S.Node) -> list[str]:

@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from dgsql.compiler import names
-from dgsql.dsl import model as S
 from dgsql.compiler.context import ColumnContext, Join, TableContext, epoch_us
 from dgsql.compiler.sqltext import double, ident, join_key
+from dgsql.dsl import model as S
 
 SEGMENT_ROWS = 2_000_000
 "Budget for the segments table: buckets are chosen so it stays about this size at most."

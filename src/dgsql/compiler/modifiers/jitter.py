@@ -1,8 +1,8 @@
 """``jitter: {std, mode}`` → ``v + N(0, std)`` (add) or ``v * (1 + N(0, std))`` (mul)."""
 
-from dgsql.dsl import model as S
 from dgsql.compiler.context import ColumnContext
 from dgsql.compiler.sqltext import double
+from dgsql.dsl import model as S
 
 
 def dependencies(args: S.JitterArgs, column: S.Column, node: S.Node) -> list[str]:

@@ -1,9 +1,9 @@
 """``map_values: {mapping}`` → listed values replaced; a key matches the value's text form and a
 new value is converted to the column's type at compile time."""
 
-from dgsql.dsl import model as S
 from dgsql.compiler.context import ColumnContext
 from dgsql.compiler.sqltext import lit, typed_lit
+from dgsql.dsl import model as S
 
 
 def dependencies(args: S.MapValuesArgs, column: S.Column, node: S.Node) -> list[str]:

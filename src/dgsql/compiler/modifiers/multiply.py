@@ -1,8 +1,8 @@
 """``multiply: {factor}`` → ``v * factor``."""
 
-from dgsql.dsl import model as S
 from dgsql.compiler.context import ColumnContext
 from dgsql.compiler.sqltext import double
+from dgsql.dsl import model as S
 
 
 def dependencies(args: S.MultiplyArgs, column: S.Column, node: S.Node) -> list[str]:

@@ -1,10 +1,10 @@
 """``outliers``: with probability ``rate`` a row is a spike ``v*(1+m)`` or a drop ``v/(1+m)``,
 ``m`` drawn from ``magnitude_dist`` and clamped (default [0.1, 10])."""
 
-from dgsql.dsl import model as S
 from dgsql.compiler.context import ColumnContext
 from dgsql.compiler.generators.distribution import clamp, draw
 from dgsql.compiler.sqltext import double
+from dgsql.dsl import model as S
 
 
 def dependencies(args: S.OutliersArgs, column: S.Column, node: S.Node) -> list[str]:

@@ -1,10 +1,10 @@
 """``seasonality``: numeric ``v * weights[dim(ts)]``; on a datetime column it reshapes
 the sampling instead (``generators.datetime_series``), so it is the identity here."""
 
-from dgsql.dsl import model as S
 from dgsql.compiler.context import ColumnContext
 from dgsql.compiler.generators.datetime_series import DIMENSION_SQL
 from dgsql.compiler.sqltext import list_of
+from dgsql.dsl import model as S
 
 
 def time_column(args: S.SeasonalityArgs, column: S.Column, node: S.Node) -> str | None:

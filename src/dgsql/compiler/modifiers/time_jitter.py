@@ -1,8 +1,8 @@
 """``time_jitter: {std_minutes}`` → timestamp + N(0, std) minutes, to the microsecond."""
 
-from dgsql.dsl import model as S
 from dgsql.compiler.context import ColumnContext
 from dgsql.compiler.sqltext import double
+from dgsql.dsl import model as S
 
 
 def dependencies(args: S.TimeJitterArgs, column: S.Column, node: S.Node) -> list[str]:

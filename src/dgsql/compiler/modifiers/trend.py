@@ -1,9 +1,9 @@
 """``trend``: ``v * m(t)``, t in years of 365.25 days from the timeframe start to the
 row's ``time_reference`` (or its first datetime column)."""
 
-from dgsql.dsl import model as S
 from dgsql.compiler.context import ColumnContext, epoch_us
 from dgsql.compiler.sqltext import double, lit
+from dgsql.dsl import model as S
 
 YEAR_US = 365.25 * 86400 * 1e6
 
