@@ -21,7 +21,7 @@ from dgsql.compiler.generators import RENDERERS as GENERATORS
 from dgsql.compiler.generators import datetime_series
 from dgsql.compiler.modifiers import RENDERERS as MODIFIERS
 from dgsql.compiler.names import RESERVED_PREFIX
-from dgsql.compiler.resolve import lookup_join, resolve
+from dgsql.compiler.resolve import resolve
 from dgsql.compiler.weights import poisson_pmf, poisson_point
 from dgsql.dsl import model as S
 from dgsql.errors import SchemaError
@@ -373,7 +373,7 @@ def _recomputable_lookup(
     facts = known.get(table)
     if table == node.id or facts is None or facts.rows is None:
         return False
-    join = lookup_join(spec)
+    join = spec.join
     if join and facts.integer_sequence(join[1]) is None:
         return False
     return column in facts.sequences or column in facts.pure

@@ -8,38 +8,12 @@ name collides with dgsql's reserved internal names.
 from __future__ import annotations
 
 import difflib
-from datetime import datetime
 
 from dgsql.compiler.names import RESERVED_PREFIX
 from dgsql.dsl import model as S
 from dgsql.dsl.refs import split_ref
+from dgsql.dsl.types import NUMBERS, TIMES, castable, comparable, convertible
 from dgsql.errors import SchemaError
-
-
-def lookup_join(spec: S.LookupSpec) -> tuple[str, str] | None:
-    """The (local column, remote column) of an ``on`` lookup, or None.
-
-    ``{"this_key": "product_id"}`` joins ``product_id`` to ``product_id``;
-    ``{"local": "remote"}`` names both sides.
-    """
-    if not spec.on:
-        return None
-    local, remote = next(iter(spec.on.items()))
-    return (remote, remote) if local == "this_key" else (local, remote)
-
-
-NUMBERS = ("int", "float")
-TIMES = ("datetime", "date")
-
-
-def comparable(a: str, b: str) -> bool:
-    return a == b or {a, b} <= set(NUMBERS) or {a, b} <= set(TIMES)
-
-
-def convertible(source: str, target: str) -> bool:
-    """Whether a value of type ``source`` casts to ``target`` for every value."""
-    return comparable(source, target) or target == "string" or (source == "bool" and target in NUMBERS)
-
 
 MODIFIER_TYPES = {
     "multiply": NUMBERS,
@@ -183,7 +157,7 @@ class Resolver:
                     f"{spec.from_} is a {found[1].type}, which does not convert to this {col.type} column; "
                     "match the types.",
                 )
-            join = lookup_join(spec)
+            join = spec.join
             if found and join:
                 local, remote = join
                 if local == col.name:
@@ -322,31 +296,6 @@ class Resolver:
 
 def _safe_file_name(name: str) -> bool:
     return not (name.startswith(".") or any(ch in name for ch in "/\\") or any(ord(ch) < 32 for ch in name))
-
-
-def castable(value: object, column_type: str) -> bool:
-    """Whether a literal from the schema converts to the column's type the way DuckDB casts it."""
-    if column_type == "string":
-        return True
-    if column_type == "bool":
-        return isinstance(value, bool) or str(value).lower() in ("true", "false", "t", "f", "1", "0")
-    if column_type in ("int", "float"):
-        if isinstance(value, bool):
-            return True
-        try:
-            number = float(value)  # type: ignore[arg-type]
-        except (TypeError, ValueError):
-            return False
-        return (
-            number == number
-            and abs(number) != float("inf")
-            and (column_type == "float" or abs(number) < 2**63)
-        )
-    try:
-        datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        return False
-    return True
 
 
 def resolve(ds: S.Dataset) -> None:

@@ -226,6 +226,17 @@ class LookupSpec(Strict):
             raise ValueError("on takes exactly one entry")
         return v
 
+    @property
+    def join(self) -> tuple[str, str] | None:
+        """The (local column, remote column) of an ``on`` lookup, or None.
+
+        ``{"this_key": "product_id"}`` joins ``product_id`` to ``product_id``;
+        ``{"local": "remote"}`` names both sides."""
+        if not self.on:
+            return None
+        local, remote = next(iter(self.on.items()))
+        return (remote, remote) if local == "this_key" else (local, remote)
+
 
 class ExpressionSpec(Strict):
     code: str = Field(min_length=1)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from dgsql.compiler import names
 from dgsql.compiler.context import ColumnContext, Fragment, Join
-from dgsql.compiler.resolve import lookup_join
 from dgsql.compiler.sqltext import ident, join_key, lit
 from dgsql.dsl import model as S
 
@@ -25,7 +24,7 @@ def target(spec: S.LookupSpec, ds: S.Dataset) -> tuple[str, str]:
 
 
 def dependencies(spec: S.LookupSpec, column: S.Column, node: S.Node) -> list[str]:
-    join = lookup_join(spec)
+    join = spec.join
     if join:
         return [join[0]]
     rest = spec.from_[len(node.id) + 1 :]
@@ -36,7 +35,7 @@ def dependencies(spec: S.LookupSpec, column: S.Column, node: S.Node) -> list[str
 
 def render(spec: S.LookupSpec, ctx: ColumnContext) -> Fragment:
     table, column = target(spec, ctx.dataset)
-    join = lookup_join(spec)
+    join = spec.join
     if join:
         return _render_join(ctx, table, column, *join)
     if table == ctx.node.id:
