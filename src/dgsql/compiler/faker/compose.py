@@ -1,4 +1,4 @@
-"""Faker methods → composition trees (:mod:`dgsql.compiler.faker.ir`), per locale, at compile time.
+"""Faker methods → composition trees (:mod:`dgsql.compiler.faker.tree`), per locale, at compile time.
 
 For each token the composer looks at the function Faker would run for that
 locale. When it is one of Faker's generic implementations listed in
@@ -32,8 +32,7 @@ from faker.providers import person as person_p
 from faker.providers import phone_number as phone_p
 from faker.providers.address import en_US as address_en_US
 
-from dgsql.compiler.faker import ir
-from dgsql.compiler.faker.ir import Lit, Node, Pattern, Pick, concat, switch
+from dgsql.compiler.faker.tree import Digits, Func, Lit, Node, Pattern, Pick, concat, project, switch
 from dgsql.compiler.faker.vocab import Fold, Vocab, make_vocab, pool_vocab
 
 POOL_SIZE = 2000
@@ -216,7 +215,7 @@ class Composer:
             seen[key] = n + 1
             node = self.method(token, f"{draw}/{key}#{n}", depth + 1)
             if folded:
-                node = ir.project(node, ROLES[token]) if token in ROLES else None
+                node = project(node, ROLES[token]) if token in ROLES else None
                 if node is None:
                     raise Unsupported(f"{token!r} in a user name format")
             parts.append(node)
@@ -233,7 +232,7 @@ class Composer:
 
     def name_part(self, role: str, draw: str) -> Node:
         """The folded first or last name pick of this locale (for e-mails and domains)."""
-        node = ir.project(self.method(f"{role}_name", f"{draw}/{role}#0"), role)
+        node = project(self.method(f"{role}_name", f"{draw}/{role}#0"), role)
         if node is None:
             raise Unsupported(f"no {role} name for {self.locale}")
         return node
@@ -313,11 +312,11 @@ def _gendered_prefix(kind: str, gender: str) -> Handler:
 
 
 def _postcode(c: Composer, p: Any, token: str, draw: str, depth: int) -> Node:
-    return ir.Func("upper", c.patterns(p.postcode_formats, draw))
+    return Func("upper", c.patterns(p.postcode_formats, draw))
 
 
 def _us_zip(c: Composer, p: Any, token: str, draw: str, depth: int) -> Node:
-    return ir.Digits(draw, 5, 501, 99450)  # Faker: "%05d" % randint(501, 99950)
+    return Digits(draw, 5, 501, 99450)  # Faker: "%05d" % randint(501, 99950)
 
 
 def _us_state_abbr(c: Composer, p: Any, token: str, draw: str, depth: int) -> Node:

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from dgsql.compiler.faker.compose import Composer, Unsupported, provider_method
-from dgsql.compiler.faker.ir import Lit, Node, Pattern, Pick, Raw, concat, switch
+from dgsql.compiler.faker.tree import Lit, Node, Pattern, Pick, Raw, concat, switch
 from dgsql.compiler.sqltext import lit
 
 ALIASES = {

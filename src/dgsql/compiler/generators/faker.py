@@ -4,7 +4,7 @@ Faker never runs per row. At compile time each (method, locale) becomes a
 composition tree over Faker's own lists (see :mod:`dgsql.compiler.faker`);
 the tree renders to one SQL expression of hashed picks. With several locales
 (``locale_from``) the locales' trees render together on the row's locale index
-(:meth:`~dgsql.compiler.faker.ir.Renderer.sql_by_locale`): shared picks read one
+(:meth:`~dgsql.compiler.faker.render.Renderer.sql_by_locale`): shared picks read one
 union of the locales' lists, the rest is a ``CASE`` on the index. Each column
 joins one one-row table of the lists it reads (``INNER JOIN … ON TRUE``: a plain
 cross product, which keeps the rows' order).
@@ -34,9 +34,7 @@ from datetime import date, datetime
 from typing import Any
 
 from dgsql.compiler.context import ColumnContext, Fragment, Join
-from dgsql.compiler.faker import ir
 from dgsql.compiler.faker.compose import Composer, Unsupported, faker_for, provider_method
-from dgsql.compiler.faker.ir import Lit, Node, Pattern, Pick, Renderer, Sql
 from dgsql.compiler.faker.locales import (
     DEFAULT_LOCALE,
     runtime_keys,
@@ -44,6 +42,8 @@ from dgsql.compiler.faker.locales import (
     to_locale,
 )
 from dgsql.compiler.faker.methods import ALIASES, PATTERN_DEFAULTS, top
+from dgsql.compiler.faker.render import Renderer
+from dgsql.compiler.faker.tree import Lit, Node, Pattern, Pick, Sql, concat, project, switch
 from dgsql.compiler.faker.vocab import PREFIX, VocabRefs
 from dgsql.compiler.seeds import salt as derive_salt
 from dgsql.compiler.sqltext import ident, list_of, lit
@@ -361,11 +361,11 @@ def _part(ctx: ColumnContext, own: _Column, source: S.Column | None, role: str) 
     if source is not None:
         src = _Column(ctx, source, _faker_spec(source), own.refs)
         trees = src.trees(lambda c: top(c, src.spec.method, {}, "v"))
-        parts = [ir.project(t, role) for t in trees]
+        parts = [project(t, role) for t in trees]
         if all(p is not None for p in parts):
             return src.sql(parts)
     trees = own.trees(lambda c: c.method("name", "name"))
-    parts = [ir.project(t, role) or Lit("user") for t in trees]
+    parts = [project(t, role) or Lit("user") for t in trees]
     return own.sql(parts)
 
 
@@ -385,13 +385,13 @@ def _render_email(column: _Column, extras: Mapping[str, Any]) -> str:
     for w, parts in LOCAL_FORMATS:
         if unique and "##" in parts:
             continue
-        branches.append((w, ir.concat(*[pieces.get(p) or (digits if p == "##" else Lit(p)) for p in parts])))
-    value = ir.switch("local/fmt", branches)
+        branches.append((w, concat(*[pieces.get(p) or (digits if p == "##" else Lit(p)) for p in parts])))
+    value = switch("local/fmt", branches)
     if unique:
-        value = ir.concat(value, Sql(_serial(column)))
+        value = concat(value, Sql(_serial(column)))
     if spec.method not in USER_NAMES:
-        value = ir.concat(value, Lit("@"), Sql(_domain(column, extras)))
-    # one concat per row: the local part's formats become aligned arguments (see ir.Renderer)
+        value = concat(value, Lit("@"), Sql(_domain(column, extras)))
+    # one concat per row: the local part's formats become aligned arguments (see faker.lower)
     return column.renderer().sql(value)
 
 
@@ -418,3 +418,4 @@ def _domain(column: _Column, extras: Mapping[str, Any]) -> str:
         return c.method(token, f"domain/{token}")
 
     return column.sql(column.trees(build))
+
