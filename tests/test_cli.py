@@ -267,7 +267,11 @@ def test_emit_sql_prints_the_script_on_stdout_only(dg, monkeypatch):
     monkeypatch.chdir(cwd)
     result = dg.cli("emit-sql", path, "--seed", "42", "--out-dir", "dest/data")
     assert result.exit_code == 0, result.stderr
-    assert result.stderr == ""
+    # stderr holds only the schema's warnings (the same as check and build print)
+    assert result.stderr.splitlines() == [
+        "warning: nodes[0].columns[1].generator.distribution: no clamp; extreme draws are possible. "
+        "Add clamp: [min, max]."
+    ]
     sql = result.stdout
     assert sql.startswith("--")
     assert "'dest/data/users.parquet'" in sql and "'dest/data/events.parquet'" in sql
@@ -296,9 +300,9 @@ def test_other_engine_failures_are_engine_errors():
 def test_generated_sql_that_does_not_parse_is_a_compile_error_exit_4(dg, monkeypatch):
     """A renderer bug is caught by re-parsing with DuckDB's parser before anything runs."""
     from dgsql.compiler.context import Fragment
-    from dgsql.compiler.generators import RENDERERS
+    from dgsql.compiler.generators import GENERATORS
 
-    monkeypatch.setattr(RENDERERS["sequence"], "render", lambda spec, ctx: Fragment("(1 +"))
+    monkeypatch.setattr(GENERATORS["sequence"], "render", lambda spec, ctx: Fragment("(1 +"))
     work = dg.workdir()
     result = dg.cli("build", dg.write_schema(small_schema(dg, "users"), work), "-o", work / "out")
     assert result.exit_code == 4

@@ -8,7 +8,7 @@ import json
 import shutil
 import sys
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Annotated
 
@@ -18,11 +18,9 @@ from rich.console import Console
 from rich.table import Table
 
 from dgsql import __version__
-from dgsql.compiler import DEFAULT_COMPRESSION, Compression, compile_schema, plan_schema, render
-from dgsql.compiler.load import parse_dataset, read_schema
-from dgsql.compiler.preflight import preflight
-from dgsql.compiler.resolve import resolve
+from dgsql.compiler import DEFAULT_COMPRESSION, Compression, Planned, load, plan_schema, render
 from dgsql.compiler.seeds import DEFAULT_SEED
+from dgsql.dsl.problems import Problem
 from dgsql.errors import DgsqlError, SchemaError, UsageError
 from dgsql.runtime import output, session
 from dgsql.runtime.report import DEFAULT_THRESHOLD
@@ -38,6 +36,7 @@ err = Console(stderr=True, highlight=False)
 state = {"debug": False}
 
 SchemaArg = Annotated[Path, typer.Argument(help="Schema JSON file (Datagen DSL v1).", show_default=False)]
+StrictOpt = Annotated[bool, typer.Option("--strict", help="Treat every warning as an error (exit 2).")]
 SeedOpt = Annotated[int, typer.Option("--seed", help="Master seed; same seed, same data.")]
 ScaleOpt = Annotated[float, typer.Option("--scale", help="Multiply every entity's rows by F.", min=0.0)]
 
@@ -50,6 +49,8 @@ def _funnel(action: Callable[[], int | None]) -> None:
         lines = e.lines() if isinstance(e, SchemaError) else str(e).splitlines()
         for line in lines:
             print(f"error: {line}", file=sys.stderr)
+        if isinstance(e, SchemaError):
+            _warn(e.warnings)
         if state["debug"]:
             traceback.print_exc()
         code = e.exit_code
@@ -70,6 +71,18 @@ def _funnel(action: Callable[[], int | None]) -> None:
             traceback.print_exc()
         code = 4
     raise typer.Exit(code)
+
+
+def _warn(warnings: Sequence[Problem]) -> None:
+    for problem in warnings:
+        print(f"warning: {problem}", file=sys.stderr)
+
+
+def _plan(schema: Path, *, seed: int, scale: float, sample: int | None, strict: bool) -> Planned:
+    """The one front end of build, check and emit-sql: every problem, before any SQL."""
+    planned = plan_schema(schema, seed=seed, scale=scale, sample=sample, strict=strict)
+    _warn(planned.warnings)
+    return planned
 
 
 def _print_version(value: bool) -> None:
@@ -127,16 +140,14 @@ def build(
     ] = False,
     threshold: Threshold = DEFAULT_THRESHOLD,
     compression: CompressionOpt = DEFAULT_COMPRESSION,
+    strict: StrictOpt = False,
 ) -> None:
     """Compile SCHEMA and run it in one DuckDB session: <out-dir>/<table>.parquet + .metadata.json.
 
     A --sample dry run also validates. Exit 1 when validation fails its gate."""
 
     def action() -> int:
-        planned = plan_schema(schema, seed=seed, scale=scale, sample=sample or dry_run_sample)
-        ahead = preflight(planned.plan)
-        if ahead.errors:
-            raise SchemaError(ahead.errors)
+        planned = _plan(schema, seed=seed, scale=scale, sample=sample or dry_run_sample, strict=strict)
         output.check_target(out_dir, force)
         temp = output.temp_path(out_dir)
         compiled = render(planned, temp.as_posix(), compression)
@@ -183,14 +194,12 @@ def check(
     seed: SeedOpt = DEFAULT_SEED,
     scale: ScaleOpt = 1.0,
     sample: Sample = None,
+    strict: StrictOpt = False,
 ) -> None:
-    """Validate SCHEMA and preflight it without generating data: errors, warnings, planned tables."""
+    """Check SCHEMA without generating data: the same problems build and emit-sql report, the planned tables."""
 
     def action() -> int:
-        planned = plan_schema(schema, seed=seed, scale=scale, sample=sample)
-        report = preflight(planned.plan)
-        for line in report.warnings:
-            print(f"warning: {line}", file=sys.stderr)
+        planned = _plan(schema, seed=seed, scale=scale, sample=sample, strict=strict)
         table = Table(title=f"plan of {planned.dataset.metadata.name!r}", title_justify="left")
         for name, justify in (
             ("#", "right"),
@@ -200,14 +209,12 @@ def check(
             ("est. size", "right"),
         ):
             table.add_column(name, justify=justify)  # type: ignore[arg-type]
-        for i, t in enumerate(report.tables, 1):
+        for i, t in enumerate(planned.tables, 1):
             table.add_row(str(i), t.name, t.kind, f"{t.expected_rows:,.0f}", _size(t.estimated_bytes))
-        total_rows = sum(t.expected_rows for t in report.tables)
-        total_bytes = sum(t.estimated_bytes for t in report.tables)
+        total_rows = sum(t.expected_rows for t in planned.tables)
+        total_bytes = sum(t.estimated_bytes for t in planned.tables)
         table.add_row("", "total", "", f"{total_rows:,.0f}", _size(total_bytes), style="bold")
         err.print(table)
-        if report.errors:
-            raise SchemaError(report.errors)
         print("ok: the schema is valid and passes preflight.", file=sys.stderr)
         return 0
 
@@ -230,6 +237,7 @@ def validate_command(
             "--sql", help="Print the checks as one script for the DuckDB CLI instead of running them."
         ),
     ] = False,
+    strict: StrictOpt = False,
 ) -> None:
     """Check the data in DIR against every constraint and target of SCHEMA; print the report.
 
@@ -237,9 +245,10 @@ def validate_command(
     threshold, 1 otherwise, 2 on bad input."""
 
     def action() -> int:
-        data, _ = read_schema(schema)
-        dataset = parse_dataset(data)
-        resolve(dataset)
+        dataset, _, warnings = load(schema)
+        if strict and warnings:
+            raise SchemaError(warnings)
+        _warn(warnings)
         if sql:
             sys.stdout.write(checks_script(dataset, data_dir.as_posix()))
             return 0
@@ -283,15 +292,15 @@ def emit_sql(
         str, typer.Option("--out-dir", "-o", help="Folder the script's COPY statements write to.")
     ] = "out",
     compression: CompressionOpt = DEFAULT_COMPRESSION,
+    strict: StrictOpt = False,
 ) -> None:
     """Print the SQL script that `build` runs; any DuckDB client running it writes the same files."""
 
     def action() -> int:
         if not out_dir or "\n" in out_dir:
             raise UsageError("--out-dir: give a folder path on one line.")
-        compiled = compile_schema(
-            schema, seed=seed, scale=scale, out_dir=out_dir.rstrip("/") or "/", compression=compression
-        )
+        planned = _plan(schema, seed=seed, scale=scale, sample=None, strict=strict)
+        compiled = render(planned, out_dir.rstrip("/") or "/", compression)
         sys.stdout.write(compiled.script.text)
         return 0
 

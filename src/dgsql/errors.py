@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from dgsql.dsl.problems import Problem
+
 
 class DgsqlError(Exception):
     exit_code = 4
 
 
 class SchemaError(DgsqlError):
-    """One or more problems in a schema, each ``json.path: what is wrong. what to do.``"""
+    """One or more problems in a schema, each ``json.path: what is wrong; what to do.``
+
+    ``warnings`` are shown with the errors (they do not fail the schema on their own)."""
 
     exit_code = 2
     max_shown = 50
 
-    def __init__(self, problems: list[str]):
-        self.problems = list(dict.fromkeys(problems))
+    def __init__(self, problems: Sequence[str | Problem], warnings: Sequence[Problem] = ()):
+        self.problems = list(dict.fromkeys(str(p) for p in problems))
+        self.warnings = list(warnings)
         super().__init__("\n".join(self.lines()))
 
     def lines(self) -> list[str]:
@@ -30,6 +37,13 @@ class UsageError(DgsqlError):
 
 
 class EngineError(DgsqlError):
-    """DuckDB failed while running a valid script."""
+    """An external system failed while running a valid script: DuckDB out of memory or disk,
+    a locked or unwritable file."""
 
     exit_code = 3
+
+
+class InternalError(DgsqlError):
+    """dgsql wrote SQL that DuckDB rejects, or broke one of its own rules: a bug to report."""
+
+    exit_code = 4

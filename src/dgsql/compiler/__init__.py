@@ -1,7 +1,9 @@
 """The compiler: schema file → plan → one DuckDB SQL script, in ordered passes.
 
-load (``load``) → resolve references (``resolve``) → order tables (``dag``) →
-plan (``plan``) → render (``render``).
+load (``load``) → check (``check``: every kind checks itself) → order tables (``dag``) →
+plan (``plan``) → preflight (``preflight``) → render (``render``). Every schema problem is
+found before render: ``check``, ``build`` and ``emit-sql`` go through :func:`plan_schema`
+and report the same problems, all at once.
 """
 
 from __future__ import annotations
@@ -9,17 +11,24 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from dgsql.compiler.check import check
 from dgsql.compiler.load import parse_dataset, read_schema
 from dgsql.compiler.plan import Plan, build_plan
+from dgsql.compiler.preflight import PlannedTable, preflight
 from dgsql.compiler.render import DEFAULT_COMPRESSION, Compression, Script, render_script
-from dgsql.dsl import model as schema
+from dgsql.dsl import model as S
+from dgsql.dsl.problems import Problem
+from dgsql.errors import SchemaError
 
 
 @dataclass(frozen=True)
 class Planned:
-    dataset: schema.Dataset
+    dataset: S.Dataset
     schema_sha256: str
     plan: Plan
+    tables: tuple[PlannedTable, ...]
+    "Expected rows and size per table, in generation order."
+    warnings: tuple[Problem, ...]
 
 
 @dataclass(frozen=True)
@@ -27,16 +36,41 @@ class Compiled(Planned):
     script: Script
 
 
-def plan_schema(path: Path, *, seed: int, scale: float = 1.0, sample: int | None = None) -> Planned:
-    """Load, validate, resolve, order and plan; raises SchemaError listing every problem."""
+def load(path: Path) -> tuple[S.Dataset, str, list[Problem]]:
+    """Read, parse and check a schema without planning it: (dataset, SHA-256, warnings).
+    Raises SchemaError with every error (the checks read the data this way)."""
     data, digest = read_schema(path)
     dataset = parse_dataset(data)
-    return Planned(dataset, digest, build_plan(dataset, seed, scale, sample))
+    problems = check(dataset)
+    errors = [p for p in problems if p.severity == "error"]
+    warnings = [p for p in problems if p.severity == "warning"]
+    if errors:
+        raise SchemaError(errors, warnings)
+    return dataset, digest, warnings
+
+
+def plan_schema(
+    path: Path, *, seed: int, scale: float = 1.0, sample: int | None = None, strict: bool = False
+) -> Planned:
+    """Load, check, order, plan and preflight; raises SchemaError listing every error (and,
+    when ``strict``, every warning as an error)."""
+    dataset, digest, warnings = load(path)
+    plan = build_plan(dataset, seed, scale, sample)
+    ahead = preflight(plan)
+    warnings += [p for p in ahead.problems if p.severity == "warning"]
+    errors = [p for p in ahead.problems if p.severity == "error"]
+    if strict:
+        errors, warnings = errors + warnings, []
+    if errors:
+        raise SchemaError(errors, warnings)
+    return Planned(dataset, digest, plan, tuple(ahead.tables), tuple(warnings))
 
 
 def render(planned: Planned, out_dir: str, compression: Compression = DEFAULT_COMPRESSION) -> Compiled:
     script = render_script(planned.plan, out_dir, compression)
-    return Compiled(planned.dataset, planned.schema_sha256, planned.plan, script)
+    return Compiled(
+        planned.dataset, planned.schema_sha256, planned.plan, planned.tables, planned.warnings, script
+    )
 
 
 def compile_schema(
@@ -46,6 +80,7 @@ def compile_schema(
     scale: float = 1.0,
     out_dir: str = "out",
     compression: Compression = DEFAULT_COMPRESSION,
+    strict: bool = False,
 ) -> Compiled:
     """Compile the schema at ``path`` into the script that writes to ``out_dir``."""
-    return render(plan_schema(path, seed=seed, scale=scale), out_dir, compression)
+    return render(plan_schema(path, seed=seed, scale=scale, strict=strict), out_dir, compression)

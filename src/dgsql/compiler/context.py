@@ -7,6 +7,7 @@ join that brings another relation's values into the row.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -92,6 +93,9 @@ class TableContext:
     seed: int
     known: dict[str, TableFacts]
     "Tables planned before this one (and this one, for self-references)."
+    recompute: Callable[[TableContext, str, str, str], str] = field(repr=False)
+    """``(ctx, table, column, row)`` → SQL of a pure column of an earlier table at that row
+    (``column.recompute``; passed in, as the column pipeline renders through this context)."""
     helpers: dict[str, str] = field(default_factory=dict)
     "Helper temp tables (quoted name → query) created before the table's statement, dropped after it."
 
@@ -176,14 +180,7 @@ class ColumnContext:
 
     def value_at(self, table: str, column: str, row: str) -> str:
         """SQL of a pure column of ``table`` (see TableFacts.pure) recomputed at ``row``."""
-        from dgsql.compiler.column import column_sql  # column → generators → context
-
-        node = self.dataset.node(table)
-        target = TableContext(self.dataset, node, table, self.table.seed, self.table.known)
-        col = next(c for c in node.columns if c.name == column)
-        sql, joins = column_sql(ColumnContext(target, col, f"{table}.{column}", at_row=row))
-        assert not joins and not target.helpers, f"{table}.{column} is not pure"
-        return sql
+        return self.table.recompute(self.table, table, column, row)
 
     def let(self, sql: str) -> str:
         """A per-row value a column may read many times (a draw's hash, the row's locale): computed

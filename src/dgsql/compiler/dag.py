@@ -8,40 +8,25 @@ The order is deterministic: among tables ready at the same time, schema order.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import networkx as nx
 
+from dgsql.compiler.generators import generator_of
+from dgsql.compiler.kind import Read
+from dgsql.compiler.modifiers import MODIFIERS
 from dgsql.dsl import model as S
 from dgsql.errors import SchemaError
-
-
-@dataclass(frozen=True)
-class Read:
-    """One way ``node`` reads another table."""
-
-    table: str
-    kind: str
-    "parent (the primary parent, whose rows spawn the fact's), other_parent, lookup, choices_ref, enum_ref, effect."
-    column: str | None = None
-    "The column a lookup reads."
-    keyed: bool = False
-    "A lookup with ``on`` (a join on a key column)."
 
 
 def reads(ds: S.Dataset, node: S.Node) -> list[Read]:
     """Every read of another table (or of ``node`` itself, for self-references)."""
     found = [Read(p, "parent" if i == 0 else "other_parent") for i, p in enumerate(node.parents)]
     for col in node.columns:
-        kind, spec = S.generator_kind(col.generator), S.generator_spec(col.generator)
-        if kind == "lookup":
-            table = ds.split_ref(spec.from_)[0]
-            found.append(Read(table, "lookup", spec.from_[len(table) + 1 :], bool(spec.on)))
-        elif kind == "choice" and spec.choices_ref:
-            found.append(Read(ds.split_ref(spec.choices_ref)[0], "choices_ref"))
+        kind, spec = generator_of(col)
+        found += kind.tables(spec, ds)
         if col.constraints and col.constraints.enum_ref:
             found.append(Read(ds.split_ref(col.constraints.enum_ref)[0], "enum_ref"))
-        found += [Read(m.args.effect_table, "effect") for m in col.modifiers if m.transform == "effect"]
+        for mod in col.modifiers:
+            found += MODIFIERS[mod.transform].tables(mod.args)
     found += [Read(m.args.effect_table, "effect") for m in node.modifiers]
     for e in ds.constraints.enum:
         if e.enum_ref and ds.split_ref(e.attr)[0] == node.id:

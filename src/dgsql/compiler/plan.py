@@ -17,11 +17,9 @@ import networkx as nx
 from dgsql.compiler.context import TableFacts
 from dgsql.compiler.dag import order_tables
 from dgsql.compiler.dag import reads as table_reads
-from dgsql.compiler.generators import RENDERERS as GENERATORS
-from dgsql.compiler.generators import datetime_series
-from dgsql.compiler.modifiers import RENDERERS as MODIFIERS
+from dgsql.compiler.generators import generator_of
+from dgsql.compiler.modifiers import MODIFIERS
 from dgsql.compiler.names import RESERVED_PREFIX
-from dgsql.compiler.resolve import resolve
 from dgsql.compiler.weights import poisson_pmf, poisson_point
 from dgsql.dsl import model as S
 from dgsql.errors import SchemaError
@@ -109,8 +107,7 @@ class Plan:
 
 
 def build_plan(ds: S.Dataset, seed: int, scale: float = 1.0, sample: int | None = None) -> Plan:
-    """Resolve, order and plan ``ds``; raises SchemaError with every problem found."""
-    resolve(ds)
+    """Order and plan a checked ``ds``; raises SchemaError with every problem found."""
     order = order_tables(ds)
     paths = {n.id: f"nodes[{i}]" for i, n in enumerate(ds.nodes)}
     problems: list[str] = []
@@ -179,7 +176,7 @@ def _expected_rows(table: TablePlan, expected: dict[str, float]) -> float:
 
 def _row_count(node: S.Node, path: str, scale: float, sample: int | None) -> int | None:
     if node.kind == "vocab":
-        enum_col = next(c for c in node.columns if S.generator_kind(c.generator) == "enum_list")
+        enum_col = next(c for c in node.columns if isinstance(c.generator, S.EnumListGen))
         return len(enum_col.generator.enum_list.values)
     if node.kind == "fact" and node.parents:
         return None
@@ -201,18 +198,11 @@ def _fanout(node: S.Node) -> Fanout | None:
     return Fanout(node.parents[0], f.distribution, f.lambda_ or 0.0, lo, hi)
 
 
-def _column_reads(node: S.Node, col: S.Column, path: str) -> list[str]:
-    kind = S.generator_kind(col.generator)
-    reads: list[str] = []
-    try:
-        reads += GENERATORS[kind].dependencies(S.generator_spec(col.generator), col, node)
-    except ValueError as e:
-        raise SchemaError([f"{path}.generator.{kind}: {e}."]) from None
-    for m, mod in enumerate(col.modifiers):
-        try:
-            reads += MODIFIERS[mod.transform].dependencies(mod.args, col, node)
-        except ValueError as e:
-            raise SchemaError([f"{path}.modifiers[{m}]: {e}."]) from None
+def _column_reads(node: S.Node, col: S.Column) -> list[str]:
+    kind, spec = generator_of(col)
+    reads = kind.reads(spec, col, node)
+    for mod in col.modifiers:
+        reads += MODIFIERS[mod.transform].reads(mod.args, col, node)
     return list(dict.fromkeys(r for r in reads if r != col.name))
 
 
@@ -326,12 +316,10 @@ def _sequences(node: S.Node) -> dict[str, tuple[float, float]]:
     """Columns whose output is exactly ``start + step * row`` (no modifiers, no NULLs)."""
     found = {}
     for c in node.columns:
-        if S.generator_kind(c.generator) != "sequence" or c.modifiers or c.null_rate:
-            continue
-        start, step = c.generator.sequence.start, c.generator.sequence.step
-        integral = float(start).is_integer() and float(step).is_integer()
-        if c.type == "float" or (c.type == "int" and integral):
-            found[c.name] = (start, step)
+        kind, spec = generator_of(c)
+        arithmetic = None if c.modifiers or c.null_rate else kind.sequence(spec, c)
+        if arithmetic is not None:
+            found[c.name] = arithmetic
     return found
 
 
@@ -349,34 +337,15 @@ def _pure_columns(
         return frozenset()
     pure: set[str] = set()
     for col in sorted(node.columns, key=lambda c: layer[c.name]):
-        kind, spec = S.generator_kind(col.generator), S.generator_spec(col.generator)
-        ok = col.name not in fixed and all(d in pure for d in reads[col.name])
-        ok = ok and all(m.transform != "effect" for m in col.modifiers)
-        if kind == "choice":
-            ok = ok and spec.choices is not None
-        elif kind == "datetime_series":
-            ok = ok and not datetime_series.patterns_of(spec, col)
-        elif kind == "lookup":
-            ok = ok and _recomputable_lookup(ds, node, spec, known)
-        elif kind not in ("sequence", "distribution", "enum_list", "expression"):
-            ok = False
-        if ok:
+        kind, spec = generator_of(col)
+        if (
+            col.name not in fixed
+            and all(d in pure for d in reads[col.name])
+            and not any(MODIFIERS[m.transform].joins for m in col.modifiers)
+            and kind.pure(spec, col, node, ds, known)
+        ):
             pure.add(col.name)
     return frozenset(pure)
-
-
-def _recomputable_lookup(
-    ds: S.Dataset, node: S.Node, spec: S.LookupSpec, known: dict[str, TableFacts]
-) -> bool:
-    table = ds.split_ref(spec.from_)[0]
-    column = spec.from_[len(table) + 1 :]
-    facts = known.get(table)
-    if table == node.id or facts is None or facts.rows is None:
-        return False
-    join = spec.join
-    if join and facts.integer_sequence(join[1]) is None:
-        return False
-    return column in facts.sequences or column in facts.pure
 
 
 def _plan_table(
@@ -387,15 +356,7 @@ def _plan_table(
     sample: int | None,
     known: dict[str, TableFacts],
 ) -> TablePlan:
-    problems: list[str] = []
-    reads: dict[str, list[str]] = {}
-    for j, col in enumerate(node.columns):
-        try:
-            reads[col.name] = _column_reads(node, col, f"{path}.columns[{j}]")
-        except SchemaError as e:
-            problems += e.problems
-    if problems:
-        raise SchemaError(problems)
+    reads = {col.name: _column_reads(node, col) for col in node.columns}
     groups = _inequality_groups(ds, node, path)
     layer = _layers(node, path, _with_fixes(reads, groups))
     rows = _row_count(node, path, scale, sample)

@@ -20,8 +20,9 @@ import jinja2
 
 from dgsql import __version__
 from dgsql.compiler import inequality, names
-from dgsql.compiler.column import column_sql
+from dgsql.compiler.column import column_sql, recompute
 from dgsql.compiler.context import ColumnContext, Join, TableContext, TableFacts
+from dgsql.compiler.generators import generator_of
 from dgsql.compiler.generators.distribution import poisson
 from dgsql.compiler.modifiers import effect
 from dgsql.compiler.plan import Fanout, Plan, TablePlan, sorted_layout
@@ -168,7 +169,7 @@ def _render_layers(
     plan: Plan, table: TablePlan, known: dict[str, TableFacts]
 ) -> tuple[TableContext, list[_Layer], set[str]]:
     """The table's CTE layers, and the columns that need an order-breaking join."""
-    tctx = TableContext(plan.dataset, table.node, table.path, plan.seed, known)
+    tctx = TableContext(plan.dataset, table.node, table.path, plan.seed, known, recompute)
     layers = [_base_layer(plan, table, tctx)]
     joined: set[str] = set()
     for level in range(table.layers):
@@ -285,8 +286,8 @@ def _entity_rows(table: TablePlan, tctx: TableContext) -> _Layer:
     if n in ROW_TABLE_ROWS:
         tctx.add_helper(rows, f"SELECT range AS {names.ROW} FROM range({lit(n)})")
         return _Layer(layer, rows, [names.ROW], [])
-    faker = any(S.generator_kind(c.generator) == "faker" for c in table.node.columns)
-    if n in (SPLIT_FAKER_ROWS if faker else SPLIT_ROWS):
+    costly = any(generator_of(c)[0].costly for c in table.node.columns)
+    if n in (SPLIT_FAKER_ROWS if costly else SPLIT_ROWS):
         half = -(-n // 2)
         tctx.add_helper(
             rows,

@@ -1,5 +1,7 @@
-"""``table.column`` references. A table id may contain dots (``hr.emp``): the table of a
-reference is the longest table id that prefixes it, for the compiler and the checks alike.
+"""``table.column`` references.
+
+A table id may contain dots (``hr.emp``): the table of a reference is the longest table id
+that prefixes it, for the compiler and the checks alike.
 
 >>> split_ref(["hr", "hr.emp"], "hr.emp.id")
 ('hr.emp', 'id')

@@ -1,27 +1,36 @@
-"""One module per generator kind, each with ``dependencies`` and ``render``."""
+"""The generator kinds: one module and one class each, behind :class:`~dgsql.compiler.kind.GeneratorKind`.
+
+Adding a kind: its model in ``dsl/model.py``, its module here, its line in :data:`GENERATORS`.
+"""
 
 from __future__ import annotations
 
-from types import ModuleType
+from dgsql.compiler.generators.choice import Choice
+from dgsql.compiler.generators.datetime_series import DatetimeSeries
+from dgsql.compiler.generators.distribution import Distribution
+from dgsql.compiler.generators.enum_list import EnumList
+from dgsql.compiler.generators.expression import Expression
+from dgsql.compiler.generators.faker import Faker
+from dgsql.compiler.generators.lookup import Lookup
+from dgsql.compiler.generators.sequence import Sequence
+from dgsql.compiler.kind import GeneratorKind
+from dgsql.dsl import model as S
 
-from dgsql.compiler.generators import (
-    choice,
-    datetime_series,
-    distribution,
-    enum_list,
-    expression,
-    faker,
-    lookup,
-    sequence,
-)
-
-RENDERERS: dict[str, ModuleType] = {
-    "sequence": sequence,
-    "choice": choice,
-    "distribution": distribution,
-    "datetime_series": datetime_series,
-    "faker": faker,
-    "lookup": lookup,
-    "expression": expression,
-    "enum_list": enum_list,
+GENERATORS: dict[str, GeneratorKind] = {
+    kind.key: kind
+    for kind in (
+        Sequence(),
+        Choice(),
+        Distribution(),
+        DatetimeSeries(),
+        Faker(),
+        Lookup(),
+        Expression(),
+        EnumList(),
+    )
 }
+
+
+def generator_of(column: S.Column) -> tuple[GeneratorKind, object]:
+    """The column's generator kind and its spec."""
+    return GENERATORS[S.generator_kind(column.generator)], S.generator_spec(column.generator)

@@ -8,8 +8,13 @@ row order) and reads the column there.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
+
 from dgsql.compiler import names
-from dgsql.compiler.context import ColumnContext, Fragment, Join
+from dgsql.compiler.context import ColumnContext, Fragment, Join, TableFacts
+from dgsql.compiler.generators.enum_list import check_literals, fractional_literals
+from dgsql.compiler.kind import GeneratorKind, Read, Site
 from dgsql.compiler.sqltext import SQL_TYPES, ident, lit, typed_lit
 from dgsql.compiler.weights import CUMULATIVE, kind_weights, weighted_pick
 from dgsql.dsl import model as S
@@ -18,8 +23,40 @@ ALIAS_ROWS_LIMIT = 100_000
 "choices_ref with weights over at most this many known rows: alias lists; else a cumulative pool."
 
 
-def dependencies(spec: S.ChoiceSpec, column: S.Column, node: S.Node) -> list[str]:
-    return []
+class Choice(GeneratorKind):
+    key = "choice"
+
+    def check(self, spec: S.ChoiceSpec, site: Site) -> None:
+        if spec.choices_ref is not None:
+            site.refs.ref(f"{site.path}.generator.choice.choices_ref", spec.choices_ref)
+        else:
+            check_literals(spec.choices or [], "choice.choices", site)
+
+    def tables(self, spec: S.ChoiceSpec, ds: S.Dataset) -> list[Read]:
+        return [Read(ds.split_ref(spec.choices_ref)[0], "choices_ref")] if spec.choices_ref else []
+
+    def capacity(self, spec: S.ChoiceSpec, column: S.Column, ds: S.Dataset, expected: Mapping[str, float]) -> float:
+        if spec.choices is None:
+            return expected.get(ds.split_ref(spec.choices_ref)[0], math.inf)
+        weights = spec.weights or [1.0] * len(spec.choices)
+        return len({str(c) for c, w in zip(spec.choices, weights, strict=True) if w > 0})
+
+    def fractional(self, spec: S.ChoiceSpec, column: S.Column, ds: S.Dataset) -> bool:
+        if spec.choices is not None:
+            return fractional_literals(spec.choices)
+        table, name = ds.split_ref(spec.choices_ref)
+        return next(c for c in ds.node(table).columns if c.name == name).type == "float"
+
+    def pure(self, spec: S.ChoiceSpec, column: S.Column, node: S.Node, ds: S.Dataset, known: Mapping[str, TableFacts]) -> bool:
+        return spec.choices is not None
+
+    def render(self, spec: S.ChoiceSpec, ctx: ColumnContext) -> Fragment:
+        if spec.choices is not None:
+            values = [typed_lit(v, ctx.column.type) for v in spec.choices]
+            return Fragment(
+                weighted_pick(ctx.uniform(), values, _weights(spec, len(values)), SQL_TYPES[ctx.column.type])
+            )
+        return _render_ref(spec, ctx)
 
 
 def _weights(spec: S.ChoiceSpec, n: int) -> list[float]:
@@ -27,15 +64,6 @@ def _weights(spec: S.ChoiceSpec, n: int) -> list[float]:
         return list(spec.weights)
     kind, params = S.parse_weights_kind(spec.weights_kind or "uniform")
     return kind_weights(kind, params, n)
-
-
-def render(spec: S.ChoiceSpec, ctx: ColumnContext) -> Fragment:
-    if spec.choices is not None:
-        values = [typed_lit(v, ctx.column.type) for v in spec.choices]
-        return Fragment(
-            weighted_pick(ctx.uniform(), values, _weights(spec, len(values)), SQL_TYPES[ctx.column.type])
-        )
-    return _render_ref(spec, ctx)
 
 
 def _render_ref(spec: S.ChoiceSpec, ctx: ColumnContext) -> Fragment:
@@ -51,8 +79,7 @@ def _render_ref(spec: S.ChoiceSpec, ctx: ColumnContext) -> Fragment:
             start, step = facts.sequences[column]
             return Fragment(f"({lit(start)} + {lit(step)} * {pick})")
     elif facts.rows is not None and facts.rows <= ALIAS_ROWS_LIMIT:
-        if facts.rows == 0:
-            raise ctx.error(f"draws from {table!r}, which has no rows; give it rows", ".choices_ref")
+        assert facts.rows > 0, f"{ctx.path}: choices_ref into the empty table {table!r} passed the checks"
         rows = [lit(i) for i in range(facts.rows)]
         pick = weighted_pick(u, rows, _weights(spec, facts.rows), "BIGINT")
     else:

@@ -9,8 +9,10 @@ with continuity correction, rounded and floored at 0.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 
-from dgsql.compiler.context import ColumnContext, Fragment
+from dgsql.compiler.context import ColumnContext, Fragment, TableFacts
+from dgsql.compiler.kind import GeneratorKind, Site
 from dgsql.compiler.sqltext import double, list_of, lit
 from dgsql.compiler.weights import (
     CASE_BRANCHES,
@@ -26,8 +28,59 @@ from dgsql.dsl import model as S
 POISSON_EXACT_MAX = 50.0
 
 
-def dependencies(spec: S.DistributionSpec, column: S.Column, node: S.Node) -> list[str]:
-    return []
+UNBOUNDED = ("normal", "lognormal")
+"Laws whose draws have no bound (uniform is bounded, Poisson bounded below and light-tailed)."
+
+
+class Distribution(GeneratorKind):
+    key = "distribution"
+
+    def check(self, spec: S.DistributionSpec, site: Site) -> None:
+        if spec.clamp is None and spec.type in UNBOUNDED:
+            site.warn(".generator.distribution", "no clamp; extreme draws are possible. Add clamp: [min, max].")
+
+    def capacity(
+        self, spec: S.DistributionSpec, column: S.Column, ds: S.Dataset, expected: Mapping[str, float]
+    ) -> float:
+        if column.type != "int" or column.modifiers:
+            return math.inf
+        lo, hi = int_bounds(spec)
+        return hi - lo + 1 if hi is not None and lo is not None else math.inf
+
+    def value_range(self, spec: S.DistributionSpec, column: S.Column, ds: S.Dataset) -> tuple[float, float] | None:
+        if spec.clamp:
+            return spec.clamp
+        if spec.type == "uniform":
+            return spec.params["low"], spec.params["high"]
+        return None
+
+    def fractional(self, spec: S.DistributionSpec, column: S.Column, ds: S.Dataset) -> bool:
+        integral_clamp = spec.clamp is None or all(float(b).is_integer() for b in spec.clamp)
+        return spec.type in UNBOUNDED or not integral_clamp
+
+    def pure(self, spec: S.DistributionSpec, column: S.Column, node: S.Node, ds: S.Dataset, known: Mapping[str, TableFacts]) -> bool:
+        return True
+
+    def render(self, spec: S.DistributionSpec, ctx: ColumnContext) -> Fragment:
+        sql = draw(spec, ctx, "value", integer=ctx.column.type == "int")
+        if spec.clamp is not None:
+            sql = clamp(sql, *spec.clamp)
+        return Fragment(sql)
+
+
+def int_bounds(spec: S.DistributionSpec) -> tuple[float | None, float | None]:
+    """The integer range of an int column's draws (None where unbounded)."""
+    lo, hi = spec.clamp if spec.clamp else (None, None)
+    if spec.type == "uniform":
+        lo = spec.params["low"] if lo is None else max(lo, spec.params["low"])
+        hi = spec.params["high"] if hi is None else min(hi, spec.params["high"])
+    if spec.type == "poisson":
+        lo = 0 if lo is None else max(lo, 0)
+    if lo is not None:
+        lo = math.ceil(lo)
+    if hi is not None:
+        hi = math.floor(hi)
+    return lo, hi
 
 
 def clamp(sql: str, lo: float | None, hi: float | None) -> str:
@@ -77,10 +130,3 @@ def draw(spec: S.DistributionSpec, ctx: ColumnContext, draw_name: str, integer: 
     if spec.clamp is not None:
         lo, hi = math.ceil(spec.clamp[0]), math.floor(spec.clamp[1])
     return poisson(p["lambda"], ctx.uniform(draw_name), ctx.normal(draw_name), max(lo or 0, 0), hi)
-
-
-def render(spec: S.DistributionSpec, ctx: ColumnContext) -> Fragment:
-    sql = draw(spec, ctx, "value", integer=ctx.column.type == "int")
-    if spec.clamp is not None:
-        sql = clamp(sql, *spec.clamp)
-    return Fragment(sql)

@@ -2,15 +2,44 @@
 
 from __future__ import annotations
 
-from dgsql.compiler.context import ColumnContext, Fragment
+from collections.abc import Mapping
+
+from dgsql.compiler.context import ColumnContext, Fragment, TableFacts
+from dgsql.compiler.kind import GeneratorKind, Site
 from dgsql.compiler.sqltext import SQL_TYPES, typed_lit
 from dgsql.dsl import model as S
+from dgsql.dsl.types import castable
 
 
-def dependencies(spec: S.EnumListSpec, column: S.Column, node: S.Node) -> list[str]:
-    return []
+def check_literals(values: list[S.Scalar], key: str, site: Site) -> None:
+    """Each listed value converts to the column's type (``choice.choices``, ``enum_list.values``)."""
+    kind = site.column.type
+    for k, value in enumerate(values):
+        if not castable(value, kind):
+            site.problem(
+                f".generator.{key}[{k}]", f"{value!r} is not a {kind}; give {kind} values or change the column type."
+            )
 
 
-def render(spec: S.EnumListSpec, ctx: ColumnContext) -> Fragment:
-    values = ", ".join(typed_lit(v, ctx.column.type) for v in spec.values)
-    return Fragment(f"([{values}]::{SQL_TYPES[ctx.column.type]}[])[{ctx.row} + 1]")
+def fractional_literals(values: list[S.Scalar]) -> bool:
+    return any(isinstance(v, float) and not v.is_integer() for v in values)
+
+
+class EnumList(GeneratorKind):
+    key = "enum_list"
+
+    def check(self, spec: S.EnumListSpec, site: Site) -> None:
+        check_literals(spec.values, "enum_list.values", site)
+
+    def capacity(self, spec: S.EnumListSpec, column: S.Column, ds: S.Dataset, expected: Mapping[str, float]) -> float:
+        return len(set(map(str, spec.values)))
+
+    def fractional(self, spec: S.EnumListSpec, column: S.Column, ds: S.Dataset) -> bool:
+        return fractional_literals(spec.values)
+
+    def pure(self, spec: S.EnumListSpec, column: S.Column, node: S.Node, ds: S.Dataset, known: Mapping[str, TableFacts]) -> bool:
+        return True
+
+    def render(self, spec: S.EnumListSpec, ctx: ColumnContext) -> Fragment:
+        values = ", ".join(typed_lit(v, ctx.column.type) for v in spec.values)
+        return Fragment(f"([{values}]::{SQL_TYPES[ctx.column.type]}[])[{ctx.row} + 1]")

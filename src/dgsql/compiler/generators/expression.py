@@ -9,10 +9,13 @@ which Datagen used); ``ln`` is its synonym.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import sqlglot
 from sqlglot import exp
 
-from dgsql.compiler.context import ColumnContext, Fragment
+from dgsql.compiler.context import ColumnContext, Fragment, TableFacts
+from dgsql.compiler.kind import GeneratorKind, Site
 from dgsql.compiler.sqltext import DIALECT
 from dgsql.dsl import model as S
 
@@ -104,22 +107,40 @@ def columns_read(code: str, columns: list[str], types: dict[str, str] | None = N
     return list(dict.fromkeys(c.name for c in tree.find_all(exp.Column)))
 
 
-def dependencies(spec: S.ExpressionSpec, column: S.Column, node: S.Node) -> list[str]:
-    return columns_read(spec.code, [c.name for c in node.columns], {c.name: c.type for c in node.columns})
+class Expression(GeneratorKind):
+    key = "expression"
 
+    def check(self, spec: S.ExpressionSpec, site: Site) -> None:
+        node = site.node
+        try:
+            parse(spec.code, [c.name for c in node.columns], {c.name: c.type for c in node.columns})
+        except ExpressionError as e:
+            site.problem(".generator.expression", f"{e}.")
 
-def render(spec: S.ExpressionSpec, ctx: ColumnContext) -> Fragment:
-    tree = parse(spec.code, [c.name for c in ctx.node.columns])
+    def reads(self, spec: S.ExpressionSpec, column: S.Column, node: S.Node) -> list[str]:
+        return columns_read(spec.code, [c.name for c in node.columns])
 
-    def natural_log(node: exp.Expression) -> exp.Expression:
-        if isinstance(node, exp.Log) and not node.expression:
-            return exp.Ln(this=node.this)
-        return node
+    def fractional(self, spec: S.ExpressionSpec, column: S.Column, ds: S.Dataset) -> bool:
+        return True
 
-    def qualify(node: exp.Expression) -> exp.Expression:
-        if isinstance(node, exp.Column):
-            return exp.column(exp.to_identifier(node.name, quoted=True), table=ctx.source)
-        return node
+    def pure(self, spec: S.ExpressionSpec, column: S.Column, node: S.Node, ds: S.Dataset, known: Mapping[str, TableFacts]) -> bool:
+        return True
 
-    tree = tree.transform(natural_log).transform(qualify)
-    return Fragment("(" + tree.sql(dialect=DIALECT) + ")")
+    def render(self, spec: S.ExpressionSpec, ctx: ColumnContext) -> Fragment:
+        tree = parse(spec.code, [c.name for c in ctx.node.columns])
+
+        def natural_log(node: exp.Expression) -> exp.Expression:
+            if isinstance(node, exp.Log) and not node.expression:
+                return exp.Ln(this=node.this)
+            return node
+
+        def bind(node: exp.Expression) -> exp.Expression:
+            # a same-row column, or its value recomputed at another row (a lookup's pick)
+            if isinstance(node, exp.Column):
+                if ctx.at_row is None:
+                    return exp.column(exp.to_identifier(node.name, quoted=True), table=ctx.source)
+                return exp.Paren(this=sqlglot.parse_one(ctx.col(node.name), read=DIALECT))
+            return node
+
+        tree = tree.transform(natural_log).transform(bind)
+        return Fragment("(" + tree.sql(dialect=DIALECT) + ")")

@@ -12,29 +12,85 @@ arithmetic and needs no join.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
+
 from dgsql.compiler import names
-from dgsql.compiler.context import ColumnContext, Fragment, Join
+from dgsql.compiler.context import ColumnContext, Fragment, Join, TableFacts
+from dgsql.compiler.kind import GeneratorKind, Read, Site
 from dgsql.compiler.sqltext import ident, join_key, lit
 from dgsql.dsl import model as S
+from dgsql.dsl.types import convertible
 
 
-def target(spec: S.LookupSpec, ds: S.Dataset) -> tuple[str, str]:
-    table = ds.split_ref(spec.from_)[0]
-    return table, spec.from_[len(table) + 1 :]
+class Lookup(GeneratorKind):
+    key = "lookup"
 
+    def check(self, spec: S.LookupSpec, site: Site) -> None:
+        where = f"{site.path}.generator.lookup"
+        found = site.refs.ref(f"{where}.from", spec.from_)
+        if found is None:
+            return
+        node, target = found
+        if not convertible(target.type, site.column.type):
+            site.refs.problem(
+                f"{where}.from",
+                f"{spec.from_} is a {target.type}, which does not convert to this {site.column.type} column; "
+                "match the types.",
+            )
+        join = spec.join
+        if join is None:
+            if node.id == site.node.id and target.name == site.column.name:
+                site.refs.problem(f"{where}.from", "a column cannot look up itself; point at another column.")
+            return
+        local, remote = join
+        if local == site.column.name:
+            site.refs.problem(f"{where}.on", "a lookup cannot join on its own column; join on another column.")
+        elif node.id == site.node.id:
+            site.refs.problem(
+                f"{where}.on", "an 'on' lookup into its own table is not supported; look up another table."
+            )
+        else:
+            site.refs.keys(f"{where}.on", site.node, local, node, remote)
 
-def dependencies(spec: S.LookupSpec, column: S.Column, node: S.Node) -> list[str]:
-    join = spec.join
-    if join:
-        return [join[0]]
-    rest = spec.from_[len(node.id) + 1 :]
-    if spec.from_.startswith(node.id + ".") and rest in {c.name for c in node.columns}:
-        return [rest]  # a self-reference reads its target column of earlier rows
-    return []
+    def reads(self, spec: S.LookupSpec, column: S.Column, node: S.Node) -> list[str]:
+        join = spec.join
+        if join:
+            return [join[0]]
+        rest = spec.from_[len(node.id) + 1 :]
+        if spec.from_.startswith(node.id + ".") and rest in {c.name for c in node.columns}:
+            return [rest]  # a self-reference reads its target column of earlier rows
+        return []
+
+    def tables(self, spec: S.LookupSpec, ds: S.Dataset) -> list[Read]:
+        table, column = ds.split_ref(spec.from_)
+        return [Read(table, "lookup", column, bool(spec.on))]
+
+    def capacity(self, spec: S.LookupSpec, column: S.Column, ds: S.Dataset, expected: Mapping[str, float]) -> float:
+        return expected.get(ds.split_ref(spec.from_)[0], math.inf)
+
+    def fractional(self, spec: S.LookupSpec, column: S.Column, ds: S.Dataset) -> bool:
+        table, name = ds.split_ref(spec.from_)
+        return next(c for c in ds.node(table).columns if c.name == name).type == "float"
+
+    def pure(self, spec: S.LookupSpec, column: S.Column, node: S.Node, ds: S.Dataset, known: Mapping[str, TableFacts]) -> bool:
+        """A lookup of a sequence or pure column of an earlier entity, by a random row or by an
+        integer sequence key: arithmetic on the row index, recomputable anywhere."""
+        table, name = ds.split_ref(spec.from_)
+        facts = known.get(table)
+        if table == node.id or facts is None or facts.rows is None:
+            return False
+        join = spec.join
+        if join and facts.integer_sequence(join[1]) is None:
+            return False
+        return name in facts.sequences or name in facts.pure
+
+    def render(self, spec: S.LookupSpec, ctx: ColumnContext) -> Fragment:
+        return render(spec, ctx)
 
 
 def render(spec: S.LookupSpec, ctx: ColumnContext) -> Fragment:
-    table, column = target(spec, ctx.dataset)
+    table, column = ctx.dataset.split_ref(spec.from_)
     join = spec.join
     if join:
         return _render_join(ctx, table, column, *join)
@@ -44,8 +100,7 @@ def render(spec: S.LookupSpec, ctx: ColumnContext) -> Fragment:
     if ctx.node.kind == "fact" and ctx.node.parents and table == ctx.node.parents[0]:
         pick = ctx.parent_row
     else:
-        if facts.rows == 0:
-            raise ctx.error(f"picks a row of {table!r}, which has no rows; give it rows", ".generator.lookup")
+        assert facts.rows != 0, f"{ctx.path}: a lookup into the empty table {table!r} passed the checks"
         pick = f"floor({ctx.uniform()} * {ctx.row_count(table)})::BIGINT"
     if column in facts.sequences:
         start, step = facts.sequences[column]
@@ -57,10 +112,7 @@ def render(spec: S.LookupSpec, ctx: ColumnContext) -> Fragment:
 
 
 def _render_join(ctx: ColumnContext, table: str, column: str, local: str, remote: str) -> Fragment:
-    if table == ctx.node.id:
-        raise ctx.error(
-            "an 'on' lookup into its own table is not supported; look up another table", ".generator"
-        )
+    assert table != ctx.node.id, f"{ctx.path}: an 'on' lookup into its own table passed the checks"
     facts = ctx.facts(table)
     key = facts.integer_sequence(remote) if facts.rows is not None else None
     local_type = next(c.type for c in ctx.node.columns if c.name == local)

@@ -1,35 +1,36 @@
-"""One module per modifier kind, each with ``dependencies`` and ``render``.
+"""The modifier kinds: one module and one class each, behind :class:`~dgsql.compiler.kind.ModifierKind`.
 
-A modifier wraps the column's value expression; modifiers apply in schema order
-after the generator and before the cast.
+A modifier wraps the column's value expression; modifiers apply in schema order after the
+generator and before the cast. Adding a kind: its args model in ``dsl/model.py``, its module
+here, its line in :data:`MODIFIERS`.
 """
 
 from __future__ import annotations
 
-from types import ModuleType
+from dgsql.compiler.kind import ModifierKind
+from dgsql.compiler.modifiers.add import Add
+from dgsql.compiler.modifiers.clamp import Clamp
+from dgsql.compiler.modifiers.effect import Effect
+from dgsql.compiler.modifiers.jitter import Jitter
+from dgsql.compiler.modifiers.map_values import MapValues
+from dgsql.compiler.modifiers.multiply import Multiply
+from dgsql.compiler.modifiers.outliers import Outliers
+from dgsql.compiler.modifiers.seasonality import Seasonality
+from dgsql.compiler.modifiers.time_jitter import TimeJitter
+from dgsql.compiler.modifiers.trend import Trend
 
-from dgsql.compiler.modifiers import (
-    add,
-    clamp,
-    effect,
-    jitter,
-    map_values,
-    multiply,
-    outliers,
-    seasonality,
-    time_jitter,
-    trend,
-)
-
-RENDERERS: dict[str, ModuleType] = {
-    "multiply": multiply,
-    "add": add,
-    "clamp": clamp,
-    "jitter": jitter,
-    "time_jitter": time_jitter,
-    "map_values": map_values,
-    "seasonality": seasonality,
-    "trend": trend,
-    "outliers": outliers,
-    "effect": effect,
+MODIFIERS: dict[str, ModifierKind] = {
+    kind.key: kind
+    for kind in (
+        Multiply(),
+        Add(),
+        Clamp(),
+        Jitter(),
+        TimeJitter(),
+        MapValues(),
+        Seasonality(),
+        Trend(),
+        Outliers(),
+        Effect(),
+    )
 }

@@ -1,13 +1,16 @@
 """``add: {value}`` → ``v + value``."""
 
 from dgsql.compiler.context import ColumnContext
+from dgsql.compiler.kind import ModifierKind
 from dgsql.compiler.sqltext import double
 from dgsql.dsl import model as S
+from dgsql.dsl.types import NUMBERS
 
 
-def dependencies(args: S.AddArgs, column: S.Column, node: S.Node) -> list[str]:
-    return []
+class Add(ModifierKind):
+    key = "add"
+    types = NUMBERS
+    arithmetic = True
 
-
-def render(args: S.AddArgs, value: str, ctx: ColumnContext) -> str:
-    return f"({value} + {double(args.value)})"
+    def render(self, args: S.AddArgs, value: str, ctx: ColumnContext) -> str:
+        return f"({value} + {double(args.value)})"

@@ -2,12 +2,15 @@
 
 from dgsql.compiler.context import ColumnContext
 from dgsql.compiler.generators.distribution import clamp
+from dgsql.compiler.kind import ModifierKind
 from dgsql.dsl import model as S
+from dgsql.dsl.types import NUMBERS
 
 
-def dependencies(args: S.ClampArgs, column: S.Column, node: S.Node) -> list[str]:
-    return []
+class Clamp(ModifierKind):
+    key = "clamp"
+    types = NUMBERS
+    arithmetic = True
 
-
-def render(args: S.ClampArgs, value: str, ctx: ColumnContext) -> str:
-    return clamp(value, args.min, args.max)
+    def render(self, args: S.ClampArgs, value: str, ctx: ColumnContext) -> str:
+        return clamp(value, args.min, args.max)

@@ -20,8 +20,11 @@ from datetime import datetime
 
 from dgsql.compiler import names
 from dgsql.compiler.context import ColumnContext, Join, TableContext, epoch_us
+from dgsql.compiler.kind import ModifierKind, Read, Site
 from dgsql.compiler.sqltext import double, ident, join_key
 from dgsql.dsl import model as S
+from dgsql.dsl.resolve import References
+from dgsql.dsl.types import NUMBERS, TIMES
 
 SEGMENT_ROWS = 2_000_000
 "Budget for the segments table: buckets are chosen so it stays about this size at most."
@@ -35,14 +38,57 @@ def time_column(args: S.EffectArgs, column: S.Column, node: S.Node) -> str | Non
     return args.time_column or node.first_datetime(exclude=column.name)
 
 
-def dependencies(args: S.EffectArgs, column: S.Column, node: S.Node) -> list[str]:
-    reads = list(args.on)
+def check(refs: References, path: str, node: S.Node, args: S.EffectArgs, column: S.Column | None) -> None:
+    """The effect's references: ``column``'s modifier, or a table-level effect (``column`` None),
+    which scales a fact's fanout and matches on its primary parent's keys and time."""
+    table = refs.table(f"{path}.effect_table", args.effect_table)
+    local_node = node if column is not None else refs.tables.get(node.parents[0]) if node.parents else None
+    if column is None and not node.parents:
+        refs.problem(path, "a table-level effect scales fanout; it needs a fact with parents.")
+    if table is None or local_node is None:
+        return
+    for local, remote in args.on.items():
+        refs.keys(f"{path}.on", local_node, local, table, remote)
     if args.window:
-        ts = time_column(args, column, node)
-        if ts is None:
-            raise ValueError("a windowed effect needs a datetime column in the row; add args.time_column")
-        reads.append(ts)
-    return reads
+        for end in ("start_col", "end_col"):
+            refs.typed(f"{path}.window.{end}", table, getattr(args.window, end), TIMES)
+    refs.typed(f"{path}.map.field", table, args.map.field, NUMBERS)
+    if args.time_column:
+        refs.typed(f"{path}.time_column", node, args.time_column, TIMES)
+    elif args.window and column is not None and time_column(args, column, node) is None:
+        refs.problem(path, "a windowed effect needs a datetime column in the row; add time_column.")
+    elif args.window and column is None:
+        if local_node.first_datetime(exclude="") is None and refs.ds.timeframe is None:
+            refs.problem(
+                path,
+                f"a windowed effect needs a timeframe or a datetime column in {local_node.id!r}; add one.",
+            )
+
+
+class Effect(ModifierKind):
+    key = "effect"
+    types = NUMBERS
+    arithmetic = True
+    joins = True
+
+    def check(self, args: S.EffectArgs, site: Site, where: str) -> None:
+        check(site.refs, site.path + where, site.node, args, site.column)
+
+    def reads(self, args: S.EffectArgs, column: S.Column, node: S.Node) -> list[str]:
+        ts = time_column(args, column, node) if args.window else None
+        return [*args.on, *([ts] if ts else [])]
+
+    def tables(self, args: S.EffectArgs) -> list[Read]:
+        return [Read(args.effect_table, "effect")]
+
+    def render(self, args: S.EffectArgs, value: str, ctx: ColumnContext) -> str:
+        ts_name = time_column(args, ctx.column, ctx.node)
+        ts = ctx.col(ts_name) if args.window and ts_name else None
+        helper = ident(names.effect_table(ctx.node.id, ctx.column.name, ctx.modifier))
+        local = {k: ctx.col(k) for k in args.on}
+        join, f = matcher(ctx.table, args, helper, ctx.alias(), ctx.node, local, ts)
+        ctx.add_join(join)
+        return apply(args, value, f)
 
 
 @dataclass(frozen=True)
@@ -132,13 +178,3 @@ def matcher(
 
 def apply(args: S.EffectArgs, value: str, f: str) -> str:
     return f"({value} * {f})" if args.map.op == "mul" else f"({value} + {f})"
-
-
-def render(args: S.EffectArgs, value: str, ctx: ColumnContext) -> str:
-    ts_name = time_column(args, ctx.column, ctx.node)
-    ts = ctx.col(ts_name) if args.window and ts_name else None
-    helper = ident(names.effect_table(ctx.node.id, ctx.column.name, ctx.modifier))
-    local = {k: ctx.col(k) for k in args.on}
-    join, f = matcher(ctx.table, args, helper, ctx.alias(), ctx.node, local, ts)
-    ctx.add_join(join)
-    return apply(args, value, f)

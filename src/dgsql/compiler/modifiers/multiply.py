@@ -1,13 +1,16 @@
 """``multiply: {factor}`` → ``v * factor``."""
 
 from dgsql.compiler.context import ColumnContext
+from dgsql.compiler.kind import ModifierKind
 from dgsql.compiler.sqltext import double
 from dgsql.dsl import model as S
+from dgsql.dsl.types import NUMBERS
 
 
-def dependencies(args: S.MultiplyArgs, column: S.Column, node: S.Node) -> list[str]:
-    return []
+class Multiply(ModifierKind):
+    key = "multiply"
+    types = NUMBERS
+    arithmetic = True
 
-
-def render(args: S.MultiplyArgs, value: str, ctx: ColumnContext) -> str:
-    return f"({value} * {double(args.factor)})"
+    def render(self, args: S.MultiplyArgs, value: str, ctx: ColumnContext) -> str:
+        return f"({value} * {double(args.factor)})"

@@ -3,12 +3,19 @@
 
 from dgsql.compiler.context import ColumnContext
 from dgsql.compiler.generators.distribution import clamp, draw
+from dgsql.compiler.kind import ModifierKind
 from dgsql.compiler.sqltext import double
 from dgsql.dsl import model as S
+from dgsql.dsl.types import NUMBERS
 
 
-def dependencies(args: S.OutliersArgs, column: S.Column, node: S.Node) -> list[str]:
-    return []
+class Outliers(ModifierKind):
+    key = "outliers"
+    types = NUMBERS
+    arithmetic = True
+
+    def render(self, args: S.OutliersArgs, value: str, ctx: ColumnContext) -> str:
+        return render(args, value, ctx)
 
 
 def render(args: S.OutliersArgs, value: str, ctx: ColumnContext) -> str:

@@ -3,28 +3,39 @@ the sampling instead (``generators.datetime_series``), so it is the identity her
 
 from dgsql.compiler.context import ColumnContext
 from dgsql.compiler.generators.datetime_series import DIMENSION_SQL
+from dgsql.compiler.kind import ModifierKind, Site
 from dgsql.compiler.sqltext import list_of
 from dgsql.dsl import model as S
+from dgsql.dsl.types import NUMBERS, TIMES
 
 
 def time_column(args: S.SeasonalityArgs, column: S.Column, node: S.Node) -> str | None:
     return args.column or node.first_datetime(exclude=column.name)
 
 
-def dependencies(args: S.SeasonalityArgs, column: S.Column, node: S.Node) -> list[str]:
-    if column.type in ("datetime", "date"):
-        return []
-    ts = time_column(args, column, node)
-    if ts is None:
-        raise ValueError(
-            "seasonality on a numeric column needs a datetime column in the row; add args.column"
-        )
-    return [ts]
+class Seasonality(ModifierKind):
+    key = "seasonality"
+    types = (*NUMBERS, *TIMES)
+    arithmetic = True
 
+    def check(self, args: S.SeasonalityArgs, site: Site, where: str) -> None:
+        if site.column.type in TIMES:
+            return
+        if args.column:
+            site.refs.typed(f"{site.path}{where}.column", site.node, args.column, TIMES)
+        elif time_column(args, site.column, site.node) is None:
+            site.problem(
+                where.removesuffix(".args"),
+                "seasonality on a numeric column needs a datetime column in the row; add args.column.",
+            )
 
-def render(args: S.SeasonalityArgs, value: str, ctx: ColumnContext) -> str:
-    if ctx.column.type in ("datetime", "date"):
-        return value
-    ts = ctx.col(time_column(args, ctx.column, ctx.node))  # type: ignore[arg-type]
-    weight = f"({list_of(args.weights, 'DOUBLE')})[{DIMENSION_SQL[args.dimension].format(ts=ts)}]"
-    return f"({value} * {weight})"
+    def reads(self, args: S.SeasonalityArgs, column: S.Column, node: S.Node) -> list[str]:
+        ts = None if column.type in TIMES else time_column(args, column, node)
+        return [ts] if ts else []
+
+    def render(self, args: S.SeasonalityArgs, value: str, ctx: ColumnContext) -> str:
+        if ctx.column.type in TIMES:
+            return value
+        ts = ctx.col(time_column(args, ctx.column, ctx.node))  # type: ignore[arg-type]
+        weight = f"({list_of(args.weights, 'DOUBLE')})[{DIMENSION_SQL[args.dimension].format(ts=ts)}]"
+        return f"({value} * {weight})"

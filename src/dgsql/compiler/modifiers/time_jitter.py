@@ -1,14 +1,15 @@
 """``time_jitter: {std_minutes}`` → timestamp + N(0, std) minutes, to the microsecond."""
 
 from dgsql.compiler.context import ColumnContext
+from dgsql.compiler.kind import ModifierKind
 from dgsql.compiler.sqltext import double
 from dgsql.dsl import model as S
 
 
-def dependencies(args: S.TimeJitterArgs, column: S.Column, node: S.Node) -> list[str]:
-    return []
+class TimeJitter(ModifierKind):
+    key = "time_jitter"
+    types = ("datetime",)
 
-
-def render(args: S.TimeJitterArgs, value: str, ctx: ColumnContext) -> str:
-    micros = f"round({double(args.std_minutes * 60e6)} * {ctx.normal(ctx.draw('time_jitter'))})::BIGINT"
-    return f"({value} + to_microseconds({micros}))"
+    def render(self, args: S.TimeJitterArgs, value: str, ctx: ColumnContext) -> str:
+        micros = f"round({double(args.std_minutes * 60e6)} * {ctx.normal(ctx.draw('time_jitter'))})::BIGINT"
+        return f"({value} + to_microseconds({micros}))"

@@ -1,0 +1,162 @@
+"""Pass 2: check a parsed schema; collect every problem, errors and warnings.
+
+After this pass without errors every ``table.column`` named anywhere exists, every
+parent is a table, every generator and modifier is usable in its column (each kind
+checks itself: ``GeneratorKind.check``, ``ModifierKind.check``), and no user name
+collides with dgsql's reserved internal names.
+"""
+
+from __future__ import annotations
+
+from dgsql.compiler.generators import generator_of
+from dgsql.compiler.kind import Site
+from dgsql.compiler.modifiers import MODIFIERS, effect
+from dgsql.compiler.names import RESERVED_PREFIX
+from dgsql.dsl import model as S
+from dgsql.dsl.problems import Problem
+from dgsql.dsl.resolve import References
+
+
+class Checker:
+    """The checking pass over a parsed dataset: every problem, in schema order."""
+
+    def __init__(self, ds: S.Dataset):
+        self.ds = ds
+        self.refs = References(ds)
+
+    def run(self) -> list[Problem]:
+        self.nodes()
+        self.constraints()
+        self.targets()
+        return self.refs.problems
+
+    def problem(self, path: str, text: str) -> None:
+        self.refs.problem(path, text)
+
+    def nodes(self) -> None:
+        seen: set[str] = set()
+        for i, node in enumerate(self.ds.nodes):
+            path = f"nodes[{i}]"
+            if node.id in seen:
+                self.problem(f"{path}.id", f"table {node.id!r} is defined twice; give each node its own id.")
+            seen.add(node.id)
+            if not _safe_file_name(node.id):
+                self.problem(
+                    f"{path}.id",
+                    f"{node.id!r} cannot be a file name (it becomes <id>.parquet); "
+                    "avoid '/', '\\', control characters and a leading '.'.",
+                )
+            if node.id.startswith(RESERVED_PREFIX):
+                self.problem(
+                    f"{path}.id", f"names starting with {RESERVED_PREFIX!r} are reserved; rename it."
+                )
+            names: set[str] = set()
+            for j, col in enumerate(node.columns):
+                if col.name in names:
+                    self.problem(
+                        f"{path}.columns[{j}].name", f"column {col.name!r} is defined twice; rename one."
+                    )
+                if col.name.lower().startswith(RESERVED_PREFIX):
+                    self.problem(
+                        f"{path}.columns[{j}].name",
+                        f"names starting with {RESERVED_PREFIX!r} are reserved; rename it.",
+                    )
+                names.add(col.name)
+            if node.pk is not None and node.pk not in names:
+                self.problem(f"{path}.pk", f"{node.pk!r} is not one of the node's columns; name one of them.")
+            for k, parent in enumerate(node.parents):
+                self.refs.table(f"{path}.parents[{k}]", parent)
+            enum_cols = [c for c in node.columns if isinstance(c.generator, S.EnumListGen)]
+            if node.kind == "vocab":
+                if not enum_cols:
+                    self.problem(
+                        path, "a vocab node needs an enum_list column; add one that lists its values."
+                    )
+                elif len({len(c.generator.enum_list.values) for c in enum_cols}) > 1:
+                    self.problem(
+                        path, "its enum_list columns have different lengths; give them equal lengths."
+                    )
+                if node.rows is not None:
+                    self.problem(
+                        f"{path}.rows", "a vocab node has as many rows as its enum_list; remove rows."
+                    )
+            elif enum_cols:
+                j = node.columns.index(enum_cols[0])
+                self.problem(
+                    f"{path}.columns[{j}].generator.enum_list",
+                    "enum_list belongs to vocab nodes; set kind: vocab or use choice.",
+                )
+            if node.kind == "fact" and node.rows is not None and node.parents:
+                self.problem(f"{path}.rows", "a fact's rows come from its parents' fanout; remove rows.")
+            for j, col in enumerate(node.columns):
+                self.column(f"{path}.columns[{j}]", node, col)
+            for m, mod in enumerate(node.modifiers):
+                effect.check(self.refs, f"{path}.modifiers[{m}].args", node, mod.args, column=None)
+
+    def column(self, path: str, node: S.Node, col: S.Column) -> None:
+        site = Site(self.refs, node, col, path)
+        kind, spec = generator_of(col)
+        kind.check(spec, site)
+        if col.constraints and col.constraints.enum_ref:
+            self.refs.ref(f"{path}.constraints.enum_ref", col.constraints.enum_ref)
+        for m, mod in enumerate(col.modifiers):
+            modifier = MODIFIERS[mod.transform]
+            if modifier.types and col.type not in modifier.types:
+                self.problem(
+                    f"{path}.modifiers[{m}]",
+                    f"{mod.transform} applies to {' or '.join(modifier.types)} columns, not to a {col.type}; "
+                    "remove it or change the column type.",
+                )
+                continue
+            modifier.check(mod.args, site, f".modifiers[{m}].args")
+
+    def constraints(self) -> None:
+        c = self.ds.constraints
+        for i, ref in enumerate(c.unique):
+            self.refs.ref(f"constraints.unique[{i}]", ref)
+        for i, fk in enumerate(c.foreign_keys):
+            self.refs.ref(f"constraints.foreign_keys[{i}].from", fk.from_)
+            self.refs.ref(f"constraints.foreign_keys[{i}].to", fk.to)
+        for i, r in enumerate(c.ranges):
+            self.refs.ref(f"constraints.ranges[{i}].attr", r.attr)
+        for i, q in enumerate(c.inequalities):
+            left = self.refs.ref(f"constraints.inequalities[{i}].left", q.left)
+            right = self.refs.ref(f"constraints.inequalities[{i}].right", q.right)
+            if left and right and left[0].id != right[0].id:
+                self.problem(
+                    f"constraints.inequalities[{i}]",
+                    "an inequality compares two columns of one table; name columns of the same table.",
+                )
+        for i, p in enumerate(c.pattern):
+            self.refs.ref(f"constraints.pattern[{i}].attr", p.attr)
+        for i, e in enumerate(c.enum):
+            self.refs.ref(f"constraints.enum[{i}].attr", e.attr)
+            if e.enum_ref:
+                self.refs.ref(f"constraints.enum[{i}].enum_ref", e.enum_ref)
+
+    def targets(self) -> None:
+        t = self.ds.targets
+        for key, table_field, column_fields in (
+            ("weekend_share", "table", ("timestamp",)),
+            ("mean_in_range", "table", ("column",)),
+            ("composite_effect", "table", ()),
+        ):
+            items = t.all(key)
+            for i, target in enumerate(items):
+                path = f"targets.{key}" + (f"[{i}]" if isinstance(getattr(t, key), list) else "")
+                node = self.refs.table(f"{path}.{table_field}", target.table)
+                if node is None:
+                    continue
+                for f in column_fields:
+                    self.refs.column(f"{path}.{f}", node, getattr(target, f))
+                if key == "composite_effect" and target.metric != "volume":
+                    self.refs.column(f"{path}.metric", node, target.metric)
+
+
+def _safe_file_name(name: str) -> bool:
+    return not (name.startswith(".") or any(ch in name for ch in "/\\") or any(ord(ch) < 32 for ch in name))
+
+
+def check(ds: S.Dataset) -> list[Problem]:
+    """Every problem of a parsed dataset (errors and warnings), in schema order."""
+    return Checker(ds).run()

@@ -1,0 +1,126 @@
+"""The one protocol of a generator or modifier kind.
+
+A kind knows how it is checked (every schema problem, with its path and a fix), what it
+reads (same-row columns, other tables), what it implies for planning (distinct values, value
+range, whether its value is fractional, whether it is a pure function of the row index) and
+how it renders. The passes ask the kind; none of them branches on a kind's name. Adding a
+kind is one module with one class and one line in its registry
+(``generators/__init__.py`` or ``modifiers/__init__.py``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from dgsql.compiler.context import ColumnContext, Fragment, TableFacts
+from dgsql.dsl import model as S
+from dgsql.dsl.resolve import References
+
+
+@dataclass(frozen=True)
+class Read:
+    """One way a table reads another table (or itself)."""
+
+    table: str
+    kind: str
+    "parent (the primary parent, whose rows spawn the fact's), other_parent, lookup, choices_ref, enum_ref, effect."
+    column: str | None = None
+    "The column a lookup reads."
+    keyed: bool = False
+    "A lookup with ``on`` (a join on a key column)."
+
+
+@dataclass(frozen=True)
+class Site:
+    """Where a spec sits while it is checked: its column, table and JSON path, and the
+    references of the dataset (which record every problem)."""
+
+    refs: References
+    node: S.Node
+    column: S.Column
+    path: str
+    "JSON path of the column (``nodes[0].columns[2]``)."
+
+    @property
+    def ds(self) -> S.Dataset:
+        return self.refs.ds
+
+    def problem(self, where: str, text: str) -> None:
+        """An error at ``path + where`` (``where`` starts with ``.`` or is empty)."""
+        self.refs.problem(self.path + where, text)
+
+    def warn(self, where: str, text: str) -> None:
+        self.refs.warn(self.path + where, text)
+
+
+class GeneratorKind:
+    """A generator kind: ``key`` is its DSL key (``{"choice": {...}}``)."""
+
+    key: ClassVar[str]
+    costly: ClassVar[bool] = False
+    "A row costs about ten times a plain column's: smaller tables are already split across cores."
+
+    def check(self, spec: Any, site: Site) -> None:
+        """Record every problem of ``spec`` in its column (references resolve through ``site``)."""
+
+    def reads(self, spec: Any, column: S.Column, node: S.Node) -> list[str]:
+        """Same-row columns the value reads."""
+        return []
+
+    def tables(self, spec: Any, ds: S.Dataset) -> list[Read]:
+        """Other tables the value reads (they are generated first)."""
+        return []
+
+    def capacity(self, spec: Any, column: S.Column, ds: S.Dataset, expected: Mapping[str, float]) -> float:
+        """How many distinct values it can yield before modifiers (inf when unbounded);
+        ``expected`` holds the expected rows of the tables planned so far."""
+        return math.inf
+
+    def value_range(self, spec: Any, column: S.Column, ds: S.Dataset) -> tuple[float, float] | None:
+        """[min, max] of a numeric or datetime value before modifiers (datetimes in epoch
+        seconds), when the generator bounds it."""
+        return None
+
+    def fractional(self, spec: Any, column: S.Column, ds: S.Dataset) -> bool:
+        """Whether the value may be a non-integer number (an int column then rounds it)."""
+        return False
+
+    def pure(self, spec: Any, column: S.Column, node: S.Node, ds: S.Dataset, known: Mapping[str, TableFacts]) -> bool:
+        """Whether the value is a pure function of the row index and of same-row pure columns
+        (so a lookup can recompute it at another row instead of joining the table)."""
+        return False
+
+    def sequence(self, spec: Any, column: S.Column) -> tuple[float, float] | None:
+        """(start, step) when the value is exactly ``start + step * row`` in the column's type
+        (a lookup of it is then arithmetic, and so is an ``on`` join on it)."""
+        return None
+
+    def render(self, spec: Any, ctx: ColumnContext) -> Fragment:
+        raise NotImplementedError(f"{type(self).__name__}.render")
+
+
+class ModifierKind:
+    """A modifier kind: ``key`` is its ``transform``; it wraps the column's value in order."""
+
+    key: ClassVar[str]
+    types: ClassVar[tuple[str, ...] | None] = None
+    "Column types it applies to (None: every type)."
+    arithmetic: ClassVar[bool] = False
+    "It may make an integer value fractional (the int column then rounds it)."
+    joins: ClassVar[bool] = False
+    "It joins another relation (the row is then no longer a pure function of its index)."
+
+    def check(self, args: Any, site: Site, where: str) -> None:
+        """Record every problem of ``args`` (``where`` is ``.modifiers[i].args``)."""
+
+    def reads(self, args: Any, column: S.Column, node: S.Node) -> list[str]:
+        return []
+
+    def tables(self, args: Any) -> list[Read]:
+        return []
+
+    def render(self, args: Any, value: str, ctx: ColumnContext) -> str:
+        raise NotImplementedError(f"{type(self).__name__}.render")
