@@ -12,7 +12,7 @@ import pytest
 
 import dgsql
 import dgsql.runtime.session
-from dgsql.errors import EngineError
+from dgsql.errors import EngineError, InternalError
 from dgsql.runtime import session
 from dgsql.runtime.output import TEMP_PREFIX
 
@@ -290,10 +290,23 @@ def test_emit_sql_default_out_dir_and_seed(dg):
     assert result.stdout == dg.cli("emit-sql", path, "--seed", "42", "--out-dir", "out").stdout
 
 
-def test_other_engine_failures_are_engine_errors():
+def test_sql_duckdb_rejects_is_a_dgsql_bug_exit_4_naming_table_and_column():
     con = duckdb.connect()
+    sql = "SELECT\n    -- nodes[1].columns[2]\n    no_such_column AS x\nFROM range(3)"
+    with pytest.raises(InternalError) as caught:
+        session._execute(con, sql, "table 'x'")
+    message = str(caught.value)
+    assert "DuckDB rejected the SQL dgsql wrote for table 'x' (column nodes[1].columns[2])" in message
+    assert "please report" in message
+    assert InternalError.exit_code == 4
+
+
+def test_failures_outside_the_script_are_engine_errors_exit_3(tmp_path):
+    con = duckdb.connect()
+    (tmp_path / "locked").mkdir()
     with pytest.raises(EngineError, match="DuckDB failed while writing table 'x'"):
-        session._execute(con, "SELECT * FROM no_such_table", "table 'x'")
+        # a COPY into a path that is a folder: the file system refuses
+        session._execute(con, f"COPY (SELECT 1) TO '{tmp_path / 'locked'}' (FORMAT csv)", "table 'x'")
     assert EngineError.exit_code == 3
 
 

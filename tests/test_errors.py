@@ -123,9 +123,23 @@ UNKNOWN_KEYS = {
     ),
     "no-near-miss": (
         lambda s: s["nodes"][0].update(colour="blue"),
-        "nodes[0].colour: unknown key; remove it.",
+        "nodes[0].colour: unknown key; remove it (the keys here: id, kind, pk, rows, parents, fanout, "
+        "columns, modifiers, comment).",
+    ),
+    # suggestions come from the keys valid at that place: `table` exists only inside targets
+    "top-level-tables": (
+        lambda s: s.update(tables=[]),
+        "tables: unknown key; remove it (the keys here: version, metadata, timeframe, nodes, constraints, "
+        "targets, dag).",
     ),
 }
+
+
+def test_unknown_key_inside_a_target_suggests_the_target_keys(dg):
+    lines = check_rejected(
+        dg, edit(lambda s: s.update(targets={"mean_in_range": {"tabel": "users", "column": "id"}}))
+    )
+    assert "targets.mean_in_range.tabel: unknown key; did you mean 'table'?" in lines
 
 
 @pytest.mark.parametrize("case", list(UNKNOWN_KEYS))

@@ -34,12 +34,18 @@ class Checker:
         self.refs.problem(path, text)
 
     def nodes(self) -> None:
-        seen: set[str] = set()
+        seen: dict[str, str] = {}
         for i, node in enumerate(self.ds.nodes):
             path = f"nodes[{i}]"
-            if node.id in seen:
+            twin = seen.get(node.id.lower())
+            if twin == node.id:
                 self.problem(f"{path}.id", f"table {node.id!r} is defined twice; give each node its own id.")
-            seen.add(node.id)
+            elif twin is not None:
+                # DuckDB matches names without regard to case, and so do some file systems
+                self.problem(
+                    f"{path}.id", f"{node.id!r} and {twin!r} differ only in case; give the tables distinct names."
+                )
+            seen.setdefault(node.id.lower(), node.id)
             if not _safe_file_name(node.id):
                 self.problem(
                     f"{path}.id",
@@ -50,18 +56,25 @@ class Checker:
                 self.problem(
                     f"{path}.id", f"names starting with {RESERVED_PREFIX!r} are reserved; rename it."
                 )
-            names: set[str] = set()
+            names: dict[str, str] = {}
             for j, col in enumerate(node.columns):
-                if col.name in names:
+                twin = names.get(col.name.lower())
+                if twin == col.name:
                     self.problem(
                         f"{path}.columns[{j}].name", f"column {col.name!r} is defined twice; rename one."
+                    )
+                elif twin is not None:
+                    # DuckDB matches column names without regard to case
+                    self.problem(
+                        f"{path}.columns[{j}].name",
+                        f"{col.name!r} and {twin!r} differ only in case; give the columns distinct names.",
                     )
                 if col.name.lower().startswith(RESERVED_PREFIX):
                     self.problem(
                         f"{path}.columns[{j}].name",
                         f"names starting with {RESERVED_PREFIX!r} are reserved; rename it.",
                     )
-                names.add(col.name)
+                names.setdefault(col.name.lower(), col.name)
             if node.pk is not None and node.pk not in names:
                 self.problem(f"{path}.pk", f"{node.pk!r} is not one of the node's columns; name one of them.")
             for k, parent in enumerate(node.parents):
@@ -96,6 +109,13 @@ class Checker:
     def column(self, path: str, node: S.Node, col: S.Column) -> None:
         site = Site(self.refs, node, col, path)
         kind, spec = generator_of(col)
+        if kind.types is not None and col.type not in kind.types:
+            self.problem(
+                f"{path}.type",
+                f"a {kind.key} gives {' or '.join(kind.types)} values, not {col.type}; "
+                "change the column type or the generator.",
+            )
+            return
         kind.check(spec, site)
         if col.constraints and col.constraints.enum_ref:
             self.refs.ref(f"{path}.constraints.enum_ref", col.constraints.enum_ref)

@@ -60,6 +60,8 @@ class GeneratorKind:
     """A generator kind: ``key`` is its DSL key (``{"choice": {...}}``)."""
 
     key: ClassVar[str]
+    types: ClassVar[tuple[str, ...] | None] = None
+    "Column types its values convert to (None: every type, or the kind checks it itself)."
     costly: ClassVar[bool] = False
     "A row costs about ten times a plain column's: smaller tables are already split across cores."
 

@@ -10,6 +10,8 @@ import difflib
 import hashlib
 import json
 import re
+import types
+import typing
 from pathlib import Path
 from typing import Any
 
@@ -96,16 +98,51 @@ def _join(path: str, key: str) -> str:
     return key if path == "$" else f"{path}.{key}"
 
 
-def _known_keys() -> list[str]:
-    keys: set[str] = set()
-    for obj in vars(S).values():
-        if isinstance(obj, type) and issubclass(obj, BaseModel):
-            for name, field in obj.model_fields.items():
-                keys.add(field.alias or name)
-    return sorted(keys)
+def keys_at(loc: tuple[Any, ...]) -> list[str]:
+    """The keys valid in the object at Pydantic location ``loc`` of a Dataset.
+
+    Walks the models' annotations: a list or dict takes its item type, a union keeps every
+    member that has the next key (so a tag Pydantic inserts narrows nothing and is skipped).
+
+    >>> keys_at(())[:3]
+    ['version', 'metadata', 'timeframe']
+    >>> "weights_kind" in keys_at(("nodes", 0, "columns", 0, "generator", "choice", "choice"))
+    True
+    """
+    candidates: list[Any] = [S.Dataset]
+    for part in loc:
+        candidates = [t for c in candidates for t in _members(c)]
+        following: list[Any] = []
+        for c in candidates:
+            origin = typing.get_origin(c)
+            if isinstance(part, int) and origin is list:
+                following.append(typing.get_args(c)[0])
+            elif isinstance(part, str) and origin is dict:
+                following.append(typing.get_args(c)[1])
+            elif isinstance(c, type) and issubclass(c, BaseModel):
+                field = _field(c, str(part))
+                if field is not None:
+                    following.append(field.annotation)
+        candidates = following or candidates  # an inserted union tag: stay where we are
+    models = [c for c in (t for c in candidates for t in _members(c)) if isinstance(c, type) and issubclass(c, BaseModel)]
+    return list(dict.fromkeys(f.alias or name for m in models for name, f in m.model_fields.items()))
 
 
-KNOWN_KEYS = _known_keys()
+def _members(tp: Any) -> list[Any]:
+    """The concrete types of an annotation: Optional, unions and Annotated unwrapped."""
+    origin = typing.get_origin(tp)
+    if origin is typing.Annotated:
+        return _members(typing.get_args(tp)[0])
+    if origin in (typing.Union, types.UnionType):
+        return [m for arg in typing.get_args(tp) for m in _members(arg)]
+    return [tp]
+
+
+def _field(model: type[BaseModel], key: str) -> Any:
+    for name, field in model.model_fields.items():
+        if key in (name, field.alias):
+            return field
+    return None
 
 
 def _problem(err: dict[str, Any], data: dict[str, Any]) -> str:
@@ -114,8 +151,9 @@ def _problem(err: dict[str, Any], data: dict[str, Any]) -> str:
     if kind == "extra_forbidden":
         path = json_path(loc[:-1], data)
         key = str(loc[-1])
-        near = difflib.get_close_matches(key, KNOWN_KEYS, n=1, cutoff=0.75)
-        hint = f"did you mean {near[0]!r}?" if near else "remove it."
+        valid = keys_at(loc[:-1])
+        near = difflib.get_close_matches(key, valid, n=1, cutoff=0.75)
+        hint = f"did you mean {near[0]!r}?" if near else f"remove it (the keys here: {', '.join(valid)})."
         return f"{_join(path, key)}: unknown key; {hint}"
     path = json_path(loc, data)
     if kind == "missing":

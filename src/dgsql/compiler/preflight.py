@@ -84,7 +84,10 @@ def _check_table(table: TablePlan, ds: S.Dataset, expected: dict[str, float], re
                     f"declared unique, but its generator yields at most {cap:,.0f} distinct values "
                     f"for ~{rows:,.0f} rows; use a sequence or widen the choices.",
                 )
-        if col.nullable and col.null_rate is None and not isinstance(col.generator, S.LookupGen):
+        maps_to_null = any(
+            isinstance(m.args, S.MapValuesArgs) and None in m.args.mapping.values() for m in col.modifiers
+        )
+        if col.nullable and col.null_rate is None and not isinstance(col.generator, S.LookupGen) and not maps_to_null:
             report.warn(path, "nullable without null_rate, so it holds no NULLs; add null_rate.")
         kind, spec = generator_of(col)
         for read in kind.tables(spec, ds):

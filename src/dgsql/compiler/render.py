@@ -29,7 +29,7 @@ from dgsql.compiler.plan import Fanout, Plan, TablePlan, sorted_layout
 from dgsql.compiler.seeds import salt
 from dgsql.compiler.sqltext import ident, lit
 from dgsql.dsl import model as S
-from dgsql.errors import DgsqlError, SchemaError
+from dgsql.errors import InternalError
 
 
 class Compression(str, Enum):
@@ -44,10 +44,8 @@ class Compression(str, Enum):
 DEFAULT_COMPRESSION = Compression.snappy
 
 
-class CompileError(DgsqlError):
+class CompileError(InternalError):
     """The compiler produced SQL that does not parse: a dgsql bug, reported with its location."""
-
-    exit_code = 4
 
 
 @dataclass(frozen=True)
@@ -113,17 +111,13 @@ def macros(used_by: str | None = None) -> str:
 
 
 def render_script(plan: Plan, out_dir: str, compression: Compression = DEFAULT_COMPRESSION) -> Script:
+    """The script of a checked plan: rendering never finds a schema problem (``plan_schema``
+    found them all), so anything that goes wrong here is a dgsql bug."""
     known: dict[str, TableFacts] = {}
     sections = []
-    problems: list[str] = []
     for table in plan.tables:
         known[table.name] = table.facts
-        try:
-            sections.append(_render_table(plan, table, dict(known), out_dir, compression))
-        except SchemaError as e:
-            problems += e.problems
-    if problems:
-        raise SchemaError(problems)
+        sections.append(_render_table(plan, table, dict(known), out_dir, compression))
     header = (
         ENV.get_template("script.sql.j2")
         .render(
@@ -387,12 +381,7 @@ def _scaled_fanout(
         ts = lit(tf.start + (tf.end - tf.start) / 2)
     else:
         ts = None
-    if args.window and ts is None:
-        raise SchemaError(
-            [
-                f"{table.path}.modifiers: a windowed effect needs a timeframe or a datetime column in {parent.id!r}; add one."
-            ]
-        )
+    assert ts is not None or not args.window, f"{table.path}: a windowed effect without a time passed the checks"
     helper = ident(names.effect_table(table.name, "", index))
     join, f = effect.matcher(tctx, args, helper, f"{names.MATCH}_{index}", parent, local, ts)
     return f"greatest(round({effect.apply(args, count, f)}), 0)::BIGINT", join

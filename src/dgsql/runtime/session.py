@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -11,7 +12,7 @@ import duckdb
 from dgsql import __version__
 from dgsql.compiler import Compiled
 from dgsql.compiler.sqltext import SQL_TYPES
-from dgsql.errors import EngineError, SchemaError, UsageError
+from dgsql.errors import EngineError, InternalError, SchemaError, UsageError
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,22 @@ def run(
     return result
 
 
+EXTERNAL = (
+    duckdb.IOException,
+    duckdb.OutOfMemoryException,
+    duckdb.PermissionException,
+    duckdb.InterruptException,
+    duckdb.ConnectionException,
+    duckdb.HTTPException,
+    duckdb.TransactionException,
+)
+"""Failures of the world outside the script (disk, memory, a locked file): exit 3. DuckDB
+rejecting a statement dgsql wrote for any other reason is a dgsql bug: exit 4."""
+
+COLUMN_COMMENT = re.compile(r"^\s*-- (nodes\[\d+\](?:\.columns\[\d+\])?)")
+ERROR_LINE = re.compile(r"\bLINE (\d+):")
+
+
 def _execute(con: duckdb.DuckDBPyConnection, sql: str, what: str) -> list[tuple]:
     try:
         return con.execute(sql).fetchall()
@@ -111,9 +128,30 @@ def _execute(con: duckdb.DuckDBPyConnection, sql: str, what: str) -> list[tuple]
                 "narrow the generator's range or change the column type."
             ]
         ) from e
-    except duckdb.Error as e:
+    except EXTERNAL as e:
         first = str(e).strip().splitlines()[0]
         raise EngineError(f"DuckDB failed while writing {what}: {first}") from e
+    except duckdb.Error as e:
+        first = str(e).strip().splitlines()[0]
+        where = _statement_column(sql, str(e))
+        raise InternalError(
+            f"DuckDB rejected the SQL dgsql wrote for {what}{where}: {first}; this is a dgsql bug, "
+            "please report it with the schema (rerun with --debug for the traceback)."
+        ) from e
+
+
+def _statement_column(sql: str, message: str) -> str:
+    """`` (column nodes[i].columns[j])`` when DuckDB's message points at a line of ``sql``
+    under a column's comment, else ``""``."""
+    found = ERROR_LINE.search(message)
+    if not found:
+        return ""
+    lines = sql.splitlines()[: int(found.group(1))]
+    for line in reversed(lines):
+        hit = COLUMN_COMMENT.match(line)
+        if hit:
+            return f" (column {hit.group(1)})"
+    return ""
 
 
 def metadata(compiled: Compiled, result: BuildResult, scale: float) -> dict:

@@ -34,6 +34,7 @@ UNBOUNDED = ("normal", "lognormal")
 
 class Distribution(GeneratorKind):
     key = "distribution"
+    types = ("int", "float", "string", "bool")
 
     def check(self, spec: S.DistributionSpec, site: Site) -> None:
         if spec.clamp is None and spec.type in UNBOUNDED:

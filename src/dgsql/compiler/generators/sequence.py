@@ -13,6 +13,7 @@ from dgsql.dsl import model as S
 
 class Sequence(GeneratorKind):
     key = "sequence"
+    types = ("int", "float", "string", "bool")
 
     def capacity(self, spec: S.SequenceSpec, column: S.Column, ds: S.Dataset, expected: Mapping[str, float]) -> float:
         return math.inf if spec.step != 0 else 1

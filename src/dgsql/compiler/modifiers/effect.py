@@ -53,7 +53,12 @@ def check(refs: References, path: str, node: S.Node, args: S.EffectArgs, column:
         for end in ("start_col", "end_col"):
             refs.typed(f"{path}.window.{end}", table, getattr(args.window, end), TIMES)
     refs.typed(f"{path}.map.field", table, args.map.field, NUMBERS)
-    if args.time_column:
+    if args.time_column and column is None:
+        refs.problem(
+            f"{path}.time_column",
+            "a table-level effect matches on the parent row's first datetime column; remove time_column.",
+        )
+    elif args.time_column:
         refs.typed(f"{path}.time_column", node, args.time_column, TIMES)
     elif args.window and column is not None and time_column(args, column, node) is None:
         refs.problem(path, "a windowed effect needs a datetime column in the row; add time_column.")

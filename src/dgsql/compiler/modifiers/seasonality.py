@@ -20,6 +20,12 @@ class Seasonality(ModifierKind):
 
     def check(self, args: S.SeasonalityArgs, site: Site, where: str) -> None:
         if site.column.type in TIMES:
+            if not isinstance(site.column.generator, S.DatetimeSeriesGen):
+                site.problem(
+                    where.removesuffix(".args"),
+                    "seasonality on a datetime column reshapes a datetime_series' sampling, and this column "
+                    "has none; generate it with datetime_series or remove the modifier.",
+                )
             return
         if args.column:
             site.refs.typed(f"{site.path}{where}.column", site.node, args.column, TIMES)
