@@ -31,7 +31,7 @@ from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
@@ -156,8 +156,29 @@ NO_SHRINK = (Phase.explicit, Phase.reuse, Phase.generate)
 "The bounded run reports the whole failing schema; shrinking one took over 5 minutes."
 
 
+ISSUE_13_LOOKUP = {
+    "version": "1.0",
+    "metadata": {"name": "issue 13"},
+    "nodes": [
+        {"id": "p", "kind": "entity", "pk": "id", "rows": 20, "columns": [
+            {"name": "id", "type": "int", "generator": {"sequence": {}}},
+            {"name": "raw", "type": "float",
+             "generator": {"distribution": {"type": "uniform", "params": {"low": 1, "high": 9}}}},
+            {"name": "price", "type": "float", "generator": {"expression": {"code": "round(raw, 2)"}}}]},
+        {"id": "o", "kind": "entity", "pk": "id", "rows": 20, "columns": [
+            {"name": "id", "type": "int", "generator": {"sequence": {}}},
+            {"name": "pid", "type": "int", "generator": {"lookup": {"from": "p.id"}}},
+            {"name": "price", "type": "float", "generator": {"lookup": {"from": "p.price", "on": {"pid": "id"}}}},
+            {"name": "any_price", "type": "float", "generator": {"lookup": {"from": "p.price"}}}]},
+    ],
+}  # fmt: skip
+"""The grammar's shape that 0.3.0 failed at run time (issue 13): an ``on`` lookup, and a row pick, of a
+column that is an expression over a distribution. Always run, whatever the drawn examples."""
+
+
 @settings(max_examples=EXAMPLES, phases=NO_SHRINK, **VALID_SETTINGS)
 @given(drawn=schemas())
+@example(drawn=(ISSUE_13_LOOKUP, Meta()))
 def test_valid_schemas_build_and_round_trip(drawn: tuple[dict[str, Any], Meta]) -> None:
     """check 0, build 0, the stock DuckDB CLI writes identical tables, validate's gates pass.
 
