@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from dgsql.compiler import names
+from dgsql.compiler.facts import TableFacts
 from dgsql.compiler.faker.vocab import VocabLists
 from dgsql.compiler.seeds import salt
 from dgsql.compiler.sqltext import ident, lit
@@ -36,51 +37,6 @@ class Join:
 class Fragment:
     sql: str
     join: Join | None = None
-
-
-@dataclass(frozen=True)
-class TableFacts:
-    """What later tables may know about an already-planned table without reading it."""
-
-    name: str
-    rows: int | None
-    "Row count when known at compile time (entities, vocab nodes)."
-    sequences: dict[str, tuple[float, float]]
-    "Columns that are exactly ``start + step * row`` in the output: name → (start, step)."
-    pure: frozenset[str] = frozenset()
-    "Columns that are a pure function of the row index: recomputed at a picked row, never joined."
-    expected_rows: float = 0.0
-    "Rows expected (the fanout mean times the parent's expected rows for a fact)."
-    kept: bool = False
-    "Kept as a temp table (later tables read its values); else only its row count is known."
-
-    @property
-    def computable(self) -> frozenset[str]:
-        """Columns a lookup computes at a row index, with no join."""
-        return frozenset(self.sequences) | self.pure
-
-    @property
-    def row_source(self) -> str:
-        """A relation of the table's row indexes: the kept table, or the range of its count."""
-        if self.kept:
-            return ident(self.name)
-        return f"(SELECT range AS {names.ROW} FROM range({self.count}))"
-
-    @property
-    def count(self) -> str:
-        """Its row count: a literal when known, else counted from the kept table or the count table."""
-        if self.rows is not None:
-            return lit(self.rows)
-        if self.kept:
-            return f"(SELECT count(*) FROM {ident(self.name)})"
-        return f"(SELECT n FROM {ident(names.count_table(self.name))})"
-
-    def integer_sequence(self, column: str) -> tuple[int, int] | None:
-        """(start, step) of an integer sequence column with a non-zero step, else None."""
-        seq = self.sequences.get(column)
-        if seq is None or seq[1] == 0 or not all(float(v).is_integer() for v in seq):
-            return None
-        return int(seq[0]), int(seq[1])
 
 
 @dataclass
@@ -207,13 +163,30 @@ class ColumnContext:
 
     def row_count(self, table: str) -> str:
         """The row count of an earlier table: a literal when known, else a scalar subquery."""
-        return self.facts(table).count
+        return row_count(self.facts(table))
 
     def timeframe(self) -> S.Timeframe:
         tf = self.dataset.timeframe
         if tf is None:
             raise self.error("needs the schema's timeframe; add one")
         return tf
+
+
+def row_count(facts: TableFacts) -> str:
+    """A table's row count: a literal when known, else counted from the kept table or the
+    count table."""
+    if facts.rows is not None:
+        return lit(facts.rows)
+    if facts.kept:
+        return f"(SELECT count(*) FROM {ident(facts.name)})"
+    return f"(SELECT n FROM {ident(names.count_table(facts.name))})"
+
+
+def row_source(facts: TableFacts) -> str:
+    """A relation of a table's row indexes: the kept table, or the range of its count."""
+    if facts.kept:
+        return ident(facts.name)
+    return f"(SELECT range AS {names.ROW} FROM range({row_count(facts)}))"
 
 
 def epoch_us(value: datetime) -> int:

@@ -15,7 +15,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from dgsql.compiler.context import ColumnContext, Fragment, TableFacts
+from dgsql.compiler.context import ColumnContext, Fragment
+from dgsql.compiler.facts import TableFacts
 from dgsql.dsl import model as S
 from dgsql.dsl.resolve import References
 

@@ -14,9 +14,9 @@ from dataclasses import dataclass, replace
 
 import networkx as nx
 
-from dgsql.compiler.context import TableFacts
 from dgsql.compiler.dag import order_tables
 from dgsql.compiler.dag import reads as table_reads
+from dgsql.compiler.facts import TableFacts
 from dgsql.compiler.generators import generator_of
 from dgsql.compiler.modifiers import MODIFIERS
 from dgsql.compiler.names import RESERVED_PREFIX

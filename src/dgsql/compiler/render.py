@@ -21,7 +21,8 @@ import jinja2
 from dgsql import __version__
 from dgsql.compiler import inequality, names
 from dgsql.compiler.column import column_sql, recompute
-from dgsql.compiler.context import ColumnContext, Join, TableContext, TableFacts
+from dgsql.compiler.context import ColumnContext, Join, TableContext, row_source
+from dgsql.compiler.facts import TableFacts
 from dgsql.compiler.generators import generator_of
 from dgsql.compiler.generators.distribution import poisson
 from dgsql.compiler.modifiers import effect
@@ -342,7 +343,7 @@ def _base_layer(plan: Plan, table: TablePlan, tctx: TableContext) -> _Layer:
     tctx.add_helper(
         ident(fanout),
         ENV.get_template("fanout.sql.j2").render(
-            parent_source=tctx.known[f.parent].row_source,
+            parent_source=row_source(tctx.known[f.parent]),
             row=names.ROW,
             parent_row=names.PARENT_ROW,
             parent_alias=names.PARENT_ALIAS,

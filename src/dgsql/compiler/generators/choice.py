@@ -12,7 +12,8 @@ import math
 from collections.abc import Mapping
 
 from dgsql.compiler import names
-from dgsql.compiler.context import ColumnContext, Fragment, Join, TableFacts
+from dgsql.compiler.context import ColumnContext, Fragment, Join
+from dgsql.compiler.facts import TableFacts
 from dgsql.compiler.generators.enum_list import check_literals, fractional_literals
 from dgsql.compiler.kind import GeneratorKind, Read, Site
 from dgsql.compiler.sqltext import SQL_TYPES, ident, lit, typed_lit

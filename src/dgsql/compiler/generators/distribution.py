@@ -11,7 +11,8 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
-from dgsql.compiler.context import ColumnContext, Fragment, TableFacts
+from dgsql.compiler.context import ColumnContext, Fragment
+from dgsql.compiler.facts import TableFacts
 from dgsql.compiler.kind import GeneratorKind, Site
 from dgsql.compiler.sqltext import double, list_of, lit
 from dgsql.compiler.weights import (

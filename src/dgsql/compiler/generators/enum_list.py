@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from dgsql.compiler.context import ColumnContext, Fragment, TableFacts
+from dgsql.compiler.context import ColumnContext, Fragment
+from dgsql.compiler.facts import TableFacts
 from dgsql.compiler.kind import GeneratorKind, Site
 from dgsql.compiler.sqltext import SQL_TYPES, typed_lit
 from dgsql.dsl import model as S

@@ -14,7 +14,8 @@ from collections.abc import Mapping
 import sqlglot
 from sqlglot import exp
 
-from dgsql.compiler.context import ColumnContext, Fragment, TableFacts
+from dgsql.compiler.context import ColumnContext, Fragment
+from dgsql.compiler.facts import TableFacts
 from dgsql.compiler.kind import GeneratorKind, Site
 from dgsql.compiler.sqltext import DIALECT
 from dgsql.dsl import model as S

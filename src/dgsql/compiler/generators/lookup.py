@@ -16,7 +16,8 @@ import math
 from collections.abc import Mapping
 
 from dgsql.compiler import names
-from dgsql.compiler.context import ColumnContext, Fragment, Join, TableFacts
+from dgsql.compiler.context import ColumnContext, Fragment, Join
+from dgsql.compiler.facts import TableFacts
 from dgsql.compiler.kind import GeneratorKind, Read, Site
 from dgsql.compiler.sqltext import ident, join_key, lit
 from dgsql.dsl import model as S

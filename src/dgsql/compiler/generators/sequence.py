@@ -5,7 +5,8 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
-from dgsql.compiler.context import ColumnContext, Fragment, TableFacts
+from dgsql.compiler.context import ColumnContext, Fragment
+from dgsql.compiler.facts import TableFacts
 from dgsql.compiler.kind import GeneratorKind
 from dgsql.compiler.sqltext import lit
 from dgsql.dsl import model as S
