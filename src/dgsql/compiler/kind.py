@@ -96,6 +96,12 @@ class GeneratorKind:
         (so a lookup can recompute it at another row instead of joining the table)."""
         return False
 
+    def joins(self, spec: Any, column: S.Column, node: S.Node, ds: S.Dataset, known: Mapping[str, TableFacts]) -> bool:
+        """Whether the value needs a join that does not keep the rows' order (a hash or ASOF
+        join): the plan then sorts the table's rows right after such columns. ``known`` holds
+        the facts of the tables planned so far and of this one."""
+        return False
+
     def sequence(self, spec: Any, column: S.Column) -> tuple[float, float] | None:
         """(start, step) when the value is exactly ``start + step * row`` in the column's type
         (a lookup of it is then arithmetic, and so is an ``on`` join on it)."""

@@ -75,6 +75,8 @@ class TablePlan:
     fixes: tuple[InequalityFix, ...] = ()
     sort_layer: int | None = None
     "The layer that only sorts the rows by their index (see :func:`sorted_layout`)."
+    joined: frozenset[str] = frozenset()
+    "Columns whose join does not keep the rows' order: they come before the sort layer."
     counted: bool = False
     "A fact that later tables read only by row index: its row count is kept (names.count_table)."
 
@@ -126,11 +128,26 @@ def build_plan(ds: S.Dataset, seed: int, scale: float = 1.0, sample: int | None 
         table = replace(
             table, facts=facts, materialize=kept, counted=read and not kept and table.rows is None
         )
+        joined = _joined(ds, node, known | {node.id: facts})
+        if joined:
+            # Hash and ASOF joins do not keep the probe side's order at more than one thread,
+            # so such a table sorts its rows by their index — right after the joining columns.
+            table = sorted_layout(table, joined)
         tables.append(table)
         known[node.id] = table.facts
     if problems:
         raise SchemaError(problems)
     return Plan(ds, seed, scale, tuple(tables), sample)
+
+
+def _joined(ds: S.Dataset, node: S.Node, known: dict[str, TableFacts]) -> frozenset[str]:
+    """The columns whose value needs a join that does not keep the rows' order."""
+    found = set()
+    for col in node.columns:
+        kind, spec = generator_of(col)
+        if kind.joins(spec, col, node, ds, known) or any(MODIFIERS[m.transform].joins for m in col.modifiers):
+            found.add(col.name)
+    return frozenset(found)
 
 
 def _later_reads(ds: S.Dataset, table: str, facts: TableFacts) -> tuple[bool, bool]:
@@ -287,6 +304,7 @@ def sorted_layout(table: TablePlan, joined: set[str]) -> TablePlan:
     layer = _layers(table.node, table.path, graph)
     return replace(
         table,
+        joined=frozenset(joined),
         columns=tuple(replace(cp, layer=layer[cp.column.name]) for cp in table.columns),
         fixes=tuple(replace(f, layer=layer[f"{RESERVED_PREFIX}fix_{k}"]) for k, f in enumerate(table.fixes)),
         sort_layer=layer[SORT],

@@ -26,7 +26,7 @@ from dgsql.compiler.facts import TableFacts
 from dgsql.compiler.generators import generator_of
 from dgsql.compiler.generators.distribution import poisson
 from dgsql.compiler.modifiers import effect
-from dgsql.compiler.plan import Fanout, Plan, TablePlan, sorted_layout
+from dgsql.compiler.plan import Fanout, Plan, TablePlan
 from dgsql.compiler.seeds import salt
 from dgsql.compiler.sqltext import ident, lit
 from dgsql.dsl import model as S
@@ -152,11 +152,11 @@ def _render_table(
     plan: Plan, table: TablePlan, known: dict[str, TableFacts], out_dir: str, compression: Compression
 ) -> Section:
     tctx, layers, joined = _render_layers(plan, table, known)
-    if joined:
-        # Hash and ASOF joins do not keep the probe side's order at more than one thread,
-        # so such a table sorts its rows by their index — right after the joining columns.
-        table = sorted_layout(table, joined)
-        tctx, layers, _ = _render_layers(plan, table, known)
+    if not joined <= table.joined:
+        raise InternalError(
+            f"{table.path} ({table.name}): columns {sorted(joined - table.joined)} join in an order-breaking "
+            "way the plan did not foresee; please report it with the schema."
+        )
     return _render_section(plan, table, tctx, layers, out_dir, compression)
 
 

@@ -51,6 +51,13 @@ class Choice(GeneratorKind):
     def pure(self, spec: S.ChoiceSpec, column: S.Column, node: S.Node, ds: S.Dataset, known: Mapping[str, TableFacts]) -> bool:
         return spec.choices is not None
 
+    def joins(self, spec: S.ChoiceSpec, column: S.Column, node: S.Node, ds: S.Dataset, known: Mapping[str, TableFacts]) -> bool:
+        if spec.choices_ref is None:
+            return False
+        table, name = ds.split_ref(spec.choices_ref)
+        uniform = S.parse_weights_kind(spec.weights_kind or "uniform")[0] == "uniform"
+        return not (uniform and name in known[table].sequences)
+
     def render(self, spec: S.ChoiceSpec, ctx: ColumnContext) -> Fragment:
         if spec.choices is not None:
             values = [typed_lit(v, ctx.column.type) for v in spec.choices]

@@ -86,8 +86,28 @@ class Lookup(GeneratorKind):
             return False
         return name in facts.sequences or name in facts.pure
 
+    def joins(self, spec: S.LookupSpec, column: S.Column, node: S.Node, ds: S.Dataset, known: Mapping[str, TableFacts]) -> bool:
+        table, name = ds.split_ref(spec.from_)
+        facts = known[table]
+        join = spec.join
+        if join:
+            local_type = next(c.type for c in node.columns if c.name == join[0])
+            return _arithmetic_key(facts, join[1], local_type, name) is None
+        if table == node.id:
+            return name not in facts.sequences
+        return name not in facts.computable
+
     def render(self, spec: S.LookupSpec, ctx: ColumnContext) -> Fragment:
         return render(spec, ctx)
+
+
+def _arithmetic_key(facts: TableFacts, remote: str, local_type: str, column: str) -> tuple[int, int] | None:
+    """(start, step) of the remote key when the matching row is arithmetic on the local key
+    (an integer sequence key of a table of known size, whose looked-up column is computable)."""
+    key = facts.integer_sequence(remote) if facts.rows is not None else None
+    if key is None or local_type != "int" or column not in facts.computable:
+        return None
+    return key
 
 
 def render(spec: S.LookupSpec, ctx: ColumnContext) -> Fragment:
@@ -115,9 +135,9 @@ def render(spec: S.LookupSpec, ctx: ColumnContext) -> Fragment:
 def _render_join(ctx: ColumnContext, table: str, column: str, local: str, remote: str) -> Fragment:
     assert table != ctx.node.id, f"{ctx.path}: an 'on' lookup into its own table passed the checks"
     facts = ctx.facts(table)
-    key = facts.integer_sequence(remote) if facts.rows is not None else None
     local_type = next(c.type for c in ctx.node.columns if c.name == local)
-    if key is not None and local_type == "int" and (column in facts.sequences or column in facts.pure):
+    key = _arithmetic_key(facts, remote, local_type, column)
+    if key is not None:
         # the remote key is start + step * row: the matching row is arithmetic
         start, step = key
         offset = f"({ctx.col(local)} - {lit(start)})"
