@@ -19,8 +19,8 @@ from rich.console import Console
 import validate_fixtures as F
 from dgsql.compiler.checks import CATEGORIES, REGISTRY, compile_checks, value_model
 from dgsql.compiler.checks.spec import DUCKDB_TYPES, CheckSpec
-from dgsql.compiler.checks.sql import Sql, fill, ident, lit
 from dgsql.compiler.load import parse_dataset, read_schema
+from dgsql.compiler.sqltext import Sql, fill, ident, lit
 from dgsql.dsl import model as S
 from dgsql.errors import UsageError
 from dgsql.runtime.report import CheckResult, Report, Status

@@ -1,17 +1,22 @@
-"""Literals and identifiers for the emitted SQL, always through sqlglot.
+"""The one quoting module: literals, identifiers and typed SQL fragments, through sqlglot.
 
-Nothing from a schema is pasted into SQL: names become quoted identifiers and
-values become literals, so a schema can never inject SQL.
+Nothing from a schema is pasted into SQL: names become quoted identifiers and values become
+literals, so a schema can never inject SQL. Both the generating script and the checks use it.
+A :class:`Sql` is a string this module vouches for; :func:`fill` puts fragments into a constant
+template and refuses anything that is not a :class:`Sql`.
 
 >>> ident('order')
 '"order"'
 >>> lit("it's")
 "'it''s'"
+>>> fill("SELECT {c} FROM t WHERE {c} > {v}", c=ident('a"b'), v=lit(3))
+'SELECT "a""b" FROM t WHERE "a""b" > 3'
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
@@ -29,42 +34,91 @@ SQL_TYPES = {
 "DSL column type → DuckDB type."
 
 
-def ident(name: str) -> str:
+class Sql(str):
+    """A fragment of SQL built from quoted names, literals and constant templates."""
+
+
+def ident(name: str) -> Sql:
     """A quoted identifier (quotes doubled inside)."""
-    return exp.to_identifier(name, quoted=True).sql(DIALECT)
+    return Sql(exp.to_identifier(name, quoted=True).sql(DIALECT))
 
 
-def lit(value: Any) -> str:
+def lit(value: Any) -> Sql:
     """A SQL literal for a Python scalar; floats keep full precision."""
     if value is None:
-        return "NULL"
+        return Sql("NULL")
     if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
+        return Sql("TRUE" if value else "FALSE")
     if isinstance(value, int):
-        return str(value)
+        return Sql(str(value))
     if isinstance(value, float):
-        if value != value or value in (float("inf"), float("-inf")):
-            return f"'{value}'::DOUBLE"
+        if not math.isfinite(value):
+            return Sql(f"'{value}'::DOUBLE")
         text = repr(value)
-        return text if ("e" in text or "." in text) else text + ".0"
+        return Sql(text if ("e" in text or "." in text) else text + ".0")
     if isinstance(value, datetime):
-        return f"TIMESTAMP '{value.isoformat(sep=' ')}'"
+        return Sql(f"TIMESTAMP '{value.isoformat(sep=' ')}'")
     if isinstance(value, date):
-        return f"DATE '{value.isoformat()}'"
-    return exp.convert(str(value)).sql(DIALECT)
+        return Sql(f"DATE '{value.isoformat()}'")
+    return Sql(exp.convert(str(value)).sql(DIALECT))
 
 
-def double(value: float) -> str:
-    """A DOUBLE literal (a bare ``0.1`` is DECIMAL in DuckDB)."""
-    return f"{lit(float(value))}::DOUBLE"
+def double(value: float) -> Sql:
+    """A DOUBLE literal (a bare ``0.1`` is DECIMAL in DuckDB).
+
+    >>> double(0.25)
+    '0.25::DOUBLE'
+    """
+    return Sql(f"{lit(float(value))}::DOUBLE")
 
 
-def list_of(values: list[Any], sql_type: str) -> str:
+def list_of(values: Iterable[Any], sql_type: str) -> Sql:
     """A typed list constant, e.g. ``[0.2, 0.8]::DOUBLE[]`` (untyped lists of decimals are slow)."""
-    return "[" + ", ".join(lit(v) for v in values) + f"]::{sql_type}[]"
+    return Sql("[" + ", ".join(lit(v) for v in values) + f"]::{sql_type}[]")
 
 
-def typed_lit(value: Any, column_type: str) -> str:
+def doubles(values: Iterable[float]) -> Sql:
+    """A ``DOUBLE[]`` list constant that may be subscripted as it stands (``x::DOUBLE[][2]``
+    would read as an array type).
+
+    >>> doubles([1, 0.5])
+    'CAST([1.0, 0.5] AS DOUBLE[])'
+    """
+    return Sql(f"CAST([{', '.join(lit(float(v)) for v in values)}] AS DOUBLE[])")
+
+
+def values_list(values: Iterable[Any]) -> Sql:
+    """``(v1, v2, …)`` for ``IN``."""
+    return Sql("(" + ", ".join(lit(v) for v in values) + ")")
+
+
+def qualified(alias: str, column: str) -> Sql:
+    """``alias."column"``; ``alias`` is a constant of the template (a short letter)."""
+    if not alias.isidentifier():
+        raise ValueError(f"alias {alias!r} must be a plain identifier")
+    return Sql(f"{alias}.{ident(column)}")
+
+
+def fill(template: str, **parts: Sql) -> Sql:
+    """Fill a constant template with :class:`Sql` fragments only."""
+    for key, part in parts.items():
+        if not isinstance(part, Sql):
+            raise TypeError(
+                f"SQL part {key!r} is {type(part).__name__}, not Sql; quote it with ident() or lit()"
+            )
+    return Sql(template.format(**parts))
+
+
+def join(parts: Iterable[Sql], sep: str = ", ") -> Sql:
+    """Fragments joined by a constant separator."""
+    parts = list(parts)
+    for part in parts:
+        if not isinstance(part, Sql):
+            raise TypeError(f"SQL part is {type(part).__name__}, not Sql")
+    return Sql(sep.join(parts))
+
+
+def typed_lit(value: Any, column_type: str) -> Sql:
     """A schema literal converted to the column's type at compile time (``resolve.castable`` has
     checked it converts), so a list of them has one type whatever the JSON mixed.
 
@@ -82,13 +136,13 @@ def typed_lit(value: Any, column_type: str) -> str:
         if isinstance(value, int) and not isinstance(value, bool):
             return lit(value)
         return lit(int(math.floor(abs(number) + 0.5)) * (1 if number >= 0 else -1))
-    return f"CAST({lit(str(value))} AS {SQL_TYPES[column_type]})"
+    return Sql(f"CAST({lit(str(value))} AS {SQL_TYPES[column_type]})")
 
 
-def join_key(column: str, column_type: str, other_type: str) -> str:
+def join_key(column: str, column_type: str, other_type: str) -> Sql:
     """A table's key column as a grouped join side holds it. An int key matched with a float
     column is held as a DOUBLE: ints the comparison cannot tell apart (beyond 2^53) then form
     one group, whose first row wins, instead of one row matching two groups."""
     if column_type == "int" and other_type == "float":
-        return f"CAST({ident(column)} AS DOUBLE)"
+        return Sql(f"CAST({ident(column)} AS DOUBLE)")
     return ident(column)

@@ -16,7 +16,8 @@ import duckdb
 
 from dgsql.compiler.checks import compile_checks
 from dgsql.compiler.checks.spec import CheckSpec
-from dgsql.compiler.checks.sql import METADATA_MACRO, SCHEMA, Sql, fill, ident, lit, table
+from dgsql.compiler.checks.views import METADATA_MACRO, SCHEMA, table
+from dgsql.compiler.sqltext import Sql, fill, ident, lit
 from dgsql.dsl.model import Dataset
 from dgsql.errors import EngineError, UsageError
 from dgsql.runtime.report import CheckResult, Report, Status, json_value

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from dgsql.compiler.checks.spec import DUCKDB_TYPES, CheckContext, CheckSpec, compiled
-from dgsql.compiler.checks.sql import SCHEMA, Sql, fill, join, lit
+from dgsql.compiler.checks.views import SCHEMA
+from dgsql.compiler.sqltext import Sql, fill, join, lit
 
 KIND = "columns"
 CATEGORY = "constraint"

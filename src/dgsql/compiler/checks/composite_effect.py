@@ -25,8 +25,9 @@ from typing import Any
 
 from dgsql.compiler.checks.grid import Grid, column_grid, dimension, grid_sql, weight_at
 from dgsql.compiler.checks.spec import CheckContext, CheckSpec, compiled, not_compiled
-from dgsql.compiler.checks.sql import Sql, double, fill, ident, join, lit, qualified, table
 from dgsql.compiler.checks.targets import entries
+from dgsql.compiler.checks.views import table
+from dgsql.compiler.sqltext import Sql, double, fill, ident, join, lit, qualified
 from dgsql.dsl.model import CompositeEffect, Influence
 
 KIND = "composite_effect"

@@ -9,7 +9,8 @@ from collections.abc import Iterator
 
 from dgsql.compiler.checks import value_model as vm
 from dgsql.compiler.checks.spec import CheckContext, CheckSpec, compiled, not_compiled
-from dgsql.compiler.checks.sql import Sql, double, fill, ident, lit, table
+from dgsql.compiler.checks.views import table
+from dgsql.compiler.sqltext import Sql, double, fill, ident, lit
 
 KIND = "distribution"
 CATEGORY = "statistical"

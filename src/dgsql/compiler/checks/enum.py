@@ -7,7 +7,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from dgsql.compiler.checks.spec import CheckContext, CheckSpec, compiled, drop_repeats, not_compiled
-from dgsql.compiler.checks.sql import fill, ident, qualified, table, values_list
+from dgsql.compiler.checks.views import table
+from dgsql.compiler.sqltext import fill, ident, qualified, values_list
 
 KIND = "enum"
 CATEGORY = "constraint"

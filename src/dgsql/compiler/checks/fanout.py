@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from dgsql.compiler.checks.spec import CheckContext
-from dgsql.compiler.checks.sql import Sql, fill, ident, table
+from dgsql.compiler.checks.views import table
+from dgsql.compiler.sqltext import Sql, fill, ident
 from dgsql.dsl.model import LookupGen, Node
 
 CHILDREN = """\

@@ -8,7 +8,8 @@ from collections.abc import Iterator
 
 from dgsql.compiler.checks.fanout import children_cte, parent_link
 from dgsql.compiler.checks.spec import CheckContext, CheckSpec, compiled, not_compiled
-from dgsql.compiler.checks.sql import Sql, fill, ident, lit, table
+from dgsql.compiler.checks.views import table
+from dgsql.compiler.sqltext import Sql, fill, ident, lit
 from dgsql.dsl.model import Node
 
 KIND = "fanout_bounds"

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 from dgsql.compiler.checks.fanout import children_cte, parent_link
 from dgsql.compiler.checks.spec import CheckContext, CheckSpec, compiled, not_compiled
-from dgsql.compiler.checks.sql import double, fill
+from dgsql.compiler.sqltext import double, fill
 from dgsql.dsl.model import Fanout
 
 KIND = "fanout_distribution"

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from dgsql.compiler.checks.spec import CheckContext, CheckSpec, compiled, not_compiled
-from dgsql.compiler.checks.sql import Sql, fill, ident, table
+from dgsql.compiler.checks.views import table
+from dgsql.compiler.sqltext import Sql, fill, ident
 
 KIND = "inequality"
 CATEGORY = "constraint"

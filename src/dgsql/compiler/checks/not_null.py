@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from dgsql.compiler.checks.spec import CheckContext, CheckSpec, compiled
-from dgsql.compiler.checks.sql import fill, ident, table
+from dgsql.compiler.checks.views import table
+from dgsql.compiler.sqltext import fill, ident
 
 KIND = "not_null"
 CATEGORY = "constraint"

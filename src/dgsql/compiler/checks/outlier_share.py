@@ -18,7 +18,8 @@ from typing import Any
 
 from dgsql.compiler.checks import value_model as vm
 from dgsql.compiler.checks.spec import CheckContext, CheckSpec, compiled, not_compiled
-from dgsql.compiler.checks.sql import double, fill, ident, table
+from dgsql.compiler.checks.views import table
+from dgsql.compiler.sqltext import double, fill, ident
 from dgsql.dsl.model import Column
 
 KIND = "outlier_share"

@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from dgsql.compiler.checks.spec import CheckContext, CheckSpec, compiled, drop_repeats, not_compiled
-from dgsql.compiler.checks.sql import fill, ident, lit, table
+from dgsql.compiler.checks.views import table
+from dgsql.compiler.sqltext import fill, ident, lit
 
 KIND = "pattern"
 CATEGORY = "constraint"

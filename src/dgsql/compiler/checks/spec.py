@@ -6,8 +6,8 @@ from collections.abc import Callable, Hashable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar, get_args
 
-from dgsql.compiler.checks.sql import Sql, ident, qualified
 from dgsql.compiler.column import SQL_TYPES
+from dgsql.compiler.sqltext import Sql, ident, qualified
 from dgsql.dsl.model import Column, Dataset, Node
 from dgsql.dsl.refs import split_ref
 

@@ -7,7 +7,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from dgsql.compiler.checks.spec import Category, CheckContext, CheckSpec, compiled, not_compiled
-from dgsql.compiler.checks.sql import fill, ident, lit, table
+from dgsql.compiler.checks.views import table
+from dgsql.compiler.sqltext import fill, ident, lit
 from dgsql.dsl.model import Dataset
 
 
