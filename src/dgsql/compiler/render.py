@@ -89,7 +89,8 @@ def _environment() -> jinja2.Environment:
 ENV = _environment()
 
 
-MACRO_NAME = re.compile(r"\bdg_\w+")
+MACRO_NAME = re.compile(r"\bdg_\w+", re.IGNORECASE)
+"A macro call (DuckDB matches function names without regard to case)."
 MACRO_BLOCK = re.compile(r"((?:--[^\n]*\n)*)CREATE OR REPLACE MACRO (dg_\w+)\b.*?;\n?", re.S)
 
 
@@ -100,7 +101,7 @@ def macros(used_by: str | None = None) -> str:
     texts = [f.read_text().strip() + "\n" for f in files]
     if used_by is None:
         return "\n\n".join(t.strip() for t in texts)
-    used = set(MACRO_NAME.findall(used_by))
+    used = {name.lower() for name in MACRO_NAME.findall(used_by)}
     kept = []
     for text in texts:
         found = list(MACRO_BLOCK.finditer(text))

@@ -1,5 +1,6 @@
 """``targets.mean_in_range``: the mean of a column's non-NULL values lies within ``[min, max]``
-(the user's bounds; the standard error is reported alongside)."""
+(the user's bounds, widened by 1e-9 relative for the float sum's rounding; the standard error is
+reported alongside)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ DECLARED_BY = "mean_in_range"
 
 TEMPLATE = """\
 SELECT row_count, mean, {lo} AS min, {hi} AS max, sd / sqrt(row_count) AS standard_error,
-  CASE WHEN row_count = 0 THEN NULL ELSE mean BETWEEN {lo} AND {hi} END AS ok
+  CASE WHEN row_count = 0 THEN NULL
+    ELSE mean BETWEEN {lo} - 1e-9 * greatest(abs({lo}), 1) AND {hi} + 1e-9 * greatest(abs({hi}), 1) END AS ok
 FROM (SELECT count({col}) AS row_count, avg({col}) AS mean, stddev_samp({col}) AS sd FROM {table})"""
 
 

@@ -144,4 +144,5 @@ class Expression(GeneratorKind):
             return node
 
         tree = tree.transform(natural_log).transform(bind)
-        return Fragment("(" + tree.sql(dialect=DIALECT) + ")")
+        # function names as written (a recomputed column brings dgsql's macros, dg_uniform…)
+        return Fragment("(" + tree.sql(dialect=DIALECT, normalize_functions=False) + ")")

@@ -48,5 +48,8 @@ def render(args: S.TrendArgs, value: str, ctx: ColumnContext) -> str:
     elif args.type == "linear":
         m = f"(1.0 + {g} * {t})"
     else:
-        m = f"(1.0 + {double(args.params.a)} * ln(1.0 + {double(args.params.b)} * {t}))"
+        # ln is undefined where 1 + b·t <= 0 (a time more than 1/b years before the timeframe
+        # start): the value is left as it is there (DuckDB's CLI raises on ln of a negative)
+        inner = f"(1.0 + {double(args.params.b)} * {t})"
+        m = f"CASE WHEN {inner} > 0 THEN 1.0 + {double(args.params.a)} * ln({inner}) ELSE 1.0 END"
     return f"({value} * {m})"
