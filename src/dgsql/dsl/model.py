@@ -24,9 +24,9 @@ from pydantic import (
 )
 
 from dgsql.dsl import refs
+from dgsql.dsl.time import parse_freq
 
 Scalar = bool | int | float | str
-FREQ_RE = re.compile(r"^(?P<mult>[1-9][0-9]*)?(?P<unit>S|T|min|H|h|D|W|MS|M)$")
 
 
 class Strict(BaseModel):
@@ -56,16 +56,13 @@ class Span(Strict):
 
 
 def _check_freq(value: str) -> str:
-    if not FREQ_RE.match(value):
-        raise ValueError(
-            f"unknown frequency {value!r}; use S, T/min, H/h, D, W, M/MS with an optional multiple (15min, 2H)"
-        )
+    parse_freq(value)  # the rule lives in dgsql.dsl.time; its ValueError says what to write
     return value
 
 
 class Timeframe(Span):
     freq: str = "H"
-    "Grid frequency: S, T/min, H/h, D, W, M/MS, with an optional integer multiple."
+    "Grid frequency: S/s, T/min, H/h, D/d, W, MS or M, with an optional integer multiple (30s, 15min, 2h)."
 
     _freq = field_validator("freq")(_check_freq)
 

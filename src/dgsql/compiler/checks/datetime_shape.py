@@ -18,8 +18,10 @@ from statistics import NormalDist
 from dgsql.compiler.checks import value_model as vm
 from dgsql.compiler.checks.grid import column_grid, dimension, grid_sql, weight_at
 from dgsql.compiler.checks.spec import CheckContext, CheckSpec, compiled, not_compiled
-from dgsql.compiler.checks.sql import Sql, double, doubles, fill, ident, join, lit, table
+from dgsql.compiler.checks.views import table
+from dgsql.compiler.sqltext import Sql, double, doubles, fill, ident, join, lit
 from dgsql.dsl.model import DatetimeSeriesGen
+from dgsql.dsl.time import series_patterns
 
 KIND = "datetime_shape"
 CATEGORY = "statistical"
@@ -69,17 +71,13 @@ def compile(ctx: CheckContext) -> Iterator[CheckSpec]:
             gen = col.generator
             if not isinstance(gen, DatetimeSeriesGen):
                 continue
-            spec = gen.datetime_series
-            patterns = [
-                (p.dimension, p.weights)
-                for p in ([spec.pattern] if spec.pattern else []) + (spec.patterns or [])
-            ]
+            patterns = [(p.dimension, p.weights) for p in series_patterns(gen.datetime_series, col)]
             jitter_var = 0.0
             other = []
             for mod in col.modifiers:
                 if mod.transform == "seasonality":
-                    patterns.append((mod.args.dimension, mod.args.weights))
-                elif mod.transform == "time_jitter":
+                    continue
+                if mod.transform == "time_jitter":
                     jitter_var += mod.args.std_minutes**2
                 else:
                     other.append(mod.transform)

@@ -1,5 +1,8 @@
 """The datetime grid of a ``datetime_series`` (or of the timeframe) as SQL, and the hour / dow /
-month dimensions of a timestamp, as the DSL numbers them (hour 0–23, dow 0 = Monday, month 0–11)."""
+month dimensions of a timestamp, as the DSL numbers them (hour 0–23, dow 0 = Monday, month 0–11).
+
+The grid itself (its first point, step and number of points) is :mod:`dgsql.dsl.time`'s, the
+one the compiler generates from; here it only becomes SQL."""
 
 from __future__ import annotations
 
@@ -7,19 +10,19 @@ import math
 from dataclasses import dataclass
 from datetime import datetime
 
-from dgsql.compiler.checks.sql import Sql, doubles, fill, lit
-from dgsql.dsl.model import FREQ_RE, Column, Dataset, DatetimeSeriesGen
+from dgsql.compiler.sqltext import Sql, doubles, fill, lit
+from dgsql.dsl import time
+from dgsql.dsl.model import Column, Dataset, DatetimeSeriesGen
 
-UNIT_SECONDS = {"S": 1, "T": 60, "min": 60, "H": 3600, "h": 3600, "D": 86400, "W": 604800}
-UNIT_NAMES = {
+INTERVAL_UNITS = {
     "S": "second",
     "T": "minute",
-    "min": "minute",
     "H": "hour",
-    "h": "hour",
     "D": "day",
     "W": "week",
+    "MS": "month",
 }
+"The SQL interval unit of each of ``dgsql.dsl.time.UNITS``' units."
 #: Grids longer than this are thinned (see :func:`grid_sql`).
 MAX_POINTS = 200_000
 
@@ -28,6 +31,7 @@ DIMENSIONS = {
     "dow": "(isodow({ts}) - 1)",
     "month": "(month({ts}) - 1)",
 }
+"``dgsql.dsl.time.pattern_index`` of a SQL timestamp."
 
 
 def dimension(name: str, ts: Sql) -> Sql:
@@ -46,23 +50,18 @@ def weight_at(weights: list[float], dim: Sql) -> Sql:
 
 @dataclass(frozen=True)
 class Grid:
+    """A span ``[start, end]`` and a frequency: the grid :func:`dgsql.dsl.time.grid` makes of them."""
+
     start: datetime
     end: datetime
     freq: str
 
-    @property
-    def step(self) -> tuple[int, str]:
-        m = FREQ_RE.match(self.freq)
-        assert m is not None
-        return int(m["mult"] or 1), m["unit"]
+    def resolve(self) -> time.Grid:
+        """Its points."""
+        return time.grid(self, self.freq)
 
     def points(self) -> int:
-        mult, unit = self.step
-        if unit in ("M", "MS"):
-            months = (self.end.year - self.start.year) * 12 + self.end.month - self.start.month
-            return months // mult + 1
-        seconds = (self.end - self.start).total_seconds()
-        return int(seconds // (mult * UNIT_SECONDS[unit])) + 1
+        return self.resolve().points
 
 
 def column_grid(dataset: Dataset, col: Column) -> Grid | None:
@@ -70,16 +69,9 @@ def column_grid(dataset: Dataset, col: Column) -> Grid | None:
     gen = col.generator
     if not isinstance(gen, DatetimeSeriesGen):
         return None
-    spec = gen.datetime_series
-    tf = dataset.timeframe
-    if spec.within == "timeframe":
-        if tf is None:
-            return None
-        start, end = tf.start, tf.end
-    else:
-        start, end = spec.within.start, spec.within.end
-    freq = spec.freq or (tf.freq if tf is not None else None)
-    return None if freq is None else Grid(start, end, freq)
+    span = time.series_span(gen.datetime_series, dataset)
+    freq = time.series_freq(gen.datetime_series, dataset)
+    return None if span is None or freq is None else Grid(span.start, span.end, freq)
 
 
 def _stride(n: int) -> int:
@@ -93,15 +85,17 @@ def _stride(n: int) -> int:
 
 def grid_sql(grid: Grid) -> Sql:
     """``SELECT ts FROM …``: every grid point, or an evenly spread subset of at most
-    :data:`MAX_POINTS` (stride a prime, so hour/day/week phases keep their proportions)."""
-    mult, unit = grid.step
-    points = grid.points()
-    if points > MAX_POINTS and unit not in ("M", "MS"):
-        mult *= _stride(math.ceil(points / MAX_POINTS))
-    name = "month" if unit in ("M", "MS") else UNIT_NAMES[unit]
+    :data:`MAX_POINTS` (stride a prime, so hour/day/week phases keep their proportions).
+    An empty grid selects no row."""
+    g = grid.resolve()
+    if g.points <= 0:
+        return Sql("SELECT CAST(NULL AS TIMESTAMP) AS ts WHERE false")
+    mult = g.freq.mult
+    if g.points > MAX_POINTS and not g.freq.monthly:
+        mult *= _stride(math.ceil(g.points / MAX_POINTS))
     return fill(
-        "SELECT ts FROM generate_series({start}, {end}, CAST({step} AS INTERVAL)) AS g(ts)",
-        start=lit(grid.start),
-        end=lit(grid.end),
-        step=lit(f"{mult} {name}"),
+        "SELECT ts FROM generate_series({first}, {last}, CAST({step} AS INTERVAL)) AS g(ts)",
+        first=lit(g.first),
+        last=lit(g.last),
+        step=lit(f"{mult} {INTERVAL_UNITS[g.freq.unit]}"),
     )

@@ -1,4 +1,5 @@
-"""``datetime_series``: a point of the grid ``start, start+freq, …, <= end``.
+"""``datetime_series``: a point of the grid ``start, start+freq, …, <= end`` (``dgsql.dsl.time``
+defines it, for the checks as well).
 
 Unweighted, the point is arithmetic on one uniform. With hour/dow/month patterns
 (``pattern``, ``patterns``, and ``seasonality`` modifiers on the same column,
@@ -15,16 +16,32 @@ uneven for buckets fall back to an ASOF join. Zero-weight points are never drawn
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from dgsql.compiler import names
 from dgsql.compiler.context import ColumnContext, Fragment, Join, epoch_us
+from dgsql.compiler.facts import TableFacts
+from dgsql.compiler.kind import GeneratorKind, Site
 from dgsql.compiler.sqltext import ident, list_of, lit
 from dgsql.compiler.weights import CUMULATIVE, weighted_pick
 from dgsql.dsl import model as S
+from dgsql.dsl.problems import Problem, warning
+from dgsql.dsl.time import (
+    Grid,
+    Weights,
+    grid,
+    pattern_index,
+    series_freq,
+    series_grid,
+    series_patterns,
+    series_span,
+)
 
-UNIT_US = {"S": 1, "T": 60, "min": 60, "H": 3600, "h": 3600, "D": 86400, "W": 7 * 86400}
+span_of_dataset = series_span
+"The span of a series, :func:`dgsql.dsl.time.series_span`, under the name ``inequality`` imports."
+
 GRID_LIMIT = 50_000_000
 "Largest weighted grid (points) that is materialised."
 BUCKET_LIMIT = 20_000_000
@@ -35,66 +52,52 @@ DAY_PICK_LIMIT = 3_660
 "Most days (ten years) weighted by dow/month that are picked from alias lists in the SQL."
 
 DIMENSION_SQL = {"hour": "hour({ts}) + 1", "dow": "isodow({ts})", "month": "month({ts})"}
+"1-based index into a pattern's weights (``dgsql.dsl.time.pattern_index`` + 1) of a SQL timestamp."
 
 
-@dataclass(frozen=True)
-class Grid:
-    first: datetime
-    points: int
-    step_us: int | None
-    "Microseconds between points; None for month grids."
-    months: int
-
-    def point(self, k: str) -> str:
-        """SQL timestamp of grid point ``k`` (a 0-based BIGINT expression)."""
-        if self.step_us is None:
-            return f"({lit(self.first)} + to_months({lit(self.months)} * {k}))"
-        return f"make_timestamp({lit(epoch_us(self.first))} + {lit(self.step_us)} * {k})"
+def point_sql(g: Grid, k: str) -> str:
+    """SQL timestamp of grid point ``k`` (a 0-based BIGINT expression)."""
+    if g.step_us is None:
+        return f"({lit(g.first)} + to_months({lit(g.months)} * {k}))"
+    return f"make_timestamp({lit(epoch_us(g.first))} + {lit(g.step_us)} * {k})"
 
 
-def parse_freq(freq: str) -> tuple[int, str]:
-    m = S.FREQ_RE.match(freq)
-    assert m, freq
-    return int(m["mult"] or 1), m["unit"]
-
-
-def grid(span: S.Span, freq: str) -> Grid:
-    mult, unit = parse_freq(freq)
-    if unit in ("M", "MS"):
-        first = span.start.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-        if first < span.start:
-            first = first.replace(year=first.year + first.month // 12, month=first.month % 12 + 1)
-        months = (span.end.year - first.year) * 12 + span.end.month - first.month
-        points = 0 if first > span.end else months // mult + 1
-        return Grid(first, points, None, mult)
-    step_us = mult * UNIT_US[unit] * 1_000_000
-    points = (epoch_us(span.end) - epoch_us(span.start)) // step_us + 1
-    return Grid(span.start, points, step_us, 0)
-
-
-def span_of(spec: S.DatetimeSeriesSpec, ctx: ColumnContext) -> S.Span:
-    return ctx.timeframe() if spec.within == "timeframe" else spec.within  # type: ignore[return-value]
-
-
-def span_of_dataset(spec: S.DatetimeSeriesSpec, ds: S.Dataset) -> S.Span:
-    return ds.timeframe if spec.within == "timeframe" else spec.within  # type: ignore[return-value]
-
-
-def patterns_of(spec: S.DatetimeSeriesSpec, column: S.Column) -> list[S.Pattern]:
-    found = ([spec.pattern] if spec.pattern else []) + list(spec.patterns or [])
-    found += [
-        S.Pattern(dimension=m.args.dimension, weights=m.args.weights)
-        for m in column.modifiers
-        if m.transform == "seasonality"
-    ]
+def problems(spec: S.DatetimeSeriesSpec, column: S.Column, ds: S.Dataset, path: str) -> list[Problem]:
+    """Every problem of a ``datetime_series`` in the column at JSON ``path`` (errors and warnings):
+    render() does not fail on a spec with no error here."""
+    where = f"{path}.generator.datetime_series"
+    span, freq = series_span(spec, ds), series_freq(spec, ds)
+    if span is None:
+        return [Problem(f"{where}.within", "uses the timeframe but the schema has none; add a timeframe.")]
+    if freq is None:
+        return [Problem(f"{where}.freq", "no freq and no timeframe to take it from; give a freq.")]
+    g = grid(span, freq)
+    if g.points <= 0:
+        return [Problem(where, "the span holds no grid point; widen within or use a finer freq.")]
+    found = []
+    if g.points == 1:
+        found.append(warning(where, "the span holds one grid point; use a finer freq."))
+    patterns = series_patterns(spec, column)
+    if patterns and g.points > GRID_LIMIT:
+        found.append(
+            Problem(
+                where,
+                f"a weighted grid of {g.points:,} points is finer than dgsql materialises "
+                f"(limit {GRID_LIMIT:,}); use a coarser freq.",
+            )
+        )
+    elif patterns and calendar(g, patterns) is None and bucket_count(g.points, patterns) is None:
+        found.append(
+            warning(
+                where,
+                f"{g.points:,} weighted grid points with very uneven weights are picked by an ASOF join "
+                "and a sort (slower); use a coarser freq or milder weights.",
+            )
+        )
     return found
 
 
-def dependencies(spec: S.DatetimeSeriesSpec, column: S.Column, node: S.Node) -> list[str]:
-    return []
-
-
-def weight_sql(patterns: list[S.Pattern], ts: str) -> str:
+def weight_sql(patterns: list[Weights], ts: str) -> str:
     factors = [
         f"({list_of(p.weights, 'DOUBLE')})[{DIMENSION_SQL[p.dimension].format(ts=ts)}]" for p in patterns
     ]
@@ -102,26 +105,19 @@ def weight_sql(patterns: list[S.Pattern], ts: str) -> str:
 
 
 def render(spec: S.DatetimeSeriesSpec, ctx: ColumnContext) -> Fragment:
-    span = span_of(spec, ctx)
-    freq = spec.freq or ctx.timeframe().freq
-    g = grid(span, freq)
-    if g.points <= 0:
-        raise ctx.error("the span holds no grid point; widen within or use a finer freq", ".generator")
-    patterns = patterns_of(spec, ctx.column)
+    g = series_grid(spec, ctx.dataset)
+    assert g is not None and g.points > 0, "problems() reports a series without grid points"
+    patterns = series_patterns(spec, ctx.column)
     if not patterns:
-        return Fragment(g.point(f"floor({ctx.uniform()} * {lit(g.points)})::BIGINT"))
+        return Fragment(point_sql(g, f"floor({ctx.uniform()} * {lit(g.points)})::BIGINT"))
     cal = calendar(g, patterns)
     if cal is not None:
         return Fragment(_calendar_pick(g, cal, ctx))
-    if g.points > GRID_LIMIT:
-        raise ctx.error(
-            f"a weighted grid of {g.points:,} points is too large (limit {GRID_LIMIT:,}); use a coarser freq",
-            ".generator",
-        )
+    assert g.points <= GRID_LIMIT, "problems() reports weighted grids above GRID_LIMIT"
     table = ident(names.grid_table(ctx.node.id, ctx.column.name))
     buckets = bucket_count(g.points, patterns)
     points = (
-        f"WITH points AS (SELECT range AS k, {g.point('range')} AS ts FROM range({lit(g.points)})),\n"
+        f"WITH points AS (SELECT range AS k, {point_sql(g, 'range')} AS ts FROM range({lit(g.points)})),\n"
         f"weighted AS (SELECT k, ts, {weight_sql(patterns, ident('ts'))} AS w FROM points),\n"
         f"cumulative AS (\n"
         f"    SELECT k, ts, {CUMULATIVE.format(order='k')} AS hi,\n"
@@ -159,7 +155,7 @@ class Calendar:
     "Points per hour, picked uniformly within the hour; 1 when ``slots`` are the points."
 
 
-def calendar(g: Grid, patterns: list[S.Pattern]) -> Calendar | None:
+def calendar(g: Grid, patterns: list[Weights]) -> Calendar | None:
     """The grid's weighted pick as a day and a point of the day, or None.
 
     It applies when the grid is whole days that each hold the same points, all on the
@@ -206,10 +202,9 @@ def _calendar_pick(g: Grid, cal: Calendar, ctx: ColumnContext) -> str:
     return f"make_timestamp({lit(epoch_us(g.first))} + {lit(DAY_US)} * {day} + {lit(g.step_us)} * ({slot}))"
 
 
-def _factor(patterns: list[S.Pattern], ts: datetime) -> float:
-    """The product of the patterns' weights at ``ts`` (dow 0 = Monday)."""
-    index = {"hour": ts.hour, "dow": ts.weekday(), "month": ts.month - 1}
-    return math.prod(p.weights[index[p.dimension]] for p in patterns)
+def _factor(patterns: list[Weights], ts: datetime) -> float:
+    """The product of the patterns' weights at ``ts``."""
+    return math.prod(p.weights[pattern_index(p.dimension, ts)] for p in patterns)
 
 
 def _pick(u: str, weights: list[float]) -> str:
@@ -219,7 +214,7 @@ def _pick(u: str, weights: list[float]) -> str:
     return weighted_pick(u, [lit(i) for i in range(len(weights))], weights, "BIGINT")
 
 
-def bucket_count(points: int, patterns: list[S.Pattern]) -> int | None:
+def bucket_count(points: int, patterns: list[Weights]) -> int | None:
     """Equal-probability buckets for an exact inverse-CDF pick by equi-join, or None when too many.
 
     With B >= points * (max weight / min positive weight), every grid point spans at least
@@ -232,3 +227,52 @@ def bucket_count(points: int, patterns: list[S.Pattern]) -> int | None:
         ratio *= max(positive) / min(positive)
     buckets = 2 * math.ceil(points * ratio)
     return buckets if buckets <= BUCKET_LIMIT else None
+
+
+# ----------------------------------------------------------------- the kind
+
+
+class DatetimeSeries(GeneratorKind):
+    key = "datetime_series"
+    types = ("datetime", "date", "string")
+
+    def check(self, spec: S.DatetimeSeriesSpec, site: Site) -> None:
+        site.refs.problems.extend(problems(spec, site.column, site.ds, site.path))
+
+    def capacity(
+        self, spec: S.DatetimeSeriesSpec, column: S.Column, ds: S.Dataset, expected: Mapping[str, float]
+    ) -> float:
+        g = series_grid(spec, ds)
+        return math.inf if column.modifiers or g is None else g.points
+
+    def value_range(
+        self, spec: S.DatetimeSeriesSpec, column: S.Column, ds: S.Dataset
+    ) -> tuple[float, float] | None:
+        span = series_span(spec, ds)
+        return None if span is None else (span.start.timestamp(), span.end.timestamp())
+
+    def pure(
+        self,
+        spec: S.DatetimeSeriesSpec,
+        column: S.Column,
+        node: S.Node,
+        ds: S.Dataset,
+        known: Mapping[str, TableFacts],
+    ) -> bool:
+        return not series_patterns(spec, column)
+
+    def joins(
+        self,
+        spec: S.DatetimeSeriesSpec,
+        column: S.Column,
+        node: S.Node,
+        ds: S.Dataset,
+        known: Mapping[str, TableFacts],
+    ) -> bool:
+        """A weighted grid that is not a calendar is picked by a join on its cumulative weights."""
+        patterns = series_patterns(spec, column)
+        g = series_grid(spec, ds)
+        return bool(patterns) and g is not None and calendar(g, patterns) is None
+
+    def render(self, spec: S.DatetimeSeriesSpec, ctx: ColumnContext) -> Fragment:
+        return render(spec, ctx)
