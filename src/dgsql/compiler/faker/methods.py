@@ -29,6 +29,36 @@ ALIASES = {
 }
 "Where a locale lacks a method, the closest one it has (a GB ``state`` is a county)."
 
+SYNONYMS = {
+    "fullname": "name",
+    "full_name": "name",
+    "person": "name",
+    "forename": "first_name",
+    "given_name": "first_name",
+    "surname": "last_name",
+    "family_name": "last_name",
+    "mail": "email",
+    "e_mail": "email",
+    "email_address": "email",
+    "login": "user_name",
+    "phone": "phone_number",
+    "telephone": "phone_number",
+    "mobile": "phone_number",
+    "postal_code": "postcode",
+    "street": "street_address",
+    "company_name": "company",
+    "organization": "company",
+    "job_title": "job",
+    "uuid": "uuid4",
+    "guid": "uuid4",
+    "ip": "ipv4",
+    "ip_address": "ipv4",
+    "country_name": "country",
+    "website": "url",
+    "text_sentence": "sentence",
+}
+"Method names people write (other generators' spellings) → Faker's, for a 'did you mean'."
+
 PATTERN_DEFAULTS = {
     "numerify": {"text": "###"},
     "lexify": {"text": "????", "letters": string.ascii_letters},

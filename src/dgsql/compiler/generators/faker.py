@@ -28,9 +28,11 @@ from __future__ import annotations
 
 import difflib
 import inspect
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cache
 from typing import Any
 
 from dgsql.compiler.context import ColumnContext, Fragment, Join
@@ -41,13 +43,14 @@ from dgsql.compiler.faker.locales import (
     runtime_locales,
     to_locale,
 )
-from dgsql.compiler.faker.methods import ALIASES, PATTERN_DEFAULTS, top
+from dgsql.compiler.faker.methods import ALIASES, PATTERN_DEFAULTS, SYNONYMS, top
 from dgsql.compiler.faker.render import Renderer
 from dgsql.compiler.faker.tree import Lit, Node, Pattern, Pick, Sql, concat, project, switch
 from dgsql.compiler.faker.vocab import PREFIX, VocabRefs
 from dgsql.compiler.seeds import salt as derive_salt
 from dgsql.compiler.sqltext import ident, list_of, lit
 from dgsql.dsl import model as S
+from dgsql.dsl.problems import Problem
 
 FIRST = {"first_name", "first_name_male", "first_name_female", "first_name_nonbinary"}
 LAST = {"last_name", "last_name_male", "last_name_female", "last_name_nonbinary"}
@@ -156,24 +159,44 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def plan_locales(spec: S.FakerSpec, node: S.Node, ctx: ColumnContext, refs: VocabRefs) -> LocalePlan:
+def _mapped(values: list[Any]) -> dict[str, str]:
+    """Traced locale values (as the column's text) → locales."""
+    return {_text(v): to_locale(v) for v in values if v is not None}
+
+
+def column_locales(spec: S.FakerSpec, node: S.Node, ds: S.Dataset) -> tuple[str, ...]:
+    """The locales a column's values are built for: its own, the traced values of ``locale_from``
+    (and the default locale, which takes unknown values), or every run-time locale."""
     if spec.locale_from is None:
-        return LocalePlan((to_locale(spec.locale) if spec.locale else DEFAULT_LOCALE,), None)
+        return (to_locale(spec.locale) if spec.locale else DEFAULT_LOCALE,)
+    values = trace_values(ds, node, spec.locale_from)
+    if values is None:
+        return tuple(runtime_locales())
+    mapped = _mapped(values)
+    if len(set(mapped.values()) | ({DEFAULT_LOCALE} if None in values else set())) <= 1 and mapped:
+        only = next(iter(mapped.values()))
+        if None not in values:
+            return (only,)
+    if all(loc == DEFAULT_LOCALE for loc in mapped.values()):
+        return (DEFAULT_LOCALE,)
+    return tuple(dict.fromkeys([*mapped.values(), DEFAULT_LOCALE]))
+
+
+def plan_locales(spec: S.FakerSpec, node: S.Node, ctx: ColumnContext, refs: VocabRefs) -> LocalePlan:
+    locales = column_locales(spec, node, ctx.dataset)
+    if spec.locale_from is None:
+        return LocalePlan(locales, None)
     column = ctx.col(spec.locale_from)
+    if len(locales) == 1:
+        return LocalePlan(locales, None)
     values = trace_values(ctx.dataset, node, spec.locale_from)
     if values is not None:
-        mapped = {_text(v): to_locale(v) for v in values if v is not None}
-        locales = tuple(dict.fromkeys([*mapped.values(), DEFAULT_LOCALE]))
-        if len(set(mapped.values()) | ({DEFAULT_LOCALE} if None in values else set())) <= 1 and mapped:
-            only = next(iter(mapped.values()))
-            if None not in values:
-                return LocalePlan((only,), None)
         whens = " ".join(
-            f"WHEN {lit(v)} THEN {locales.index(loc)}" for v, loc in mapped.items() if loc != DEFAULT_LOCALE
+            f"WHEN {lit(v)} THEN {locales.index(loc)}"
+            for v, loc in _mapped(values).items()
+            if loc != DEFAULT_LOCALE
         )
         default = locales.index(DEFAULT_LOCALE)
-        if not whens:
-            return LocalePlan((DEFAULT_LOCALE,), None)
         return LocalePlan(locales, ctx.let(f"CASE CAST({column} AS VARCHAR) {whens} ELSE {default} END"))
     locales = tuple(runtime_locales())
     keys = runtime_keys()
@@ -193,60 +216,199 @@ def plan_locales(spec: S.FakerSpec, node: S.Node, ctx: ColumnContext, refs: Voca
     )
 
 
-# ----------------------------------------------------------------- validation
+# ----------------------------------------------------------------- problems
+
+PROBE_SEED = 0
+"""Seeds the pools that :func:`problems` draws: the master seed is not known before planning, and
+what a method's values look like (their type) and whether Faker can draw them at all do not depend
+on it."""
+PROBE_DRAWS = 100
+"""Values a pool of a string column draws in :func:`problems` (no value is checked there, only that
+Faker draws them). Full pools drew every pool twice: problems() took 4-7 s of a 10-15 s compile
+of 32 methods × 9 locales, and of 5 methods × 43 run-time locales (2026-12, machine shared);
+with 100 draws 0.6-2.5 s. Typed columns draw full pools: their values are checked."""
+PARSE: dict[str, Callable[[str], Any]] = {
+    "int": int,
+    "float": float,
+    "bool": lambda v: {"true": True, "false": False}[v.lower()],
+    "date": lambda v: date.fromisoformat(v[:10]),
+    "datetime": datetime.fromisoformat,
+}
+"How a column of each type reads a pool's text (the column's CAST, checked at compile time)."
+DIGIT_PLACEHOLDERS = set("#%$!@")
+
+
+def problems(spec: S.FakerSpec, column: S.Column, node: S.Node, ds: S.Dataset, path: str) -> list[Problem]:
+    """Every schema problem of a faker column (``path`` is its JSON path), found without rendering.
+
+    The method, its arguments and the locale keys are checked against Faker; then the column's
+    trees are built for each of its locales (compile-time Python; pools drawn with
+    :data:`PROBE_SEED`, each (locale, method, arguments) once per process) to find a method Faker
+    cannot draw here and values the column's type cannot hold. :func:`render` raises no schema
+    error for a column without problems.
+    """
+    found = _locale_problems(spec)
+    method_problems = _method_problems(spec)
+    found += method_problems
+    if not method_problems:
+        trees = _probe_column(spec, column, node, ds)
+        if isinstance(trees, Unsupported):
+            found.append((".generator.faker", f"{spec.method}() cannot be generated: {trees}"))
+        else:
+            wrong = _type_problem(spec, column.type, trees)
+            if wrong is not None:
+                found.append((".type", wrong))
+    return [Problem(path + where, text) for where, text in found]
 
 
 def _extras(spec: S.FakerSpec) -> dict[str, Any]:
     return dict(spec.model_extra or {})
 
 
-def _check_method(spec: S.FakerSpec, ctx: ColumnContext) -> None:
+def _locale_problems(spec: S.FakerSpec) -> list[tuple[str, str]]:
+    if spec.locale and spec.locale_from:
+        return [(".generator.faker", "give locale or locale_from, not both")]
+    return []
+
+
+def _method_problems(spec: S.FakerSpec) -> list[tuple[str, str]]:
+    """The method and its arguments: (path suffix, message) for each problem."""
     where = ".generator.faker.method"
     method = spec.method
-    if spec.locale and spec.locale_from:
-        raise ctx.error("give locale or locale_from, not both", ".generator.faker")
     if method.startswith("_"):
-        raise ctx.error(f"{method!r} is private to Faker; use a public Faker method such as 'name'", where)
+        return [(where, f"{method!r} is private to Faker; use a public Faker method such as 'name'")]
     bound = provider_method(DEFAULT_LOCALE, method)
     if bound is None and spec.locale:
         bound = provider_method(to_locale(spec.locale), method)
     if bound is None and method not in SPECIAL and not ALIASES.get(method):
-        names = sorted(_public_methods())
-        near = difflib.get_close_matches(method, names, n=1)
-        hint = f"did you mean {near[0]!r}?" if near else "see Faker's provider docs for method names."
-        raise ctx.error(f"{method!r} is not a Faker method; {hint}", where)
+        near = _suggest(method)
+        hint = f"did you mean {near!r}?" if near else "see Faker's provider docs for method names."
+        return [(where, f"{method!r} is not a Faker method; {hint}")]
     if bound is None:
-        return
+        return []
     try:
         params = inspect.signature(bound).parameters
     except (TypeError, ValueError):
-        return
+        return []
     extras = _extras(spec)
-    accepts_any = any(p.kind == p.VAR_KEYWORD for p in params.values())
-    for key in extras:
-        if key not in params and not accepts_any:
-            known = ", ".join(p for p in params if params[p].kind != params[p].VAR_POSITIONAL) or "none"
-            raise ctx.error(
-                f"{method}() takes no argument {key!r}; its arguments are: {known}", f".generator.faker.{key}"
-            )
+    found: list[tuple[str, str]] = []
+    if not any(p.kind == p.VAR_KEYWORD for p in params.values()):
+        known = ", ".join(p for p in params if params[p].kind != params[p].VAR_POSITIONAL) or "none"
+        found += [
+            (f".generator.faker.{key}", f"{method}() takes no argument {key!r}; its arguments are: {known}")
+            for key in extras
+            if key not in params
+        ]
     missing = [
         n
         for n, p in params.items()
         if p.default is p.empty and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD) and n not in extras
     ]
     if missing:
-        raise ctx.error(
-            f"{method}() needs {', '.join(missing)}; give {'them' if len(missing) > 1 else 'it'} as extra keys "
-            f"next to method",
-            ".generator.faker",
+        found.append(
+            (
+                ".generator.faker",
+                f"{method}() needs {', '.join(missing)}; give {'them' if len(missing) > 1 else 'it'} "
+                f"as extra keys next to method",
+            )
         )
+    return found
 
 
-def _public_methods() -> set[str]:
+def _suggest(method: str) -> str | None:
+    """The Faker method meant: a common other spelling, the same name but for underscores and case
+    (``firstName``), else the closest name."""
+    names = _public_methods()
+    key = method.lower().replace("-", "_")
+    if key in SYNONYMS:
+        return SYNONYMS[key]
+    squashed = {n.replace("_", ""): n for n in names}
+    if key.replace("_", "") in squashed:
+        return squashed[key.replace("_", "")]
+    near = difflib.get_close_matches(method, names, n=1)
+    return near[0] if near else None
+
+
+@cache
+def _public_methods() -> list[str]:
     fake = faker_for(DEFAULT_LOCALE)
-    return {
-        n for p in fake.get_providers() for n in dir(p) if not n.startswith("_") and callable(getattr(p, n))
-    }
+    return sorted(
+        {n for p in fake.get_providers() for n in dir(p) if not n.startswith("_") and callable(getattr(p, n))}
+    )
+
+
+@cache
+def _probe(locale: str, method: str, extras: str, draws: int | None) -> Node | Unsupported:
+    """The tree of ``method(**extras)`` (extras as JSON) in ``locale``, or why Faker cannot give one;
+    pools draw at most ``draws`` values (None: as many as a column's)."""
+    try:
+        return _value(Composer(locale, lambda token: PROBE_SEED, draws), method, json.loads(extras))
+    except Unsupported as e:
+        return e
+
+
+def _probe_trees(
+    method: str, extras: Mapping[str, Any], locales: tuple[str, ...], draws: int | None = PROBE_DRAWS
+) -> list[Node] | Unsupported:
+    """Like :meth:`_Column.trees`: a locale without the method takes the default locale's tree."""
+    key = json.dumps(extras, default=str)
+    trees: list[Node] = []
+    for locale in locales:
+        tree = _probe(locale, method, key, draws)
+        if isinstance(tree, Unsupported):
+            tree = _probe(DEFAULT_LOCALE, method, key, draws)
+        if isinstance(tree, Unsupported):
+            return tree
+        trees.append(tree)
+    return trees
+
+
+def _probe_column(
+    spec: S.FakerSpec, column: S.Column, node: S.Node, ds: S.Dataset
+) -> list[Node] | Unsupported:
+    """The trees :func:`render` will build for the column (an e-mail: its name and domain parts)."""
+    if spec.locale_from is not None and all(c.name != spec.locale_from for c in node.columns):
+        locales: tuple[str, ...] = (DEFAULT_LOCALE,)  # a missing column: a problem of its own
+    else:
+        locales = column_locales(spec, node, ds)
+    if spec.method not in EMAILS and spec.method not in USER_NAMES:
+        return _probe_trees(
+            spec.method, _extras(spec), locales, PROBE_DRAWS if column.type == "string" else None
+        )
+    first, last = name_sources(node, column)
+    if spec.locale is None and spec.locale_from is None and (first or last):
+        locales = column_locales(_faker_spec(first or last), node, ds)  # as _render_email
+    trees = _probe_trees("name", {}, locales)
+    if isinstance(trees, Unsupported) or spec.method in USER_NAMES or _extras(spec).get("domain"):
+        return trees
+    domain = _probe_trees(_domain_token(spec, _extras(spec)), {}, locales)
+    return domain if isinstance(domain, Unsupported) else trees + domain
+
+
+def _type_problem(spec: S.FakerSpec, kind: str, trees: list[Node]) -> str | None:
+    """Why the column's type cannot hold the values of ``trees`` (None: it can)."""
+    if kind == "string":
+        return None
+    text = f"{spec.method}() gives text; declare the column as string"
+    if spec.method in EMAILS or spec.method in USER_NAMES:
+        return text
+    for tree in trees:
+        if isinstance(tree, Pick) and ".pool." in tree.vocab.key:
+            for v in tree.vocab.values:
+                try:
+                    PARSE[kind](v)
+                except (ValueError, KeyError):
+                    return (
+                        f"{spec.method}() gives values like {v!r}, which a {kind} column cannot hold; "
+                        f"declare the column as string"
+                    )
+        elif not (spec.method in ("numerify", "random_digit") and kind in ("int", "float")):
+            return text
+        elif isinstance(tree, Pattern) and not (
+            set(tree.text) <= DIGIT_PLACEHOLDERS and set(tree.text) - set("!@")
+        ):
+            return text  # numerify("EMP-###"), or only optional digits (an empty value)
+    return None
 
 
 # ----------------------------------------------------------------- rendering
@@ -290,7 +452,7 @@ class _Column:
 
 
 def render(spec: S.FakerSpec, ctx: ColumnContext) -> Fragment:
-    _check_method(spec, ctx)
+    """The column's SQL; its :func:`problems` were empty, so nothing here is a schema error."""
     refs = VocabRefs(ctx.alias(), ctx.table.vocab_lists())
     column = _Column(ctx, ctx.column, spec, refs)
     extras = _extras(spec)
@@ -299,10 +461,13 @@ def render(spec: S.FakerSpec, ctx: ColumnContext) -> Fragment:
             sql = _render_email(column, extras)
         else:
             trees = column.trees(lambda c: _value(c, spec.method, extras))
-            _check_type(ctx, spec, trees)
+            wrong = _type_problem(spec, ctx.column.type, trees)
+            assert wrong is None, f"{ctx.path}.type: {wrong} (with this seed's pools; problems() passed it)"
             sql = column.sql(trees)
     except Unsupported as e:
-        raise ctx.error(f"{spec.method}() cannot be generated: {e}", ".generator.faker") from None
+        raise AssertionError(
+            f"{ctx.path}: {spec.method}() cannot be generated: {e} (problems() passed it)"
+        ) from e
     if not refs.index and not refs.computed:
         return Fragment(sql)
     table, query = refs.table()
@@ -319,32 +484,6 @@ def _value(c: Composer, method: str, extras: Mapping[str, Any]) -> Node:
         if not any(provider_method(c.locale, a) for a in ALIASES.get(method, ())):
             raise Unsupported(f"no {method} for {c.locale}")
     return top(c, method, extras, "v")
-
-
-def _check_type(ctx: ColumnContext, spec: S.FakerSpec, trees: list[Node]) -> None:
-    kind = ctx.column.type
-    if kind == "string":
-        return
-    parse: dict[str, Callable[[str], Any]] = {
-        "int": int,
-        "float": float,
-        "bool": lambda v: {"true": True, "false": False}[v.lower()],
-        "date": lambda v: date.fromisoformat(v[:10]),
-        "datetime": datetime.fromisoformat,
-    }
-    for tree in trees:
-        if isinstance(tree, Pick) and ".pool." in tree.vocab.key:
-            for v in tree.vocab.values:
-                try:
-                    parse[kind](v)
-                except (ValueError, KeyError):
-                    raise ctx.error(
-                        f"{spec.method}() gives values like {v!r}, which a {kind} column cannot hold; "
-                        f"declare the column as string",
-                        ".type",
-                    ) from None
-        elif not (spec.method in ("numerify", "random_digit") and kind in ("int", "float")):
-            raise ctx.error(f"{spec.method}() gives text; declare the column as string", ".type")
 
 
 # ----------------------------------------------------------------- e-mails
@@ -406,16 +545,17 @@ def _serial(column: _Column) -> str:
     return f"(({ctx.row} * 1234577 + {column.salt('serial') % modulus}) % {modulus})"
 
 
+def _domain_token(spec: S.FakerSpec, extras: Mapping[str, Any]) -> str:
+    """The Faker method an e-mail's domain comes from (without a ``domain`` argument)."""
+    kind = EMAILS[spec.method]
+    if "safe" in extras and spec.method == "email":
+        kind = "safe" if extras["safe"] else "free"
+    return {"free": "free_email_domain", "safe": "safe_domain_name", "company": "domain_name"}[kind]
+
+
 def _domain(column: _Column, extras: Mapping[str, Any]) -> str:
-    kind = EMAILS[column.spec.method]
     if extras.get("domain"):
         return lit(str(extras["domain"]).lower())
-    if "safe" in extras and column.spec.method == "email":
-        kind = "safe" if extras["safe"] else "free"
-
-    def build(c: Composer) -> Node:
-        token = {"free": "free_email_domain", "safe": "safe_domain_name", "company": "domain_name"}[kind]
-        return c.method(token, f"domain/{token}")
-
-    return column.sql(column.trees(build))
+    token = _domain_token(column.spec, extras)
+    return column.sql(column.trees(lambda c: c.method(token, f"domain/{token}")))
 
