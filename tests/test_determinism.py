@@ -328,6 +328,6 @@ def test_large_fact_children_follow_their_parents_at_any_thread_count(dg):
 def test_mixed_schema_has_every_datetime_pick(dg, mixed):
     """The grid join shapes the determinism tests rely on are in the script."""
     script = dg.emit_sql(mixed)
-    assert '"__dg_grid_events_ts_grid" AS __dg_match_' in script
+    assert '"__dg_grid_events_ts_grid" AS __dg_join_ts_grid' in script
     assert 'ASOF LEFT JOIN "__dg_grid_events_ts_asof"' in script
     assert '__dg_grid_events_ts"' not in script and "__dg_grid_users_signed_up" not in script

@@ -634,12 +634,6 @@ def test_columns_without_problems_render(tmp_path):
     assert len(rows) == 50 and {r["n"] for r in rows} <= {5, 6, 7, 8, 9}
 
 
-WIRED = pytest.mark.xfail(
-    strict=True, reason="render raises no schema error any more; passes once problems() is wired into check"
-)
-
-
-@WIRED
 @pytest.mark.parametrize("method, extra", [("nmae", {}), ("_private", {}), ("pyint", {"maximum": 3})])
 def test_bad_methods_are_schema_errors(tmp_path, method, extra):
     with pytest.raises(SchemaError) as err:
@@ -647,7 +641,6 @@ def test_bad_methods_are_schema_errors(tmp_path, method, extra):
     assert "nodes[0].columns[0].generator.faker" in str(err.value)
 
 
-@WIRED
 def test_text_method_into_int_column_is_a_schema_error(tmp_path):
     with pytest.raises(SchemaError, match=r"columns\[0\]\.type: .*declare the column as string"):
         script(tmp_path, dataset([faker("x", "name", type="int")]))

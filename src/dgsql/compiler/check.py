@@ -43,7 +43,8 @@ class Checker:
             elif twin is not None:
                 # DuckDB matches names without regard to case, and so do some file systems
                 self.problem(
-                    f"{path}.id", f"{node.id!r} and {twin!r} differ only in case; give the tables distinct names."
+                    f"{path}.id",
+                    f"{node.id!r} and {twin!r} differ only in case; give the tables distinct names.",
                 )
             seen.setdefault(node.id.lower(), node.id)
             if not _safe_file_name(node.id):

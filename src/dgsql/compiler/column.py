@@ -31,7 +31,8 @@ def column_sql(ctx: ColumnContext) -> tuple[str, list[Join]]:
     joins += ctx.modifier_joins
     if col.type == "int" and fractional(col, ctx.dataset):
         sql = f"round({sql})"  # DuckDB's cast rounds half to even; the DSL rounds half away from zero
-    sql = f"CAST({sql} AS {SQL_TYPES[col.type]})"
+    if col.modifiers or fragment.sql_type != SQL_TYPES[col.type]:
+        sql = f"CAST({sql} AS {SQL_TYPES[col.type]})"
     if col.nullable and col.null_rate:
         sql = f"CASE WHEN {ctx.uniform('null')} < {double(col.null_rate)} THEN NULL ELSE {sql} END"
     return sql, joins

@@ -37,6 +37,8 @@ class Join:
 class Fragment:
     sql: str
     join: Join | None = None
+    sql_type: str | None = None
+    "The DuckDB type of ``sql`` when known for sure (the column's CAST is then left out)."
 
 
 @dataclass
@@ -154,9 +156,10 @@ class ColumnContext:
         self.modifier_joins.append(join)
 
     def alias(self) -> str:
+        """A table alias for the column's next join, named after the column."""
         self.joins += 1
         suffix = "" if self.joins == 1 else f"_{self.joins}"
-        return f"{names.MATCH}_{self.node.columns.index(self.column)}{suffix}"
+        return names.join_alias([c.name for c in self.node.columns], self.column.name) + suffix
 
     def facts(self, table: str) -> TableFacts:
         return self.table.known[table]

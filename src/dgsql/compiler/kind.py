@@ -91,12 +91,16 @@ class GeneratorKind:
         """Whether the value may be a non-integer number (an int column then rounds it)."""
         return False
 
-    def pure(self, spec: Any, column: S.Column, node: S.Node, ds: S.Dataset, known: Mapping[str, TableFacts]) -> bool:
+    def pure(
+        self, spec: Any, column: S.Column, node: S.Node, ds: S.Dataset, known: Mapping[str, TableFacts]
+    ) -> bool:
         """Whether the value is a pure function of the row index and of same-row pure columns
         (so a lookup can recompute it at another row instead of joining the table)."""
         return False
 
-    def joins(self, spec: Any, column: S.Column, node: S.Node, ds: S.Dataset, known: Mapping[str, TableFacts]) -> bool:
+    def joins(
+        self, spec: Any, column: S.Column, node: S.Node, ds: S.Dataset, known: Mapping[str, TableFacts]
+    ) -> bool:
         """Whether the value needs a join that does not keep the rows' order (a hash or ASOF
         join): the plan then sorts the table's rows right after such columns. ``known`` holds
         the facts of the tables planned so far and of this one."""

@@ -124,7 +124,11 @@ def keys_at(loc: tuple[Any, ...]) -> list[str]:
                 if field is not None:
                     following.append(field.annotation)
         candidates = following or candidates  # an inserted union tag: stay where we are
-    models = [c for c in (t for c in candidates for t in _members(c)) if isinstance(c, type) and issubclass(c, BaseModel)]
+    models = [
+        c
+        for c in (t for c in candidates for t in _members(c))
+        if isinstance(c, type) and issubclass(c, BaseModel)
+    ]
     return list(dict.fromkeys(f.alias or name for m in models for name, f in m.model_fields.items()))
 
 

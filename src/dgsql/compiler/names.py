@@ -5,6 +5,7 @@ schema error (``resolve``), so internal names can never collide with the user's.
 """
 
 import hashlib
+import re
 
 RESERVED_PREFIX = "__dg_"
 
@@ -23,8 +24,8 @@ CHUNK = "__dg_chunk"
 KEY = "__dg_key"
 VALUE = "__dg_value"
 "Columns of a relation joined by an ``on`` lookup."
-MATCH = "__dg_match"
-"Alias of a table joined by a lookup."
+MATCH = "__dg_join"
+"Prefix of the alias of a relation joined for a column (``__dg_join_department``)."
 LAYER = "__dg_l"
 "CTE names of a table's column layers: __dg_l0, __dg_l1, …"
 LETS = "_lets"
@@ -34,6 +35,25 @@ LETS = "_lets"
 def let(sql: str) -> str:
     """The column name of a shared per-row value (see ``ColumnContext.let``): a digest of its SQL."""
     return "__dg_let_" + hashlib.sha256(sql.encode()).hexdigest()[:12]
+
+
+def join_alias(columns: list[str], column: str) -> str:
+    """The alias of a relation joined for ``column``: its name made a plain identifier, with its
+    position when two columns of the table would get the same alias.
+
+    >>> join_alias(["id", "unit price", "unit_price"], "unit price")
+    '__dg_join_unit_price_1'
+    >>> join_alias(["id", "department"], "department")
+    '__dg_join_department'
+    """
+
+    def plain(name: str) -> str:
+        return re.sub(r"[^0-9a-z_]", "_", name.lower())[:40]
+
+    base = plain(column)
+    if sum(plain(c) == base for c in columns) > 1:
+        return f"{MATCH}_{base}_{columns.index(column)}"
+    return f"{MATCH}_{base}"
 
 
 def rows_table(table: str) -> str:

@@ -87,7 +87,12 @@ def _check_table(table: TablePlan, ds: S.Dataset, expected: dict[str, float], re
         maps_to_null = any(
             isinstance(m.args, S.MapValuesArgs) and None in m.args.mapping.values() for m in col.modifiers
         )
-        if col.nullable and col.null_rate is None and not isinstance(col.generator, S.LookupGen) and not maps_to_null:
+        if (
+            col.nullable
+            and col.null_rate is None
+            and not isinstance(col.generator, S.LookupGen)
+            and not maps_to_null
+        ):
             report.warn(path, "nullable without null_rate, so it holds no NULLs; add null_rate.")
         kind, spec = generator_of(col)
         for read in kind.tables(spec, ds):
@@ -116,5 +121,5 @@ def _check_inequalities(ds: S.Dataset, report: Preflight) -> None:
                 f"constraints.inequalities[{i}]",
                 f"{q.left} {q.op} {q.right} cannot hold: "
                 f"{left.name} ranges over [{lr[0]:g}, {lr[1]:g}] and {right.name} over [{rr[0]:g}, {rr[1]:g}]; "
-                "widen the ranges or drop the constraint."
+                "widen the ranges or drop the constraint.",
             )

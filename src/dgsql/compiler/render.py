@@ -28,7 +28,7 @@ from dgsql.compiler.generators.distribution import poisson
 from dgsql.compiler.modifiers import effect
 from dgsql.compiler.plan import Fanout, Plan, TablePlan
 from dgsql.compiler.seeds import salt
-from dgsql.compiler.sqltext import ident, lit
+from dgsql.compiler.sqltext import ident, lit, wrapped
 from dgsql.dsl import model as S
 from dgsql.errors import InternalError
 
@@ -184,7 +184,9 @@ def _render_layers(
             ctx = ColumnContext(tctx, cp.column, cp.path, source=source)
             sql, joins = column_sql(ctx)
             _check_parses(sql, table.name, cp.column.name)
-            layer.select.append(f"-- {cp.path}\n        {sql} AS {ident(cp.column.name)}")
+            layer.select.append(
+                f"-- {cp.path}: {_recipe(cp.column)}\n        {sql} AS {ident(cp.column.name)}"
+            )
             layer.joins += joins
             if any(not j.one_row for j in joins):
                 joined.add(cp.column.name)
@@ -203,6 +205,11 @@ def _render_layers(
     return tctx, layers, joined
 
 
+def _recipe(column: S.Column) -> str:
+    """``choice`` or ``distribution → jitter → clamp``: the column's generator and modifiers."""
+    return " → ".join([S.generator_kind(column.generator), *(m.transform for m in column.modifiers)])
+
+
 def _render_section(
     plan: Plan,
     table: TablePlan,
@@ -211,8 +218,8 @@ def _render_section(
     out_dir: str,
     compression: Compression,
 ) -> Section:
-    columns = ", ".join(ident(cp.column.name) for cp in table.columns)
-    optional = ", ".join(
+    columns = wrapped(ident(cp.column.name) for cp in table.columns)
+    optional = wrapped(
         f"dg_optional({ident(c.column.name)}) AS {ident(c.column.name)}" for c in table.columns
     )
     query = ENV.get_template("query.sql.j2").render(
@@ -383,7 +390,9 @@ def _scaled_fanout(
         ts = lit(tf.start + (tf.end - tf.start) / 2)
     else:
         ts = None
-    assert ts is not None or not args.window, f"{table.path}: a windowed effect without a time passed the checks"
+    assert ts is not None or not args.window, (
+        f"{table.path}: a windowed effect without a time passed the checks"
+    )
     helper = ident(names.effect_table(table.name, "", index))
     join, f = effect.matcher(tctx, args, helper, f"{names.MATCH}_{index}", parent, local, ts)
     return f"greatest(round({effect.apply(args, count, f)}), 0)::BIGINT", join

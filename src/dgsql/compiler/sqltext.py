@@ -72,9 +72,35 @@ def double(value: float) -> Sql:
     return Sql(f"{lit(float(value))}::DOUBLE")
 
 
+LINE_WIDTH = 100
+"Long lists and CASE chains of the script break their lines at about this width."
+INDENT = " " * 12
+"Indent of a continued line (the script's column expressions start at 8)."
+
+
+def wrapped(items: Iterable[str], sep: str = ", ") -> str:
+    """``items`` joined by ``sep``, broken onto indented lines of about :data:`LINE_WIDTH`.
+
+    >>> wrapped(["1", "2"])
+    '1, 2'
+    >>> wrapped([str(10**30)] * 6).count("\\n")
+    1
+    """
+    lines: list[str] = []
+    line = ""
+    for item in items:
+        if line and len(line) + len(sep) + len(item) > LINE_WIDTH:
+            lines.append(line + sep.rstrip())
+            line = item
+        else:
+            line = f"{line}{sep}{item}" if line else item
+    lines.append(line)
+    return ("\n" + INDENT).join(lines)
+
+
 def list_of(values: Iterable[Any], sql_type: str) -> Sql:
     """A typed list constant, e.g. ``[0.2, 0.8]::DOUBLE[]`` (untyped lists of decimals are slow)."""
-    return Sql("[" + ", ".join(lit(v) for v in values) + f"]::{sql_type}[]")
+    return Sql("[" + wrapped(lit(v) for v in values) + f"]::{sql_type}[]")
 
 
 def doubles(values: Iterable[float]) -> Sql:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import itertools
 import math
 
-from dgsql.compiler.sqltext import list_of, lit
+from dgsql.compiler.sqltext import INDENT, list_of, lit, wrapped
 
 CUMULATIVE = (
     "CASE WHEN lead(w) OVER (ORDER BY {order}) IS NULL THEN 1.0 "
@@ -110,16 +110,19 @@ def weighted_pick(u: str, values: list[str], weights: list[float], sql_type: str
     if len(live) <= CASE_LIMIT:
         return case_pick(u, live)
     probs, keep, alias = alias_table(weights)
-    keep_values = "[" + ", ".join(values[i] for i in keep) + f"]::{sql_type}[]"
-    alias_values = "[" + ", ".join(values[i] for i in alias) + f"]::{sql_type}[]"
+    keep_values = "[" + wrapped(values[i] for i in keep) + f"]::{sql_type}[]"
+    alias_values = "[" + wrapped(values[i] for i in alias) + f"]::{sql_type}[]"
     return f"dg_alias({u}, {list_of(probs, 'DOUBLE')}, {keep_values}, {alias_values})"
 
 
 def case_pick(u: str, live: list[tuple[str, float]]) -> str:
     """``CASE WHEN u < cumulative share THEN value …``: (value SQL, share) pairs in order, shares > 0."""
     bounds = list(itertools.accumulate(w for _, w in live))
-    whens = " ".join(f"WHEN {u} < {lit(b)} THEN {v}" for (v, _), b in zip(live[:-1], bounds, strict=False))
-    return f"CASE {whens} ELSE {live[-1][0]} END"
+    whens = [f"WHEN {u} < {lit(b)} THEN {v}" for (v, _), b in zip(live[:-1], bounds, strict=False)]
+    if len(whens) <= 2:
+        return f"CASE {' '.join(whens)} ELSE {live[-1][0]} END"
+    # one branch a line: the script stays readable with a 28-branch Poisson pick
+    return "CASE\n" + INDENT + ("\n" + INDENT).join(whens) + f"\n{INDENT}ELSE {live[-1][0]} END"
 
 
 def expected_comparisons(shares: list[float]) -> float:

@@ -1,4 +1,4 @@
--- dgsql 0.2.1 | dataset 'minimal' | seed 42 | scale 1.0
+-- dgsql 0.3.0 | dataset 'minimal' | seed 42 | scale 1.0
 -- Written for DuckDB 2.0.1; runs unchanged in any DuckDB client:
 --   duckdb -c ".read build.sql"   (writes out/<table>.parquet)
 -- Every random value is dg_uniform(salt, row): a hash of the row index and a
@@ -38,9 +38,9 @@ __dg_l0 AS (
 __dg_l1 AS (
     SELECT
         __dg_l0.*,
-        -- nodes[0].columns[0]
-        CAST((1000 + 1 * __dg_l0.__dg_row) AS BIGINT) AS "customer_id",
-        -- nodes[0].columns[1]
+        -- nodes[0].columns[0]: sequence
+        (1000 + __dg_l0.__dg_row) AS "customer_id",
+        -- nodes[0].columns[1]: choice
         CAST(CASE WHEN dg_uniform(229326786977047184, __dg_l0.__dg_row) < 0.7 THEN 'consumer' WHEN dg_uniform(229326786977047184, __dg_l0.__dg_row) < 0.95 THEN 'small business' ELSE 'enterprise' END AS VARCHAR) AS "segment"
     FROM __dg_l0
 )

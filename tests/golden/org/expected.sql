@@ -1,4 +1,4 @@
--- dgsql 0.2.1 | dataset 'org' | seed 42 | scale 1.0
+-- dgsql 0.3.0 | dataset 'org' | seed 42 | scale 1.0
 -- Written for DuckDB 2.0.1; runs unchanged in any DuckDB client:
 --   duckdb -c ".read build.sql"   (writes out/<table>.parquet)
 -- Every random value is dg_uniform(salt, row): a hash of the row index and a
@@ -42,9 +42,9 @@ __dg_l0 AS (
 __dg_l1 AS (
     SELECT
         __dg_l0.*,
-        -- nodes[0].columns[0]
+        -- nodes[0].columns[0]: sequence
         CAST((100 + 7 * __dg_l0.__dg_row) AS VARCHAR) AS "office_code",
-        -- nodes[0].columns[1]
+        -- nodes[0].columns[1]: distribution
         CAST((5 + floor(dg_uniform(2033606218942988783, __dg_l0.__dg_row) * 76)::BIGINT) AS BIGINT) AS "headcount_target"
     FROM __dg_l0
 )
@@ -79,20 +79,20 @@ __dg_l0 AS (
 __dg_l1 AS (
     SELECT
         __dg_l0.*,
-        -- nodes[1].columns[2]
+        -- nodes[1].columns[2]: lookup
         CAST(CAST((100 + 7 * floor(dg_uniform(2889244139353159866, __dg_l0.__dg_row) * 12)::BIGINT) AS VARCHAR) AS VARCHAR) AS "office_code",
-        -- nodes[1].columns[5]
-        CAST(CASE WHEN dg_uniform(2440238400344428066, __dg_l0.__dg_row) < __dg_match_5.first_hi THEN __dg_match_5.first_ts ELSE __dg_match_5.last_ts END AS DATE) AS "hired_on"
+        -- nodes[1].columns[5]: datetime_series
+        CAST(CASE WHEN dg_uniform(2440238400344428066, __dg_l0.__dg_row) < __dg_join_hired_on.first_hi THEN __dg_join_hired_on.first_ts ELSE __dg_join_hired_on.last_ts END AS DATE) AS "hired_on"
     FROM __dg_l0
-    LEFT JOIN "__dg_grid_employee_hired_on" AS __dg_match_5 ON __dg_match_5.bucket = floor(dg_uniform(2440238400344428066, __dg_l0.__dg_row) * 576)::BIGINT
+    LEFT JOIN "__dg_grid_employee_hired_on" AS __dg_join_hired_on ON __dg_join_hired_on.bucket = floor(dg_uniform(2440238400344428066, __dg_l0.__dg_row) * 576)::BIGINT
 ),
 __dg_l2 AS (
     SELECT
         __dg_l1.*,
-        -- nodes[1].columns[3]
-        CAST(__dg_match_3.__dg_value AS BIGINT) AS "target"
+        -- nodes[1].columns[3]: lookup
+        CAST(__dg_join_target.__dg_value AS BIGINT) AS "target"
     FROM __dg_l1
-    LEFT JOIN (SELECT "office_code" AS __dg_key, arg_min("headcount_target", __dg_row) AS __dg_value FROM "office" GROUP BY "office_code") AS __dg_match_3 ON __dg_match_3.__dg_key = __dg_l1."office_code"
+    LEFT JOIN (SELECT "office_code" AS __dg_key, arg_min("headcount_target", __dg_row) AS __dg_value FROM "office" GROUP BY "office_code") AS __dg_join_target ON __dg_join_target.__dg_key = __dg_l1."office_code"
 ),
 __dg_l3 AS (
     SELECT
@@ -103,22 +103,25 @@ __dg_l3 AS (
 __dg_l4 AS (
     SELECT
         __dg_l3.*,
-        -- nodes[1].columns[0]
-        CAST((1 + 1 * __dg_l3.__dg_row) AS BIGINT) AS "employee_id",
-        -- nodes[1].columns[4]
+        -- nodes[1].columns[0]: sequence
+        (1 + __dg_l3.__dg_row) AS "employee_id",
+        -- nodes[1].columns[4]: distribution
         CAST(least(greatest((60000.0::DOUBLE + 15000.0::DOUBLE * dg_normal(dg_uniform(2717297792331227866, __dg_l3.__dg_row), dg_uniform(4349073072161402960, __dg_l3.__dg_row))), 25000.0::DOUBLE), 250000.0::DOUBLE) AS DOUBLE) AS "salary"
     FROM __dg_l3
 ),
 __dg_l5 AS (
     SELECT
         __dg_l4.*,
-        -- nodes[1].columns[1]
-        CAST(CASE WHEN __dg_l4.__dg_row = 0 THEN NULL ELSE (1 + 1 * floor(dg_uniform(1938081913319771610, __dg_l4.__dg_row) * __dg_l4.__dg_row)::BIGINT) END AS BIGINT) AS "manager_id",
-        -- nodes[1].columns[6]
+        -- nodes[1].columns[1]: lookup
+        CAST(CASE WHEN __dg_l4.__dg_row = 0 THEN NULL ELSE (1 + floor(dg_uniform(1938081913319771610, __dg_l4.__dg_row) * __dg_l4.__dg_row)::BIGINT) END AS BIGINT) AS "manager_id",
+        -- nodes[1].columns[6]: expression
         CAST((__dg_l4."salary" > 70000 OR __dg_l4."target" < 20) AS BOOLEAN) AS "is_remote"
     FROM __dg_l4
 )
-SELECT dg_optional("employee_id") AS "employee_id", dg_optional("manager_id") AS "manager_id", dg_optional("office_code") AS "office_code", dg_optional("target") AS "target", dg_optional("salary") AS "salary", dg_optional("hired_on") AS "hired_on", dg_optional("is_remote") AS "is_remote"
+SELECT dg_optional("employee_id") AS "employee_id", dg_optional("manager_id") AS "manager_id",
+            dg_optional("office_code") AS "office_code", dg_optional("target") AS "target",
+            dg_optional("salary") AS "salary", dg_optional("hired_on") AS "hired_on",
+            dg_optional("is_remote") AS "is_remote"
 FROM __dg_l5
 ) TO 'out/employee.parquet' (FORMAT parquet, COMPRESSION snappy);
 DROP TABLE "__dg_grid_employee_hired_on";
@@ -147,18 +150,19 @@ __dg_l0 AS (
 __dg_l1 AS (
     SELECT
         __dg_l0.*,
-        -- nodes[2].columns[0]
-        CAST((1 + 1 * __dg_l0.__dg_parent) AS BIGINT) AS "employee_id",
-        -- nodes[2].columns[1]
+        -- nodes[2].columns[0]: lookup
+        (1 + __dg_l0.__dg_parent) AS "employee_id",
+        -- nodes[2].columns[1]: datetime_series
         CAST(make_timestamp(1672531200000000 + 604800000000 * floor(dg_uniform(483503641778563495, __dg_l0.__dg_row) * 53)::BIGINT) AS DATE) AS "reviewed_on",
-        -- nodes[2].columns[2]
+        -- nodes[2].columns[2]: distribution
         CAST(least(greatest(least(greatest(round(60.0::DOUBLE + 7.745966692414834::DOUBLE * dg_normal(dg_uniform(3098448459071368671, __dg_l0.__dg_row), dg_uniform(1014173365814329125, __dg_l0.__dg_row)))::BIGINT, 0), 100), 0.0::DOUBLE), 100.0::DOUBLE) AS BIGINT) AS "score"
     FROM __dg_l0
 )
 SELECT __dg_row, "employee_id", "reviewed_on", "score"
 FROM __dg_l1;
 
-COPY (SELECT dg_optional("employee_id") AS "employee_id", dg_optional("reviewed_on") AS "reviewed_on", dg_optional("score") AS "score" FROM "review") TO 'out/review.parquet' (FORMAT parquet, COMPRESSION snappy);
+COPY (SELECT dg_optional("employee_id") AS "employee_id", dg_optional("reviewed_on") AS "reviewed_on",
+            dg_optional("score") AS "score" FROM "review") TO 'out/review.parquet' (FORMAT parquet, COMPRESSION snappy);
 DROP TABLE "__dg_fanout_review";
 
 -- ---------------------------------------------------------------------------
@@ -179,10 +183,10 @@ __dg_l0 AS (
 __dg_l1 AS (
     SELECT
         __dg_l0.*,
-        -- nodes[3].columns[1]
-        CAST(__dg_match_1.value AS BIGINT) AS "score_seen"
+        -- nodes[3].columns[1]: choice
+        CAST(__dg_join_score_seen.value AS BIGINT) AS "score_seen"
     FROM __dg_l0
-    ASOF LEFT JOIN "__dg_pool_audit_score_seen" AS __dg_match_1 ON dg_uniform(954834796172977675, __dg_l0.__dg_row) < __dg_match_1.cum
+    ASOF LEFT JOIN "__dg_pool_audit_score_seen" AS __dg_join_score_seen ON dg_uniform(954834796172977675, __dg_l0.__dg_row) < __dg_join_score_seen.cum
 ),
 __dg_l2 AS (
     SELECT
@@ -193,13 +197,14 @@ __dg_l2 AS (
 __dg_l3 AS (
     SELECT
         __dg_l2.*,
-        -- nodes[3].columns[0]
-        CAST((1 + 2 * __dg_l2.__dg_row) AS BIGINT) AS "audit_id",
-        -- nodes[3].columns[2]
+        -- nodes[3].columns[0]: sequence
+        (1 + 2 * __dg_l2.__dg_row) AS "audit_id",
+        -- nodes[3].columns[2]: datetime_series
         CAST(make_timestamp(1672531200000000 + 900000000 * floor(dg_uniform(3402688841324649168, __dg_l2.__dg_row) * 35040)::BIGINT) AS TIMESTAMP) AS "at"
     FROM __dg_l2
 )
-SELECT dg_optional("audit_id") AS "audit_id", dg_optional("score_seen") AS "score_seen", dg_optional("at") AS "at"
+SELECT dg_optional("audit_id") AS "audit_id", dg_optional("score_seen") AS "score_seen",
+            dg_optional("at") AS "at"
 FROM __dg_l3
 ) TO 'out/audit.parquet' (FORMAT parquet, COMPRESSION snappy);
 DROP TABLE "__dg_pool_audit_score_seen";

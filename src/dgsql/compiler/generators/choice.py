@@ -15,6 +15,7 @@ from dgsql.compiler import names
 from dgsql.compiler.context import ColumnContext, Fragment, Join
 from dgsql.compiler.facts import TableFacts
 from dgsql.compiler.generators.enum_list import check_literals, fractional_literals
+from dgsql.compiler.generators.sequence import arithmetic, integer_type
 from dgsql.compiler.kind import GeneratorKind, Read, Site
 from dgsql.compiler.sqltext import SQL_TYPES, ident, lit, typed_lit
 from dgsql.compiler.weights import CUMULATIVE, kind_weights, weighted_pick
@@ -36,7 +37,9 @@ class Choice(GeneratorKind):
     def tables(self, spec: S.ChoiceSpec, ds: S.Dataset) -> list[Read]:
         return [Read(ds.split_ref(spec.choices_ref)[0], "choices_ref")] if spec.choices_ref else []
 
-    def capacity(self, spec: S.ChoiceSpec, column: S.Column, ds: S.Dataset, expected: Mapping[str, float]) -> float:
+    def capacity(
+        self, spec: S.ChoiceSpec, column: S.Column, ds: S.Dataset, expected: Mapping[str, float]
+    ) -> float:
         if spec.choices is None:
             return expected.get(ds.split_ref(spec.choices_ref)[0], math.inf)
         weights = spec.weights or [1.0] * len(spec.choices)
@@ -48,10 +51,24 @@ class Choice(GeneratorKind):
         table, name = ds.split_ref(spec.choices_ref)
         return next(c for c in ds.node(table).columns if c.name == name).type == "float"
 
-    def pure(self, spec: S.ChoiceSpec, column: S.Column, node: S.Node, ds: S.Dataset, known: Mapping[str, TableFacts]) -> bool:
+    def pure(
+        self,
+        spec: S.ChoiceSpec,
+        column: S.Column,
+        node: S.Node,
+        ds: S.Dataset,
+        known: Mapping[str, TableFacts],
+    ) -> bool:
         return spec.choices is not None
 
-    def joins(self, spec: S.ChoiceSpec, column: S.Column, node: S.Node, ds: S.Dataset, known: Mapping[str, TableFacts]) -> bool:
+    def joins(
+        self,
+        spec: S.ChoiceSpec,
+        column: S.Column,
+        node: S.Node,
+        ds: S.Dataset,
+        known: Mapping[str, TableFacts],
+    ) -> bool:
         if spec.choices_ref is None:
             return False
         table, name = ds.split_ref(spec.choices_ref)
@@ -85,7 +102,7 @@ def _render_ref(spec: S.ChoiceSpec, ctx: ColumnContext) -> Fragment:
         pick = f"floor({u} * {ctx.row_count(table)})::BIGINT"
         if column in facts.sequences:
             start, step = facts.sequences[column]
-            return Fragment(f"({lit(start)} + {lit(step)} * {pick})")
+            return Fragment(arithmetic(start, step, pick), sql_type=integer_type(start, step))
     elif facts.rows is not None and facts.rows <= ALIAS_ROWS_LIMIT:
         assert facts.rows > 0, f"{ctx.path}: choices_ref into the empty table {table!r} passed the checks"
         rows = [lit(i) for i in range(facts.rows)]

@@ -39,7 +39,9 @@ class Distribution(GeneratorKind):
 
     def check(self, spec: S.DistributionSpec, site: Site) -> None:
         if spec.clamp is None and spec.type in UNBOUNDED:
-            site.warn(".generator.distribution", "no clamp; extreme draws are possible. Add clamp: [min, max].")
+            site.warn(
+                ".generator.distribution", "no clamp; extreme draws are possible. Add clamp: [min, max]."
+            )
 
     def capacity(
         self, spec: S.DistributionSpec, column: S.Column, ds: S.Dataset, expected: Mapping[str, float]
@@ -49,7 +51,9 @@ class Distribution(GeneratorKind):
         lo, hi = int_bounds(spec)
         return hi - lo + 1 if hi is not None and lo is not None else math.inf
 
-    def value_range(self, spec: S.DistributionSpec, column: S.Column, ds: S.Dataset) -> tuple[float, float] | None:
+    def value_range(
+        self, spec: S.DistributionSpec, column: S.Column, ds: S.Dataset
+    ) -> tuple[float, float] | None:
         if spec.clamp:
             return spec.clamp
         if spec.type == "uniform":
@@ -60,7 +64,14 @@ class Distribution(GeneratorKind):
         integral_clamp = spec.clamp is None or all(float(b).is_integer() for b in spec.clamp)
         return spec.type in UNBOUNDED or not integral_clamp
 
-    def pure(self, spec: S.DistributionSpec, column: S.Column, node: S.Node, ds: S.Dataset, known: Mapping[str, TableFacts]) -> bool:
+    def pure(
+        self,
+        spec: S.DistributionSpec,
+        column: S.Column,
+        node: S.Node,
+        ds: S.Dataset,
+        known: Mapping[str, TableFacts],
+    ) -> bool:
         return True
 
     def render(self, spec: S.DistributionSpec, ctx: ColumnContext) -> Fragment:

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dgsql.compiler.context import ColumnContext, Fragment
 from dgsql.compiler.facts import TableFacts
 from dgsql.compiler.kind import GeneratorKind, Site
-from dgsql.compiler.sqltext import SQL_TYPES, typed_lit
+from dgsql.compiler.sqltext import SQL_TYPES, typed_lit, wrapped
 from dgsql.dsl import model as S
 from dgsql.dsl.types import castable
 
@@ -18,7 +18,8 @@ def check_literals(values: list[S.Scalar], key: str, site: Site) -> None:
     for k, value in enumerate(values):
         if not castable(value, kind):
             site.problem(
-                f".generator.{key}[{k}]", f"{value!r} is not a {kind}; give {kind} values or change the column type."
+                f".generator.{key}[{k}]",
+                f"{value!r} is not a {kind}; give {kind} values or change the column type.",
             )
 
 
@@ -32,15 +33,25 @@ class EnumList(GeneratorKind):
     def check(self, spec: S.EnumListSpec, site: Site) -> None:
         check_literals(spec.values, "enum_list.values", site)
 
-    def capacity(self, spec: S.EnumListSpec, column: S.Column, ds: S.Dataset, expected: Mapping[str, float]) -> float:
+    def capacity(
+        self, spec: S.EnumListSpec, column: S.Column, ds: S.Dataset, expected: Mapping[str, float]
+    ) -> float:
         return len(set(map(str, spec.values)))
 
     def fractional(self, spec: S.EnumListSpec, column: S.Column, ds: S.Dataset) -> bool:
         return fractional_literals(spec.values)
 
-    def pure(self, spec: S.EnumListSpec, column: S.Column, node: S.Node, ds: S.Dataset, known: Mapping[str, TableFacts]) -> bool:
+    def pure(
+        self,
+        spec: S.EnumListSpec,
+        column: S.Column,
+        node: S.Node,
+        ds: S.Dataset,
+        known: Mapping[str, TableFacts],
+    ) -> bool:
         return True
 
     def render(self, spec: S.EnumListSpec, ctx: ColumnContext) -> Fragment:
-        values = ", ".join(typed_lit(v, ctx.column.type) for v in spec.values)
-        return Fragment(f"([{values}]::{SQL_TYPES[ctx.column.type]}[])[{ctx.row} + 1]")
+        values = wrapped(typed_lit(v, ctx.column.type) for v in spec.values)
+        sql_type = SQL_TYPES[ctx.column.type]
+        return Fragment(f"([{values}]::{sql_type}[])[{ctx.row} + 1]", sql_type=sql_type)

@@ -124,7 +124,14 @@ class Expression(GeneratorKind):
     def fractional(self, spec: S.ExpressionSpec, column: S.Column, ds: S.Dataset) -> bool:
         return True
 
-    def pure(self, spec: S.ExpressionSpec, column: S.Column, node: S.Node, ds: S.Dataset, known: Mapping[str, TableFacts]) -> bool:
+    def pure(
+        self,
+        spec: S.ExpressionSpec,
+        column: S.Column,
+        node: S.Node,
+        ds: S.Dataset,
+        known: Mapping[str, TableFacts],
+    ) -> bool:
         return True
 
     def render(self, spec: S.ExpressionSpec, ctx: ColumnContext) -> Fragment:

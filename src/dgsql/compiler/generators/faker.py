@@ -47,6 +47,7 @@ from dgsql.compiler.faker.methods import ALIASES, PATTERN_DEFAULTS, SYNONYMS, to
 from dgsql.compiler.faker.render import Renderer
 from dgsql.compiler.faker.tree import Lit, Node, Pattern, Pick, Sql, concat, project, switch
 from dgsql.compiler.faker.vocab import PREFIX, VocabRefs
+from dgsql.compiler.kind import GeneratorKind, Site
 from dgsql.compiler.seeds import salt as derive_salt
 from dgsql.compiler.sqltext import ident, list_of, lit
 from dgsql.dsl import model as S
@@ -559,3 +560,23 @@ def _domain(column: _Column, extras: Mapping[str, Any]) -> str:
     token = _domain_token(column.spec, extras)
     return column.sql(column.trees(lambda c: c.method(token, f"domain/{token}")))
 
+
+# ----------------------------------------------------------------- the kind
+
+
+class Faker(GeneratorKind):
+    key = "faker"
+    costly = True
+
+    def check(self, spec: S.FakerSpec, site: Site) -> None:
+        if spec.locale_from and (
+            site.refs.column(f"{site.path}.generator.faker.locale_from", site.node, spec.locale_from) is None
+        ):
+            return
+        site.refs.problems.extend(problems(spec, site.column, site.node, site.ds, site.path))
+
+    def reads(self, spec: S.FakerSpec, column: S.Column, node: S.Node) -> list[str]:
+        return dependencies(spec, column, node)
+
+    def render(self, spec: S.FakerSpec, ctx: ColumnContext) -> Fragment:
+        return render(spec, ctx)

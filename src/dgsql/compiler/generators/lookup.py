@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from dgsql.compiler import names
 from dgsql.compiler.context import ColumnContext, Fragment, Join
 from dgsql.compiler.facts import TableFacts
+from dgsql.compiler.generators.sequence import arithmetic, integer_type
 from dgsql.compiler.kind import GeneratorKind, Read, Site
 from dgsql.compiler.sqltext import ident, join_key, lit
 from dgsql.dsl import model as S
@@ -46,7 +47,9 @@ class Lookup(GeneratorKind):
             return
         local, remote = join
         if local == site.column.name:
-            site.refs.problem(f"{where}.on", "a lookup cannot join on its own column; join on another column.")
+            site.refs.problem(
+                f"{where}.on", "a lookup cannot join on its own column; join on another column."
+            )
         elif node.id == site.node.id:
             site.refs.problem(
                 f"{where}.on", "an 'on' lookup into its own table is not supported; look up another table."
@@ -67,14 +70,23 @@ class Lookup(GeneratorKind):
         table, column = ds.split_ref(spec.from_)
         return [Read(table, "lookup", column, bool(spec.on))]
 
-    def capacity(self, spec: S.LookupSpec, column: S.Column, ds: S.Dataset, expected: Mapping[str, float]) -> float:
+    def capacity(
+        self, spec: S.LookupSpec, column: S.Column, ds: S.Dataset, expected: Mapping[str, float]
+    ) -> float:
         return expected.get(ds.split_ref(spec.from_)[0], math.inf)
 
     def fractional(self, spec: S.LookupSpec, column: S.Column, ds: S.Dataset) -> bool:
         table, name = ds.split_ref(spec.from_)
         return next(c for c in ds.node(table).columns if c.name == name).type == "float"
 
-    def pure(self, spec: S.LookupSpec, column: S.Column, node: S.Node, ds: S.Dataset, known: Mapping[str, TableFacts]) -> bool:
+    def pure(
+        self,
+        spec: S.LookupSpec,
+        column: S.Column,
+        node: S.Node,
+        ds: S.Dataset,
+        known: Mapping[str, TableFacts],
+    ) -> bool:
         """A lookup of a sequence or pure column of an earlier entity, by a random row or by an
         integer sequence key: arithmetic on the row index, recomputable anywhere."""
         table, name = ds.split_ref(spec.from_)
@@ -86,7 +98,14 @@ class Lookup(GeneratorKind):
             return False
         return name in facts.sequences or name in facts.pure
 
-    def joins(self, spec: S.LookupSpec, column: S.Column, node: S.Node, ds: S.Dataset, known: Mapping[str, TableFacts]) -> bool:
+    def joins(
+        self,
+        spec: S.LookupSpec,
+        column: S.Column,
+        node: S.Node,
+        ds: S.Dataset,
+        known: Mapping[str, TableFacts],
+    ) -> bool:
         table, name = ds.split_ref(spec.from_)
         facts = known[table]
         join = spec.join
@@ -125,7 +144,7 @@ def render(spec: S.LookupSpec, ctx: ColumnContext) -> Fragment:
         pick = f"floor({ctx.uniform()} * {ctx.row_count(table)})::BIGINT"
     if column in facts.sequences:
         start, step = facts.sequences[column]
-        return Fragment(f"({lit(start)} + {lit(step)} * {pick})")
+        return Fragment(arithmetic(start, step, pick), sql_type=integer_type(start, step))
     if column in facts.pure:
         return Fragment(ctx.value_at(table, column, pick))
     alias = ctx.alias()
@@ -163,7 +182,7 @@ def _render_self(ctx: ColumnContext, column: str) -> Fragment:
     own = ctx.facts(ctx.node.id).sequences.get(column)
     if own is not None:
         start, step = own
-        value, root = f"({lit(start)} + {lit(step)} * {pick})", lit(start)
+        value, root = arithmetic(start, step, pick), lit(start)
         join = None
     else:
         alias = ctx.alias()

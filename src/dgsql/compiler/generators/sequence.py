@@ -16,13 +16,22 @@ class Sequence(GeneratorKind):
     key = "sequence"
     types = ("int", "float", "string", "bool")
 
-    def capacity(self, spec: S.SequenceSpec, column: S.Column, ds: S.Dataset, expected: Mapping[str, float]) -> float:
+    def capacity(
+        self, spec: S.SequenceSpec, column: S.Column, ds: S.Dataset, expected: Mapping[str, float]
+    ) -> float:
         return math.inf if spec.step != 0 else 1
 
     def fractional(self, spec: S.SequenceSpec, column: S.Column, ds: S.Dataset) -> bool:
         return not (float(spec.start).is_integer() and float(spec.step).is_integer())
 
-    def pure(self, spec: S.SequenceSpec, column: S.Column, node: S.Node, ds: S.Dataset, known: Mapping[str, TableFacts]) -> bool:
+    def pure(
+        self,
+        spec: S.SequenceSpec,
+        column: S.Column,
+        node: S.Node,
+        ds: S.Dataset,
+        known: Mapping[str, TableFacts],
+    ) -> bool:
         return True
 
     def sequence(self, spec: S.SequenceSpec, column: S.Column) -> tuple[float, float] | None:
@@ -32,4 +41,23 @@ class Sequence(GeneratorKind):
         return None
 
     def render(self, spec: S.SequenceSpec, ctx: ColumnContext) -> Fragment:
-        return Fragment(f"({lit(spec.start)} + {lit(spec.step)} * {ctx.row})")
+        return Fragment(
+            arithmetic(spec.start, spec.step, ctx.row), sql_type=integer_type(spec.start, spec.step)
+        )
+
+
+def arithmetic(start: float, step: float, row: str) -> str:
+    """``start + step * row`` without the terms that do nothing.
+
+    >>> arithmetic(1, 1, "r"), arithmetic(0, 2, "r"), arithmetic(0, 1, "r"), arithmetic(0.5, 0.25, "r")
+    ('(1 + r)', '(2 * r)', '(r)', '(0.5 + 0.25 * r)')
+    """
+    times = row if step == 1 else f"{lit(step)} * {row}"
+    if start == 0:
+        return f"({times})"
+    return f"({lit(start)} + {times})"
+
+
+def integer_type(start: float, step: float) -> str | None:
+    """BIGINT when the arithmetic is on integer literals (the row index is a BIGINT)."""
+    return "BIGINT" if isinstance(start, int) and isinstance(step, int) else None

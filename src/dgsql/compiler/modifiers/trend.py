@@ -24,7 +24,8 @@ class Trend(ModifierKind):
             site.refs.typed(f"{site.path}{where}.time_reference", site.node, args.time_reference, TIMES)
         elif time_column(args, site.column, site.node) is None:
             site.problem(
-                where.removesuffix(".args"), "trend needs a datetime column in the row; add args.time_reference."
+                where.removesuffix(".args"),
+                "trend needs a datetime column in the row; add args.time_reference.",
             )
         if site.ds.timeframe is None:
             site.problem(where, "trend counts years from the timeframe start; add a timeframe.")
