@@ -16,10 +16,10 @@ unchanged except for tie steps. Documented in docs/dsl.md.
 
 from __future__ import annotations
 
-from dgsql.compiler.generators.datetime_series import grid, span_of_dataset
 from dgsql.compiler.plan import InequalityFix
 from dgsql.compiler.sqltext import SQL_TYPES, ident
 from dgsql.dsl import model as S
+from dgsql.dsl.time import series_grid
 
 
 def _step_up(column: S.Column, ds: S.Dataset, value: str) -> str:
@@ -30,9 +30,12 @@ def _step_up(column: S.Column, ds: S.Dataset, value: str) -> str:
         return f"nextafter({value}, 'inf'::DOUBLE)"
     if column.type == "date":
         return f"({value} + 1)"  # DATE + INTEGER is a DATE
-    if S.generator_kind(column.generator) == "datetime_series":
-        spec = column.generator.datetime_series
-        g = grid(span_of_dataset(spec, ds), spec.freq or (ds.timeframe.freq if ds.timeframe else "S"))
+    g = (
+        series_grid(column.generator.datetime_series, ds)
+        if isinstance(column.generator, S.DatetimeSeriesGen)
+        else None
+    )
+    if g is not None:
         if g.step_us is None:
             return f"({value} + to_months({g.months}))"
         return f"({value} + to_microseconds({g.step_us}))"

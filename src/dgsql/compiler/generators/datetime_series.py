@@ -39,9 +39,6 @@ from dgsql.dsl.time import (
     series_span,
 )
 
-span_of_dataset = series_span
-"The span of a series, :func:`dgsql.dsl.time.series_span`, under the name ``inequality`` imports."
-
 GRID_LIMIT = 50_000_000
 "Largest weighted grid (points) that is materialised."
 BUCKET_LIMIT = 20_000_000
