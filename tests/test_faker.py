@@ -8,6 +8,7 @@ import json
 import re
 import shutil
 import subprocess
+import sys
 import uuid
 from pathlib import Path
 
@@ -673,3 +674,30 @@ def test_shared_row_values_change_no_value(tmp_path, monkeypatch):
     monkeypatch.setattr(ColumnContext, "let", lambda self, sql: sql)
     assert "_lets" not in script(tmp_path / "inline", schema)
     assert build(tmp_path / "inline", schema, table="users") == shared
+
+
+def test_date_pools_do_not_depend_on_the_wall_clock(tmp_path):
+    """Faker's date() and date_time() end at "now": pools are drawn with a frozen clock, so a
+    run on another day (here a clock moved to 2031) writes the same script."""
+    schema = dataset(
+        [faker("d", "date", type="date"), faker("t", "date_time"), faker("e", "credit_card_expire")]
+    )
+    path = tmp_path / "s.json"
+    path.write_text(json.dumps(schema))
+    run = (
+        "import datetime as real, sys\n"
+        "import faker.providers.date_time as clock\n"
+        "class Later(real.datetime):\n"
+        "    @classmethod\n"
+        "    def now(cls, tz=None): return real.datetime(2031, 5, 5)\n"
+        "{patch}"
+        "from pathlib import Path; from dgsql.compiler import compile_schema\n"
+        f"print(compile_schema(Path({str(path)!r}), seed=42, out_dir='out').script.text)\n"
+    )
+    today, later = (
+        subprocess.run(
+            [sys.executable, "-c", run.format(patch=patch)], capture_output=True, text=True, check=True
+        )
+        for patch in ("", "clock.datetime = Later\n")
+    )
+    assert today.stdout == later.stdout

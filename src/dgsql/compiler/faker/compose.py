@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import re
 import string
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from datetime import date, datetime, tzinfo
 from functools import cache
 from typing import Any
 
@@ -25,6 +27,7 @@ from faker.providers import BaseProvider
 from faker.providers import address as address_p
 from faker.providers import automotive as automotive_p
 from faker.providers import company as company_p
+from faker.providers import date_time as date_time_provider
 from faker.providers import internet as internet_p
 from faker.providers import job as job_p
 from faker.providers import lorem as lorem_p
@@ -81,6 +84,39 @@ class Unsupported(Exception):
 # PYTHONHASHSEED, i.e. from one process to the next; dgsql sorts them. tests/test_faker.py checks
 # that no other list of the runtime locales moves.
 HASH_ORDERED = {"it_IT": ("address", "cities")}
+
+
+FAKER_NOW = datetime(2026, 1, 1)
+"""The "now" of Faker's date and time providers while pools are drawn: ``date()``,
+``date_time()``, ``credit_card_expire()``… end at the wall clock, so without it the same
+seed gave other values on another day."""
+
+
+class _FrozenDatetime(datetime):
+    @classmethod
+    def now(cls, tz: tzinfo | None = None) -> datetime:  # type: ignore[override]
+        return FAKER_NOW.replace(tzinfo=tz) if tz is not None else FAKER_NOW
+
+    @classmethod
+    def today(cls) -> datetime:  # type: ignore[override]
+        return FAKER_NOW
+
+
+class _FrozenDate(date):
+    @classmethod
+    def today(cls) -> date:  # type: ignore[override]
+        return FAKER_NOW.date()
+
+
+@contextmanager
+def frozen_clock() -> Iterator[None]:
+    """Faker's date and time providers see :data:`FAKER_NOW` as the current time."""
+    saved = (date_time_provider.datetime, date_time_provider.dtdate)
+    date_time_provider.datetime, date_time_provider.dtdate = _FrozenDatetime, _FrozenDate
+    try:
+        yield
+    finally:
+        date_time_provider.datetime, date_time_provider.dtdate = saved
 
 
 @cache
@@ -185,17 +221,18 @@ class Composer:
         fake.seed_instance(self.pool_seed(token))
         samples: list[str] = []
         chars = 0
-        try:
-            for _ in range(size):
-                value = to_text(getattr(fake, token)(**(kwargs or {})))
-                samples.append(value)
-                chars += len(value)
-                if chars > POOL_TEXT_BUDGET:
-                    break
-        except Exception as e:  # Faker's own error for these arguments
-            raise Unsupported(
-                f"Faker's {token}() failed for {self.locale}: {type(e).__name__}: {e}"
-            ) from None
+        with frozen_clock():
+            try:
+                for _ in range(size):
+                    value = to_text(getattr(fake, token)(**(kwargs or {})))
+                    samples.append(value)
+                    chars += len(value)
+                    if chars > POOL_TEXT_BUDGET:
+                        break
+            except Exception as e:  # Faker's own error for these arguments
+                raise Unsupported(
+                    f"Faker's {token}() failed for {self.locale}: {type(e).__name__}: {e}"
+                ) from None
         return pool_vocab(f"{self.locale}.pool.{token}", samples, self.fold if fold else None)
 
     # -- tokens --------------------------------------------------------------
