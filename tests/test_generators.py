@@ -14,8 +14,8 @@ from datetime import datetime, timedelta
 import pytest
 
 from dgsql.compiler.generators.distribution import poisson
-from dgsql.compiler.weights import poisson_pmf, poisson_point
 from dgsql.dsl import model as S
+from dgsql.dsl.laws import poisson_pmf, poisson_point
 
 N = 50_000
 "Rows of the shared statistics table."

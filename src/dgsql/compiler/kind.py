@@ -11,7 +11,7 @@ kind is one module with one class and one line in its registry
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -137,3 +137,22 @@ class ModifierKind:
 
     def render(self, args: Any, value: str, ctx: ColumnContext) -> str:
         raise NotImplementedError(f"{type(self).__name__}.render")
+
+    # -- its value model, for the checks (``checks/value_model.py``) --------
+    def support(self, args: Any, lo: float, hi: float) -> tuple[float, float] | None:
+        """The interval of the value after the modifier, given ``[lo, hi]`` before (None:
+        unknowable)."""
+        return None
+
+    def spreads(self, args: Any, spread: bool) -> bool:
+        """Whether values still differ after the modifier, given whether they did before."""
+        return spread
+
+    def tail_problem(self, args: Any) -> str | None:
+        """Why ``P(V > t)`` cannot be integrated through the modifier (None: :meth:`tail` can)."""
+        return f"the {self.key} modifier makes the value's law unknowable here"
+
+    def tail(self, args: Any, below: Callable[[float], float], t: float, outlier: str) -> float:
+        """``P(V > t)`` after the modifier, ``below(x)`` being ``P(X > x)`` before it. ``outlier``:
+        ``"mix"`` as declared, ``"none"`` the regular values only, ``"all"`` the outliers only."""
+        raise NotImplementedError(f"{type(self).__name__}.tail")

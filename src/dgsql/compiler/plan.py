@@ -20,8 +20,8 @@ from dgsql.compiler.facts import TableFacts
 from dgsql.compiler.generators import generator_of
 from dgsql.compiler.modifiers import MODIFIERS
 from dgsql.compiler.names import RESERVED_PREFIX
-from dgsql.compiler.weights import poisson_pmf, poisson_point
 from dgsql.dsl import model as S
+from dgsql.dsl.laws import poisson_pmf, poisson_point
 from dgsql.errors import SchemaError
 
 DEFAULT_ROWS = 1000

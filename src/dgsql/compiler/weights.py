@@ -1,5 +1,5 @@
-"""Compile-time weight arithmetic (normalised weights, zipf/head_tail, alias tables, Poisson pmf) and its
-SQL counterpart for run-time weights (cumulative shares)."""
+"""Weighted picks in SQL: a CASE over cumulative shares or Walker's alias lists (the weights
+themselves are :mod:`dgsql.dsl.laws`), and cumulative shares computed at run time."""
 
 from __future__ import annotations
 
@@ -7,88 +7,13 @@ import itertools
 import math
 
 from dgsql.compiler.sqltext import INDENT, list_of, lit, wrapped
+from dgsql.dsl.laws import alias_table, normalise
 
 CUMULATIVE = (
     "CASE WHEN lead(w) OVER (ORDER BY {order}) IS NULL THEN 1.0 "
     "ELSE sum(w) OVER (ORDER BY {order}) / sum(w) OVER () END"
 )
 "Cumulative share of weight ``w`` in ``order``; exactly 1.0 on the last row, so every u < 1 matches."
-
-
-def kind_weights(kind: str, params: tuple[float, ...], n: int) -> list[float]:
-    """Weights of ``n`` ranked choices for a parsed ``weights_kind``."""
-    if kind == "uniform":
-        return [1.0] * n
-    if kind == "zipf":
-        (a,) = params
-        return [1.0 / (i + 1) ** a for i in range(n)]
-    h, a = params
-    head = max(1, math.floor(0.2 * n))
-    tail = [1.0 / (i + 1) ** a for i in range(n - head)]
-    total_tail = sum(tail)
-    if not tail:
-        return [1.0 / head] * head
-    return [h / head] * head + [(1 - h) * w / total_tail for w in tail]
-
-
-def normalise(weights: list[float]) -> list[float]:
-    total = math.fsum(weights)
-    return [w / total for w in weights]
-
-
-def alias_table(weights: list[float]) -> tuple[list[float], list[int], list[int]]:
-    """Vose's alias method over the *positive* weights.
-
-    Returns (probs, keep, alias), m buckets each; a pick takes bucket
-    ``j = floor(u*m)`` and yields item ``keep[j]`` if the fraction of ``u*m`` is
-    below ``probs[j]``, else item ``alias[j]``. Zero weights get no bucket and are
-    never drawn.
-    """
-    items = [i for i, w in enumerate(weights) if w > 0]
-    m = len(items)
-    total = math.fsum(weights[i] for i in items)
-    scaled = [weights[i] * m / total for i in items]
-    probs = [1.0] * m
-    aliases = list(range(m))
-    small = [j for j, p in enumerate(scaled) if p < 1.0]
-    large = [j for j, p in enumerate(scaled) if p >= 1.0]
-    while small and large:
-        s, g = small.pop(), large.pop()
-        probs[s], aliases[s] = scaled[s], g
-        scaled[g] = (scaled[g] + scaled[s]) - 1.0
-        (small if scaled[g] < 1.0 else large).append(g)
-    # leftovers are 1.0 up to rounding
-    return probs, items, [items[a] for a in aliases]
-
-
-def poisson_point(lam: float, lo: int, hi: int | None) -> int | None:
-    """The one value of a Poisson(lam) clamped to [lo, hi] when the clamp leaves only one
-    (``lo`` at or past the table's last point, or ``hi <= lo``), else None. Callers ask this
-    first: a table of ``lo`` leading zeros for ``min: 10**9`` would not fit in memory."""
-    if hi is not None and hi <= lo:
-        return lo
-    return lo if lo > 0 and lo >= len(poisson_pmf(lam, 0, hi)) - 1 else None
-
-
-def poisson_pmf(lam: float, lo: int, hi: int | None, eps: float = 1e-15) -> list[float]:
-    """P(K=k) for k in [0, top], the mass outside [lo, hi] folded onto the ends (a clamp)."""
-    pmf: list[float] = []
-    k, p, cum = 0, math.exp(-lam), 0.0
-    top = hi if hi is not None else None
-    while True:
-        pmf.append(p)
-        cum += p
-        # past the mode the terms only shrink; for some lambdas the float sum stops short of
-        # 1 - eps (19.69, 24.36, …), so a negligible term ends the table too (else: no end)
-        if (top is not None and k >= top) or (k >= lam and (cum >= 1 - eps or p < eps * 1e-3)):
-            break
-        k += 1
-        p *= lam / k
-    pmf[-1] += max(0.0, 1.0 - cum)
-    if lo > 0:
-        folded = math.fsum(pmf[: lo + 1])
-        pmf = [0.0] * lo + [folded] + pmf[lo + 1 :]
-    return pmf
 
 
 CASE_LIMIT = 16

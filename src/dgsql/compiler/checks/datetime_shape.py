@@ -15,11 +15,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from statistics import NormalDist
 
-from dgsql.compiler.checks import value_model as vm
 from dgsql.compiler.checks.grid import column_grid, dimension, grid_sql, weight_at
 from dgsql.compiler.checks.spec import CheckContext, CheckSpec, compiled, not_compiled
 from dgsql.compiler.checks.views import table
 from dgsql.compiler.sqltext import Sql, double, doubles, fill, ident, join, lit
+from dgsql.dsl.laws import quantile_nodes
 from dgsql.dsl.model import DatetimeSeriesGen
 from dgsql.dsl.time import series_patterns
 
@@ -62,7 +62,7 @@ FROM stat"""
 def _offsets(std_minutes: float) -> list[float]:
     if std_minutes <= 0:
         return [0.0]
-    return vm.quantile_nodes(NormalDist(0.0, std_minutes).inv_cdf, JITTER_NODES)
+    return quantile_nodes(NormalDist(0.0, std_minutes).inv_cdf, JITTER_NODES)
 
 
 def compile(ctx: CheckContext) -> Iterator[CheckSpec]:

@@ -18,8 +18,9 @@ from dgsql.compiler.generators.enum_list import check_literals, fractional_liter
 from dgsql.compiler.generators.sequence import arithmetic, integer_type
 from dgsql.compiler.kind import GeneratorKind, Read, Site
 from dgsql.compiler.sqltext import SQL_TYPES, ident, lit, typed_lit
-from dgsql.compiler.weights import CUMULATIVE, kind_weights, weighted_pick
+from dgsql.compiler.weights import CUMULATIVE, weighted_pick
 from dgsql.dsl import model as S
+from dgsql.dsl.laws import kind_weights
 
 ALIAS_ROWS_LIMIT = 100_000
 "choices_ref with weights over at most this many known rows: alias lists; else a cumulative pool."

@@ -15,16 +15,9 @@ from dgsql.compiler.context import ColumnContext, Fragment
 from dgsql.compiler.facts import TableFacts
 from dgsql.compiler.kind import GeneratorKind, Site
 from dgsql.compiler.sqltext import double, list_of, lit
-from dgsql.compiler.weights import (
-    CASE_BRANCHES,
-    CASE_COMPARISONS,
-    alias_table,
-    case_pick,
-    expected_comparisons,
-    poisson_pmf,
-    poisson_point,
-)
+from dgsql.compiler.weights import CASE_BRANCHES, CASE_COMPARISONS, case_pick, expected_comparisons
 from dgsql.dsl import model as S
+from dgsql.dsl.laws import alias_table, poisson_pmf, poisson_point
 
 POISSON_EXACT_MAX = 50.0
 

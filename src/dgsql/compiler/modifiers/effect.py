@@ -17,12 +17,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from dgsql.compiler import names
 from dgsql.compiler.context import ColumnContext, Join, TableContext, epoch_us
 from dgsql.compiler.kind import ModifierKind, Read, Site
 from dgsql.compiler.sqltext import double, ident, join_key
 from dgsql.dsl import model as S
+from dgsql.dsl.laws import INF
 from dgsql.dsl.resolve import References
 from dgsql.dsl.types import NUMBERS, TIMES
 
@@ -85,6 +87,9 @@ class Effect(ModifierKind):
 
     def tables(self, args: S.EffectArgs) -> list[Read]:
         return [Read(args.effect_table, "effect")]
+
+    def support(self, args: Any, lo: float, hi: float) -> tuple[float, float]:
+        return -INF, INF
 
     def render(self, args: S.EffectArgs, value: str, ctx: ColumnContext) -> str:
         ts_name = time_column(args, ctx.column, ctx.node)

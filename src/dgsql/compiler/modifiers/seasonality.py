@@ -6,6 +6,7 @@ from dgsql.compiler.generators.datetime_series import DIMENSION_SQL
 from dgsql.compiler.kind import ModifierKind, Site
 from dgsql.compiler.sqltext import list_of
 from dgsql.dsl import model as S
+from dgsql.dsl.laws import scale
 from dgsql.dsl.types import NUMBERS, TIMES
 
 
@@ -45,3 +46,6 @@ class Seasonality(ModifierKind):
         ts = ctx.col(time_column(args, ctx.column, ctx.node))  # type: ignore[arg-type]
         weight = f"({list_of(args.weights, 'DOUBLE')})[{DIMENSION_SQL[args.dimension].format(ts=ts)}]"
         return f"({value} * {weight})"
+
+    def support(self, args: S.SeasonalityArgs, lo: float, hi: float) -> tuple[float, float]:
+        return scale(lo, hi, [min(args.weights), max(args.weights)])

@@ -1,10 +1,13 @@
 """``trend``: ``v * m(t)``, t in years of 365.25 days from the timeframe start to the
 row's ``time_reference`` (or its first datetime column)."""
 
+from typing import Any
+
 from dgsql.compiler.context import ColumnContext, epoch_us
 from dgsql.compiler.kind import ModifierKind, Site
 from dgsql.compiler.sqltext import double, lit
 from dgsql.dsl import model as S
+from dgsql.dsl.laws import INF
 from dgsql.dsl.types import NUMBERS, TIMES
 
 YEAR_US = 365.25 * 86400 * 1e6
@@ -33,6 +36,9 @@ class Trend(ModifierKind):
     def reads(self, args: S.TrendArgs, column: S.Column, node: S.Node) -> list[str]:
         ts = time_column(args, column, node)
         return [ts] if ts else []
+
+    def support(self, args: Any, lo: float, hi: float) -> tuple[float, float]:
+        return -INF, INF
 
     def render(self, args: S.TrendArgs, value: str, ctx: ColumnContext) -> str:
         return render(args, value, ctx)
