@@ -542,10 +542,10 @@ def test_a_fact_read_only_by_row_index_is_streamed_and_counted(dg, monkeypatch, 
 
 @pytest.mark.parametrize("rows", [300_000, 150_001])
 def test_row_number_tables_and_range_write_the_same_rows(dg, monkeypatch, rows):
-    """An entity of render.ROW_TABLE_ROWS reads a table of row numbers, one of
-    render.SPLIT_ROWS (an odd count here) two padded row groups of them; the rows are the
+    """An entity of plan.ROW_TABLE_ROWS reads a table of row numbers, one of
+    plan.SPLIT_ROWS (an odd count here) two padded row groups of them; the rows are the
     ones range(n) gives, in its order."""
-    render = importlib.import_module("dgsql.compiler.render")
+    render = importlib.import_module("dgsql.compiler.plan")
     c = dg.col
     schema = dg.schema(
         dg.entity("big", c("id", "int", dg.seq()),
@@ -564,7 +564,7 @@ def test_row_number_tables_and_range_write_the_same_rows(dg, monkeypatch, rows):
 
 
 def test_only_faker_entities_split_below_a_row_group(dg):
-    render = importlib.import_module("dgsql.compiler.render")
+    render = importlib.import_module("dgsql.compiler.plan")
     c = dg.col
     plain = dg.schema(dg.entity("t", c("id", "int", dg.seq()), rows=40_000))
     named = dg.schema(dg.entity("t", c("id", "int", dg.seq()),
@@ -577,7 +577,7 @@ def test_only_faker_entities_split_below_a_row_group(dg):
 def test_fanout_runs_and_one_row_per_parent_write_the_same_children(dg, monkeypatch):
     """130k parents (more than a row group): the fanout table holds one row per parent; split
     in runs of 2 children it gives the same children in the same order."""
-    render = importlib.import_module("dgsql.compiler.render")
+    render = importlib.import_module("dgsql.compiler.plan")
     c = dg.col
     schema = dg.schema(
         dg.entity("p", c("pid", "int", dg.seq()), rows=130_000),
@@ -593,8 +593,7 @@ def test_fanout_runs_and_one_row_per_parent_write_the_same_children(dg, monkeypa
 
 
 def test_fanout_chunk_only_splits_few_parents_with_runs_to_split():
-    render = importlib.import_module("dgsql.compiler.render")
-    plan = importlib.import_module("dgsql.compiler.plan")
+    plan = render = importlib.import_module("dgsql.compiler.plan")
     unbounded = plan.Fanout("p", "poisson", 100.0, 0, None)
     assert render.fanout_chunk(unbounded, 100_000, 10_000_000) == render.FANOUT_CHUNK
     assert render.fanout_chunk(unbounded, 100_000, 2_000_000) == 4

@@ -11,6 +11,7 @@ needs just its row count).
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Literal
 
 import networkx as nx
 
@@ -23,6 +24,43 @@ from dgsql.compiler.names import RESERVED_PREFIX
 from dgsql.dsl import model as S
 from dgsql.dsl.laws import poisson_pmf, poisson_point
 from dgsql.errors import SchemaError
+
+ROW_GROUP = 122_880
+"DuckDB's row group: a table scan hands out one per task."
+ROW_TABLE_ROWS = range(2 * ROW_GROUP, 50_000_001)
+"""Entities whose row count lies here read their row index from a table of row numbers."""
+SPLIT_ROWS = range(ROW_GROUP, 2 * ROW_GROUP)
+"""Entities whose row count lies here read it from two row groups, half the rows in each."""
+SPLIT_FAKER_ROWS = range(ROW_GROUP // 4, 2 * ROW_GROUP)
+"""The same for entities with a Faker column, whose rows cost ~10 times more."""
+
+
+FANOUT_CHUNK = 16
+"""Most children in one run of a fanout table: a scan task then yields at most ~2M rows.
+One row per parent made a table of 100k parents with 100 children each a single 10M-row
+task on one core."""
+
+
+def fanout_chunk(fanout: Fanout, parents: float, children: float) -> int | None:
+    """Children per run of a fanout table, or None for one row per parent.
+
+    A scan task reads one row group (122,880 rows) of the fanout table, so with fewer parents
+    than that every child would come from one task, on one core: then a parent's children are
+    split in runs of up to ``FANOUT_CHUNK``, short enough that a fact expected to be large
+    spans at least four row groups of runs. The split is an unnest of every parent row (~36 ns
+    a run), so it is skipped when there are parents enough, when the fact is expected to have
+    fewer than two row groups of rows (the runs would fill them unevenly, and the split cost
+    more than it saved: a 195k-row fact from 9.7k parents took 36 ms split, 29 ms not), and
+    when no parent can have more children than a run holds (docs/performance.md, "Fanout")."""
+    if parents >= ROW_GROUP or children < 2 * ROW_GROUP:
+        return None
+    chunk = int(min(max(children // (4 * ROW_GROUP), 1), FANOUT_CHUNK))
+    if fanout.hi is not None and fanout.hi <= chunk:
+        return None
+    return chunk
+
+
+RowSource = Literal["range", "table", "split"]
 
 DEFAULT_ROWS = 1000
 ROWS_LIMIT = 10**11
@@ -77,6 +115,10 @@ class TablePlan:
     "The layer that only sorts the rows by their index (see :func:`sorted_layout`)."
     joined: frozenset[str] = frozenset()
     "Columns whose join does not keep the rows' order: they come before the sort layer."
+    row_source: RowSource = "range"
+    "Where an entity reads its row index (:func:`row_source`)."
+    chunk: int | None = None
+    "A fact's children per run of its fanout table (:func:`fanout_chunk`), None: one run a parent."
     counted: bool = False
     "A fact that later tables read only by row index: its row count is kept (names.count_table)."
 
@@ -128,6 +170,11 @@ def build_plan(ds: S.Dataset, seed: int, scale: float = 1.0, sample: int | None 
         table = replace(
             table, facts=facts, materialize=kept, counted=read and not kept and table.rows is None
         )
+        if table.rows is not None:
+            table = replace(table, row_source=row_source(table.rows, node))
+        elif table.fanout is not None:
+            chunk = fanout_chunk(table.fanout, known[table.fanout.parent].expected_rows, expected[node.id])
+            table = replace(table, chunk=chunk)
         joined = _joined(ds, node, known | {node.id: facts})
         if joined:
             # Hash and ASOF joins do not keep the probe side's order at more than one thread,
@@ -138,6 +185,24 @@ def build_plan(ds: S.Dataset, seed: int, scale: float = 1.0, sample: int | None 
     if problems:
         raise SchemaError(problems)
     return Plan(ds, seed, scale, tuple(tables), sample)
+
+
+def row_source(rows: int, node: S.Node) -> RowSource:
+    """Where an entity of ``rows`` rows reads its row index.
+
+    ``range(n)`` is scanned by one thread, so the whole table's pipeline runs on one core.
+    A temp table of row numbers (``table``) is scanned in parallel, one DuckDB row group
+    (122,880 rows) per task, and the COPY still writes in row order: about twice as fast on
+    two cores, at 8 bytes of memory per row. Below two row groups of rows, the table holds two
+    row groups anyway (``split``), the first half of the rows in the first, the rest in the
+    second and NULL padding (filtered out), so that two cores share the work — once the work
+    outweighs the ~3 ms the padded table costs: from one row group of rows, or a quarter of one
+    with costly columns (Faker). Above 50M rows ``range(n)`` keeps the memory flat
+    (docs/performance.md has the measurements)."""
+    if rows in ROW_TABLE_ROWS:
+        return "table"
+    costly = any(generator_of(c)[0].costly for c in node.columns)
+    return "split" if rows in (SPLIT_FAKER_ROWS if costly else SPLIT_ROWS) else "range"
 
 
 def _joined(ds: S.Dataset, node: S.Node, known: dict[str, TableFacts]) -> frozenset[str]:

@@ -16,19 +16,18 @@ from enum import Enum
 from importlib import resources
 
 import duckdb
-import jinja2
 
 from dgsql import __version__
 from dgsql.compiler import inequality, names
 from dgsql.compiler.column import column_sql, recompute
 from dgsql.compiler.context import ColumnContext, Join, TableContext, row_source
 from dgsql.compiler.facts import TableFacts
-from dgsql.compiler.generators import generator_of
 from dgsql.compiler.generators.distribution import poisson
 from dgsql.compiler.modifiers import effect
-from dgsql.compiler.plan import Fanout, Plan, TablePlan
+from dgsql.compiler.plan import ROW_GROUP, Plan, TablePlan
 from dgsql.compiler.seeds import salt
 from dgsql.compiler.sqltext import ident, lit, wrapped
+from dgsql.compiler.templates import template
 from dgsql.dsl import model as S
 from dgsql.errors import InternalError
 
@@ -74,21 +73,6 @@ class Script:
         )
 
 
-def _environment() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.PackageLoader("dgsql", "templates"),
-        undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=False,
-        autoescape=False,
-    )
-    env.filters["lit"] = lit
-    env.filters["ident"] = ident
-    return env
-
-
-ENV = _environment()
-
-
 MACRO_NAME = re.compile(r"\bdg_\w+", re.IGNORECASE)
 "A macro call (DuckDB matches function names without regard to case)."
 MACRO_BLOCK = re.compile(r"((?:--[^\n]*\n)*)CREATE OR REPLACE MACRO (dg_\w+)\b.*?;\n?", re.S)
@@ -121,7 +105,7 @@ def render_script(plan: Plan, out_dir: str, compression: Compression = DEFAULT_C
         known[table.name] = table.facts
         sections.append(_render_table(plan, table, dict(known), out_dir, compression))
     header = (
-        ENV.get_template("script.sql.j2")
+        template("script.sql.j2")
         .render(
             version=__version__,
             dataset=plan.dataset.metadata.name,
@@ -222,13 +206,13 @@ def _render_section(
     optional = wrapped(
         f"dg_optional({ident(c.column.name)}) AS {ident(c.column.name)}" for c in table.columns
     )
-    query = ENV.get_template("query.sql.j2").render(
+    query = template("query.sql.j2").render(
         layers=layers,
         last=layers[-1].name,
         select=f"{names.ROW}, {columns}" if table.materialize else optional,
         row=names.ROW,
     )
-    sql = ENV.get_template("table.sql.j2").render(
+    sql = template("table.sql.j2").render(
         t=table,
         summary=_summary(table),
         helpers=tctx.helpers,
@@ -260,70 +244,20 @@ def _summary(table: TablePlan) -> str:
     return f"{table.node.kind}, {table.rows:,} rows"
 
 
-ROW_GROUP = 122_880
-"DuckDB's row group: a table scan hands out one per task."
-ROW_TABLE_ROWS = range(2 * ROW_GROUP, 50_000_001)
-"""Entities whose row count lies here read their row index from a table of row numbers."""
-SPLIT_ROWS = range(ROW_GROUP, 2 * ROW_GROUP)
-"""Entities whose row count lies here read it from two row groups, half the rows in each."""
-SPLIT_FAKER_ROWS = range(ROW_GROUP // 4, 2 * ROW_GROUP)
-"""The same for entities with a Faker column, whose rows cost ~10 times more."""
-
-
 def _entity_rows(table: TablePlan, tctx: TableContext) -> _Layer:
-    """Layer 0 of an entity: the row index.
-
-    ``range(n)`` is scanned by one thread, so the whole table's pipeline runs on one core.
-    A temp table of row numbers is scanned in parallel, one DuckDB row group (122,880 rows)
-    per task, and the COPY still writes in row order: about twice as fast on two cores, at 8
-    bytes of memory per row. Below two row groups of rows, the table holds two row groups
-    anyway, the first half of the rows in the first, the rest in the second and NULL padding
-    (filtered out), so that two cores share the work — once the work outweighs the ~3 ms
-    the padded table costs: from one row group of rows, or a quarter of one with Faker
-    columns. Above 50M rows ``range(n)`` keeps the memory flat (docs/performance.md has the
-    measurements)."""
+    """Layer 0 of an entity: the row index, from where the plan says (``plan.row_source``)."""
     n = table.rows
     assert n is not None
     layer = f"{names.LAYER}0"
     rows = ident(names.rows_table(table.name))
-    if n in ROW_TABLE_ROWS:
-        tctx.add_helper(rows, f"SELECT range AS {names.ROW} FROM range({lit(n)})")
-        return _Layer(layer, rows, [names.ROW], [])
-    costly = any(generator_of(c)[0].costly for c in table.node.columns)
-    if n in (SPLIT_FAKER_ROWS if costly else SPLIT_ROWS):
-        half = -(-n // 2)
-        tctx.add_helper(
-            rows,
-            f"SELECT CASE WHEN range % {ROW_GROUP} < {half} THEN range // {ROW_GROUP} * {half} + range % {ROW_GROUP}"
-            f" END AS {names.ROW} FROM range({2 * ROW_GROUP})",
-        )
-        return _Layer(layer, rows, [names.ROW], [], where=f"{names.ROW} < {lit(n)}")
-    return _Layer(layer, f"range({lit(n)})", [f"range AS {names.ROW}"], [])
-
-
-FANOUT_CHUNK = 16
-"""Most children in one run of a fanout table: a scan task then yields at most ~2M rows.
-One row per parent made a table of 100k parents with 100 children each a single 10M-row
-task on one core."""
-
-
-def fanout_chunk(fanout: Fanout, parents: float, children: float) -> int | None:
-    """Children per run of a fanout table, or None for one row per parent.
-
-    A scan task reads one row group (122,880 rows) of the fanout table, so with fewer parents
-    than that every child would come from one task, on one core: then a parent's children are
-    split in runs of up to ``FANOUT_CHUNK``, short enough that a fact expected to be large
-    spans at least four row groups of runs. The split is an unnest of every parent row (~36 ns
-    a run), so it is skipped when there are parents enough, when the fact is expected to have
-    fewer than two row groups of rows (the runs would fill them unevenly, and the split cost
-    more than it saved: a 195k-row fact from 9.7k parents took 36 ms split, 29 ms not), and
-    when no parent can have more children than a run holds (docs/performance.md, "Fanout")."""
-    if parents >= ROW_GROUP or children < 2 * ROW_GROUP:
-        return None
-    chunk = int(min(max(children // (4 * ROW_GROUP), 1), FANOUT_CHUNK))
-    if fanout.hi is not None and fanout.hi <= chunk:
-        return None
-    return chunk
+    if table.row_source == "range":
+        return _Layer(layer, f"range({lit(n)})", [f"range AS {names.ROW}"], [])
+    split = table.row_source == "split"
+    query = template("rows.sql.j2").render(
+        rows=n, row=names.ROW, split=split, group=ROW_GROUP, half=-(-n // 2)
+    )
+    tctx.add_helper(rows, query)
+    return _Layer(layer, rows, [names.ROW], [], where=f"{names.ROW} < {lit(n)}" if split else "")
 
 
 def _base_layer(plan: Plan, table: TablePlan, tctx: TableContext) -> _Layer:
@@ -350,7 +284,7 @@ def _base_layer(plan: Plan, table: TablePlan, tctx: TableContext) -> _Layer:
         joins.append(join)
     tctx.add_helper(
         ident(fanout),
-        ENV.get_template("fanout.sql.j2").render(
+        template("fanout.sql.j2").render(
             parent_source=row_source(tctx.known[f.parent]),
             row=names.ROW,
             parent_row=names.PARENT_ROW,
@@ -360,7 +294,7 @@ def _base_layer(plan: Plan, table: TablePlan, tctx: TableContext) -> _Layer:
             count_name=names.FANOUT_COUNT,
             first_name=names.FIRST_CHILD,
             chunk_name=names.CHUNK,
-            chunk=fanout_chunk(f, tctx.known[f.parent].expected_rows, table.expected_rows),
+            chunk=table.chunk,
         ),
     )
     children = (
