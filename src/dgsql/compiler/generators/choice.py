@@ -18,6 +18,7 @@ from dgsql.compiler.generators.enum_list import check_literals, fractional_liter
 from dgsql.compiler.generators.sequence import arithmetic, integer_type
 from dgsql.compiler.kind import GeneratorKind, Read, Site
 from dgsql.compiler.sqltext import SQL_TYPES, ident, lit, typed_lit
+from dgsql.compiler.templates import template
 from dgsql.compiler.weights import CUMULATIVE, weighted_pick
 from dgsql.dsl import model as S
 from dgsql.dsl.laws import kind_weights
@@ -118,24 +119,17 @@ def _render_ref(spec: S.ChoiceSpec, ctx: ColumnContext) -> Fragment:
 def _render_cumulative(spec: S.ChoiceSpec, ctx: ColumnContext, table: str, column: str) -> Fragment:
     """Ranked weights over a table whose size is known only at run time: a cumulative pool + ASOF join."""
     kind, params = S.parse_weights_kind(spec.weights_kind or "uniform")
-    rank = f"({names.ROW} + 1)"
-    if kind == "zipf":
-        weight = f"1.0 / pow({rank}, {lit(params[0])})"
-    else:
-        h, a = params
-        n = f"(SELECT count(*) FROM {ident(table)})"
-        head = f"greatest(1, floor(0.2 * {n}))::BIGINT"
-        tail_norm = f"(SELECT sum(1.0 / pow(range + 1, {lit(a)})) FROM range({n} - {head}))"
-        weight = (
-            f"CASE WHEN {names.ROW} < {head} THEN {lit(h)} / {head} "
-            f"ELSE {lit(1 - h)} / pow({rank} - {head}, {lit(a)}) / {tail_norm} END"
-        )
+    zipf, (h, a) = (params[0], (None, None)) if kind == "zipf" else (None, params)
     pool = ident(names.pool_table(ctx.node.id, ctx.column.name))
-    ctx.table.add_helper(
-        pool,
-        f"SELECT {ident(column)} AS value, {CUMULATIVE.format(order=names.ROW)} AS cum\n"
-        f"FROM (SELECT {names.ROW}, {ident(column)}, {weight} AS w FROM {ident(table)})\n"
-        f"WHERE w > 0",
+    query = template("ranked_pool.sql.j2").render(
+        table=ident(table),
+        column=ident(column),
+        row=names.ROW,
+        cumulative=CUMULATIVE.format(order=names.ROW),
+        zipf=zipf,
+        h=h,
+        a=a,
     )
+    ctx.table.add_helper(pool, query)
     alias = ctx.alias()
     return Fragment(f"{alias}.value", Join(pool, alias, f"{ctx.uniform()} < {alias}.cum", "ASOF LEFT"))

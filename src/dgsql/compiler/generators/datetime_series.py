@@ -25,6 +25,7 @@ from dgsql.compiler.context import ColumnContext, Fragment, Join, epoch_us
 from dgsql.compiler.facts import TableFacts
 from dgsql.compiler.kind import GeneratorKind, Site
 from dgsql.compiler.sqltext import ident, list_of, lit
+from dgsql.compiler.templates import template
 from dgsql.compiler.weights import CUMULATIVE, weighted_pick
 from dgsql.dsl import model as S
 from dgsql.dsl.problems import Problem, warning
@@ -113,29 +114,18 @@ def render(spec: S.DatetimeSeriesSpec, ctx: ColumnContext) -> Fragment:
     assert g.points <= GRID_LIMIT, "problems() reports weighted grids above GRID_LIMIT"
     table = ident(names.grid_table(ctx.node.id, ctx.column.name))
     buckets = bucket_count(g.points, patterns)
-    points = (
-        f"WITH points AS (SELECT range AS k, {point_sql(g, 'range')} AS ts FROM range({lit(g.points)})),\n"
-        f"weighted AS (SELECT k, ts, {weight_sql(patterns, ident('ts'))} AS w FROM points),\n"
-        f"cumulative AS (\n"
-        f"    SELECT k, ts, {CUMULATIVE.format(order='k')} AS hi,\n"
-        f"        (sum(w) OVER (ORDER BY k) - w) / sum(w) OVER () AS lo\n"
-        f"    FROM weighted WHERE w > 0)"
+    query = template("weighted_grid.sql.j2").render(
+        point=point_sql(g, "range"),
+        points=g.points,
+        weight=weight_sql(patterns, ident("ts")),
+        cumulative=CUMULATIVE.format(order="k"),
+        buckets=buckets,
     )
+    ctx.table.add_helper(table, query)
     alias = ctx.alias()
     u = ctx.uniform()
     if buckets is None:
-        ctx.table.add_helper(table, f"{points}\nSELECT ts, hi FROM cumulative")
         return Fragment(f"{alias}.ts", Join(table, alias, f"{u} < {alias}.hi", "ASOF LEFT"))
-    ctx.table.add_helper(
-        table,
-        f"{points},\n"
-        f"spans AS (\n"
-        f"    SELECT k, ts, hi, unnest(range(floor(lo * {buckets})::BIGINT, "
-        f"least(floor(hi * {buckets})::BIGINT, {buckets - 1}) + 1)) AS bucket\n"
-        f"    FROM cumulative)\n"
-        f"SELECT bucket, arg_min(ts, k) AS first_ts, arg_min(hi, k) AS first_hi, arg_max(ts, k) AS last_ts\n"
-        f"FROM spans GROUP BY bucket",
-    )
     pick = f"CASE WHEN {u} < {alias}.first_hi THEN {alias}.first_ts ELSE {alias}.last_ts END"
     return Fragment(pick, Join(table, alias, f"{alias}.bucket = floor({u} * {buckets})::BIGINT"))
 

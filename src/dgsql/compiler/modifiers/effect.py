@@ -23,6 +23,7 @@ from dgsql.compiler import names
 from dgsql.compiler.context import ColumnContext, Join, TableContext, epoch_us
 from dgsql.compiler.kind import ModifierKind, Read, Site
 from dgsql.compiler.sqltext import double, ident, join_key
+from dgsql.compiler.templates import template
 from dgsql.dsl import model as S
 from dgsql.dsl.laws import INF
 from dgsql.dsl.resolve import References
@@ -134,32 +135,19 @@ def segments(args: S.EffectArgs, effect_node: S.Node, local_node: S.Node, bucket
         for i, (local, remote) in enumerate(args.on.items())
     ]
     effect_pk = effect_node.pk
-    ks = [f"k{i}" for i in range(len(keys))]
     rank = f"({ident(effect_pk)}, {names.ROW})" if effect_pk else names.ROW
-    field = f"{ident(args.map.field)} AS f, {rank} AS r"
-    effect = ident(args.effect_table)
-    if not args.window:
-        rows = f"SELECT {', '.join([*keys, field])} FROM {effect}"
-        group = f" GROUP BY {', '.join(ks)}" if ks else ""
-        return f"SELECT {', '.join([*ks, 'arg_min_null(f, r) AS f'])} FROM ({rows}){group}"
-    start, end = ident(args.window.start_col), ident(args.window.end_col)
-    partition = f"PARTITION BY {', '.join(ks)} " if ks else ""
-    same_key = "".join(f" AND w.{k} = s.{k}" for k in ks)
-    prefix = "".join(f"{k}, " for k in ks)
-    return (
-        f"WITH windows AS (\n"
-        f"    SELECT {', '.join([*keys, field])}, CAST({start} AS TIMESTAMP) AS lo,\n"
-        f"        CAST({end} AS TIMESTAMP) + INTERVAL 1 MICROSECOND AS hi\n"
-        f"    FROM {effect} WHERE {start} <= {end}),\n"
-        f"cuts AS (SELECT {prefix}lo AS t FROM windows UNION SELECT {prefix}hi FROM windows),\n"
-        f"pieces AS (SELECT {prefix}t AS lo, lead(t) OVER ({partition}ORDER BY t) AS hi FROM cuts),\n"
-        f"segments AS (\n"
-        f"    SELECT {''.join(f's.{k}, ' for k in ks)}s.lo, s.hi, arg_min_null(w.f, w.r) AS f\n"
-        f"    FROM pieces AS s JOIN windows AS w ON w.lo <= s.lo AND s.hi <= w.hi{same_key}\n"
-        f"    GROUP BY ALL)\n"
-        f"SELECT {prefix}unnest(range({buckets.of('lo')}, "
-        f"{buckets.of('hi - INTERVAL 1 MICROSECOND')} + 1)) AS bucket, lo, hi, f\n"
-        f"FROM segments"
+    window = None
+    if args.window:
+        window = {"start": ident(args.window.start_col), "end": ident(args.window.end_col)}
+    return template("effect_segments.sql.j2").render(
+        keys=keys,
+        ks=[f"k{i}" for i in range(len(keys))],
+        field=ident(args.map.field),
+        rank=rank,
+        effect=ident(args.effect_table),
+        window=window,
+        bucket_lo=buckets.of("lo"),
+        bucket_hi=buckets.of("hi - INTERVAL 1 MICROSECOND"),
     )
 
 
