@@ -106,6 +106,13 @@ class GeneratorKind:
         the facts of the tables planned so far and of this one."""
         return False
 
+    def literals(
+        self, spec: Any, ds: S.Dataset, trace: Callable[[str], list[Any] | None]
+    ) -> list[Any] | None:
+        """The values it yields when they are literals visible at compile time (``trace(ref)``
+        gives those of another table's column), else None."""
+        return None
+
     def sequence(self, spec: Any, column: S.Column) -> tuple[float, float] | None:
         """(start, step) when the value is exactly ``start + step * row`` in the column's type
         (a lookup of it is then arithmetic, and so is an ``on`` join on it)."""
@@ -138,6 +145,10 @@ class ModifierKind:
     def render(self, args: Any, value: str, ctx: ColumnContext) -> str:
         raise NotImplementedError(f"{type(self).__name__}.render")
 
+    def literals(self, args: Any, values: list[Any]) -> list[Any] | None:
+        """The literal values after the modifier, given those before (None: no longer known)."""
+        return None
+
     # -- its value model, for the checks (``checks/value_model.py``) --------
     def support(self, args: Any, lo: float, hi: float) -> tuple[float, float] | None:
         """The interval of the value after the modifier, given ``[lo, hi]`` before (None:
@@ -156,3 +167,14 @@ class ModifierKind:
         """``P(V > t)`` after the modifier, ``below(x)`` being ``P(X > x)`` before it. ``outlier``:
         ``"mix"`` as declared, ``"none"`` the regular values only, ``"all"`` the outliers only."""
         raise NotImplementedError(f"{type(self).__name__}.tail")
+
+
+GENERATORS: dict[str, GeneratorKind] = {}
+"The generator kinds by DSL key, one line each in ``generators/__init__.py`` (which fills it)."
+MODIFIERS: dict[str, ModifierKind] = {}
+"The modifier kinds by ``transform``, one line each in ``modifiers/__init__.py`` (which fills it)."
+
+
+def generator_of(column: S.Column) -> tuple[GeneratorKind, Any]:
+    """The column's generator kind and its spec."""
+    return GENERATORS[S.generator_kind(column.generator)], S.generator_spec(column.generator)

@@ -92,7 +92,14 @@ FAKER_NOW = datetime(2026, 1, 1)
 seed gave other values on another day."""
 
 
-class _FrozenDatetime(datetime):
+class _Frozen(type):
+    """Real dates and datetimes stay instances of the frozen classes (Faker checks types)."""
+
+    def __instancecheck__(cls, obj: object) -> bool:
+        return isinstance(obj, cls.__mro__[1])
+
+
+class _FrozenDatetime(datetime, metaclass=_Frozen):
     @classmethod
     def now(cls, tz: tzinfo | None = None) -> datetime:  # type: ignore[override]
         return FAKER_NOW.replace(tzinfo=tz) if tz is not None else FAKER_NOW
@@ -102,7 +109,7 @@ class _FrozenDatetime(datetime):
         return FAKER_NOW
 
 
-class _FrozenDate(date):
+class _FrozenDate(date, metaclass=_Frozen):
     @classmethod
     def today(cls) -> date:  # type: ignore[override]
         return FAKER_NOW.date()

@@ -13,11 +13,10 @@ from dgsql.compiler.generators.expression import Expression
 from dgsql.compiler.generators.faker import Faker
 from dgsql.compiler.generators.lookup import Lookup
 from dgsql.compiler.generators.sequence import Sequence
-from dgsql.compiler.kind import GeneratorKind
-from dgsql.dsl import model as S
+from dgsql.compiler.kind import GENERATORS, generator_of
 
-GENERATORS: dict[str, GeneratorKind] = {
-    kind.key: kind
+GENERATORS.update(
+    (kind.key, kind)
     for kind in (
         Sequence(),
         Choice(),
@@ -28,9 +27,6 @@ GENERATORS: dict[str, GeneratorKind] = {
         Expression(),
         EnumList(),
     )
-}
+)
 
-
-def generator_of(column: S.Column) -> tuple[GeneratorKind, object]:
-    """The column's generator kind and its spec."""
-    return GENERATORS[S.generator_kind(column.generator)], S.generator_spec(column.generator)
+__all__ = ["GENERATORS", "generator_of"]

@@ -9,7 +9,8 @@ row order) and reads the column there.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from dgsql.compiler import names
 from dgsql.compiler.context import ColumnContext, Fragment, Join
@@ -52,6 +53,11 @@ class Choice(GeneratorKind):
             return fractional_literals(spec.choices)
         table, name = ds.split_ref(spec.choices_ref)
         return next(c for c in ds.node(table).columns if c.name == name).type == "float"
+
+    def literals(
+        self, spec: S.ChoiceSpec, ds: S.Dataset, trace: Callable[[str], list[Any] | None]
+    ) -> list[Any] | None:
+        return list(spec.choices) if spec.choices is not None else trace(spec.choices_ref)
 
     def pure(
         self,

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from dgsql.compiler.context import ColumnContext, Fragment
 from dgsql.compiler.facts import TableFacts
@@ -40,6 +41,11 @@ class EnumList(GeneratorKind):
 
     def fractional(self, spec: S.EnumListSpec, column: S.Column, ds: S.Dataset) -> bool:
         return fractional_literals(spec.values)
+
+    def literals(
+        self, spec: S.EnumListSpec, ds: S.Dataset, trace: Callable[[str], list[Any] | None]
+    ) -> list[Any] | None:
+        return list(spec.values)
 
     def pure(
         self,

@@ -47,7 +47,7 @@ from dgsql.compiler.faker.methods import ALIASES, PATTERN_DEFAULTS, SYNONYMS, to
 from dgsql.compiler.faker.render import Renderer
 from dgsql.compiler.faker.tree import Lit, Node, Pattern, Pick, Sql, concat, project, switch
 from dgsql.compiler.faker.vocab import PREFIX, VocabRefs
-from dgsql.compiler.kind import GeneratorKind, Site
+from dgsql.compiler.kind import MODIFIERS, GeneratorKind, Site, generator_of
 from dgsql.compiler.seeds import salt as derive_salt
 from dgsql.compiler.sqltext import ident, list_of, lit
 from dgsql.dsl import model as S
@@ -94,7 +94,7 @@ class LocalePlan:
 
 
 def _faker_spec(col: S.Column) -> S.FakerSpec | None:
-    return col.generator.faker if S.generator_kind(col.generator) == "faker" else None
+    return col.generator.faker if isinstance(col.generator, S.FakerGen) else None
 
 
 def name_sources(node: S.Node, column: S.Column) -> tuple[S.Column | None, S.Column | None]:
@@ -127,29 +127,20 @@ def trace_values(ds: S.Dataset, node: S.Node, name: str, depth: int = 0) -> list
     col = next((c for c in node.columns if c.name == name), None)
     if col is None or depth > TRACE_DEPTH:
         return None
-    kind = S.generator_kind(col.generator)
-    spec = S.generator_spec(col.generator)
-    values: list[Any] | None = None
-    if kind == "choice" and spec.choices is not None:
-        values = list(spec.choices)
-    elif kind == "choice" or kind == "lookup":
-        ref = spec.choices_ref if kind == "choice" else spec.from_
-        table = ds.split_ref(ref)[0]
-        target = next((n for n in ds.nodes if n.id == table), None)
-        if target is not None:
-            values = trace_values(ds, target, ref[len(table) + 1 :], depth + 1)
-    elif kind == "enum_list":
-        values = list(spec.values)
+
+    def trace(ref: str) -> list[Any] | None:
+        table, column = ds.split_ref(ref)
+        return trace_values(ds, ds.node(table), column, depth + 1)
+
+    kind, spec = generator_of(col)
+    values = kind.literals(spec, ds, trace)
+    for mod in col.modifiers:
+        if values is None:
+            return None
+        values = MODIFIERS[mod.transform].literals(mod.args, values)
     if values is None:
         return None
-    for mod in col.modifiers:
-        if mod.transform != "map_values":
-            return None
-        mapping = {str(k): v for k, v in mod.args.mapping.items()}
-        values = [mapping.get(str(v), v) for v in values]
-    if col.nullable:
-        values.append(None)
-    return values
+    return [*values, None] if col.nullable else values
 
 
 def _text(value: Any) -> str:

@@ -13,7 +13,8 @@ arithmetic and needs no join.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from dgsql.compiler import names
 from dgsql.compiler.context import ColumnContext, Fragment, Join
@@ -78,6 +79,11 @@ class Lookup(GeneratorKind):
     def fractional(self, spec: S.LookupSpec, column: S.Column, ds: S.Dataset) -> bool:
         table, name = ds.split_ref(spec.from_)
         return next(c for c in ds.node(table).columns if c.name == name).type == "float"
+
+    def literals(
+        self, spec: S.LookupSpec, ds: S.Dataset, trace: Callable[[str], list[Any] | None]
+    ) -> list[Any] | None:
+        return trace(spec.from_)
 
     def pure(
         self,

@@ -7,7 +7,7 @@ here, its line in :data:`MODIFIERS`.
 
 from __future__ import annotations
 
-from dgsql.compiler.kind import ModifierKind
+from dgsql.compiler.kind import MODIFIERS
 from dgsql.compiler.modifiers.add import Add
 from dgsql.compiler.modifiers.clamp import Clamp
 from dgsql.compiler.modifiers.effect import Effect
@@ -19,8 +19,8 @@ from dgsql.compiler.modifiers.seasonality import Seasonality
 from dgsql.compiler.modifiers.time_jitter import TimeJitter
 from dgsql.compiler.modifiers.trend import Trend
 
-MODIFIERS: dict[str, ModifierKind] = {
-    kind.key: kind
+MODIFIERS.update(
+    (kind.key, kind)
     for kind in (
         Multiply(),
         Add(),
@@ -33,4 +33,6 @@ MODIFIERS: dict[str, ModifierKind] = {
         Outliers(),
         Effect(),
     )
-}
+)
+
+__all__ = ["MODIFIERS"]

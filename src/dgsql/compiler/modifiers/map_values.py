@@ -1,6 +1,8 @@
 """``map_values: {mapping}`` → listed values replaced; a key matches the value's text form and a
 new value is converted to the column's type at compile time."""
 
+from typing import Any
+
 from dgsql.compiler.context import ColumnContext
 from dgsql.compiler.kind import ModifierKind, Site
 from dgsql.compiler.sqltext import lit, typed_lit
@@ -21,6 +23,10 @@ class MapValues(ModifierKind):
                 f"{where}.mapping",
                 "maps a value to null in a non-nullable column; set nullable: true or map it to a value (map_values).",
             )
+
+    def literals(self, args: S.MapValuesArgs, values: list[Any]) -> list[Any]:
+        mapping = {str(k): v for k, v in args.mapping.items()}
+        return [mapping.get(str(v), v) for v in values]
 
     def render(self, args: S.MapValuesArgs, value: str, ctx: ColumnContext) -> str:
         if not args.mapping:
