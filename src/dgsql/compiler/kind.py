@@ -63,6 +63,8 @@ class GeneratorKind:
     key: ClassVar[str]
     types: ClassVar[tuple[str, ...] | None] = None
     "Column types its values convert to (None: every type, or the kind checks it itself)."
+    always_pure: ClassVar[bool] = False
+    "Its value is always a pure function of the row index (:meth:`pure` says when it is not always)."
     costly: ClassVar[bool] = False
     "A row costs about ten times a plain column's: smaller tables are already split across cores."
 
@@ -96,7 +98,7 @@ class GeneratorKind:
     ) -> bool:
         """Whether the value is a pure function of the row index and of same-row pure columns
         (so a lookup can recompute it at another row instead of joining the table)."""
-        return False
+        return self.always_pure
 
     def joins(
         self, spec: Any, column: S.Column, node: S.Node, ds: S.Dataset, known: Mapping[str, TableFacts]

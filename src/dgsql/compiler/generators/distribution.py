@@ -12,7 +12,6 @@ import math
 from collections.abc import Mapping
 
 from dgsql.compiler.context import ColumnContext, Fragment
-from dgsql.compiler.facts import TableFacts
 from dgsql.compiler.kind import GeneratorKind, Site
 from dgsql.compiler.sqltext import double, list_of, lit
 from dgsql.compiler.weights import CASE_BRANCHES, CASE_COMPARISONS, case_pick, expected_comparisons
@@ -28,6 +27,7 @@ UNBOUNDED = ("normal", "lognormal")
 
 class Distribution(GeneratorKind):
     key = "distribution"
+    always_pure = True
     types = ("int", "float", "string", "bool")
 
     def check(self, spec: S.DistributionSpec, site: Site) -> None:
@@ -56,16 +56,6 @@ class Distribution(GeneratorKind):
     def fractional(self, spec: S.DistributionSpec, column: S.Column, ds: S.Dataset) -> bool:
         integral_clamp = spec.clamp is None or all(float(b).is_integer() for b in spec.clamp)
         return spec.type in UNBOUNDED or not integral_clamp
-
-    def pure(
-        self,
-        spec: S.DistributionSpec,
-        column: S.Column,
-        node: S.Node,
-        ds: S.Dataset,
-        known: Mapping[str, TableFacts],
-    ) -> bool:
-        return True
 
     def render(self, spec: S.DistributionSpec, ctx: ColumnContext) -> Fragment:
         sql = draw(spec, ctx, "value", integer=ctx.column.type == "int")

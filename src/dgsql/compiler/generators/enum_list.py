@@ -6,7 +6,6 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from dgsql.compiler.context import ColumnContext, Fragment
-from dgsql.compiler.facts import TableFacts
 from dgsql.compiler.kind import GeneratorKind, Site
 from dgsql.compiler.sqltext import SQL_TYPES, typed_lit, wrapped
 from dgsql.dsl import model as S
@@ -30,6 +29,7 @@ def fractional_literals(values: list[S.Scalar]) -> bool:
 
 class EnumList(GeneratorKind):
     key = "enum_list"
+    always_pure = True
 
     def check(self, spec: S.EnumListSpec, site: Site) -> None:
         check_literals(spec.values, "enum_list.values", site)
@@ -46,16 +46,6 @@ class EnumList(GeneratorKind):
         self, spec: S.EnumListSpec, ds: S.Dataset, trace: Callable[[str], list[Any] | None]
     ) -> list[Any] | None:
         return list(spec.values)
-
-    def pure(
-        self,
-        spec: S.EnumListSpec,
-        column: S.Column,
-        node: S.Node,
-        ds: S.Dataset,
-        known: Mapping[str, TableFacts],
-    ) -> bool:
-        return True
 
     def render(self, spec: S.EnumListSpec, ctx: ColumnContext) -> Fragment:
         values = wrapped(typed_lit(v, ctx.column.type) for v in spec.values)

@@ -9,13 +9,10 @@ which Datagen used); ``ln`` is its synonym.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 import sqlglot
 from sqlglot import exp
 
 from dgsql.compiler.context import ColumnContext, Fragment
-from dgsql.compiler.facts import TableFacts
 from dgsql.compiler.kind import GeneratorKind, Site
 from dgsql.compiler.sqltext import DIALECT
 from dgsql.dsl import model as S
@@ -110,6 +107,7 @@ def columns_read(code: str, columns: list[str], types: dict[str, str] | None = N
 
 class Expression(GeneratorKind):
     key = "expression"
+    always_pure = True
 
     def check(self, spec: S.ExpressionSpec, site: Site) -> None:
         node = site.node
@@ -122,16 +120,6 @@ class Expression(GeneratorKind):
         return columns_read(spec.code, [c.name for c in node.columns])
 
     def fractional(self, spec: S.ExpressionSpec, column: S.Column, ds: S.Dataset) -> bool:
-        return True
-
-    def pure(
-        self,
-        spec: S.ExpressionSpec,
-        column: S.Column,
-        node: S.Node,
-        ds: S.Dataset,
-        known: Mapping[str, TableFacts],
-    ) -> bool:
         return True
 
     def render(self, spec: S.ExpressionSpec, ctx: ColumnContext) -> Fragment:

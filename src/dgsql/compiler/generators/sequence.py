@@ -6,7 +6,6 @@ import math
 from collections.abc import Mapping
 
 from dgsql.compiler.context import ColumnContext, Fragment
-from dgsql.compiler.facts import TableFacts
 from dgsql.compiler.kind import GeneratorKind
 from dgsql.compiler.sqltext import lit
 from dgsql.dsl import model as S
@@ -14,6 +13,7 @@ from dgsql.dsl import model as S
 
 class Sequence(GeneratorKind):
     key = "sequence"
+    always_pure = True
     types = ("int", "float", "string", "bool")
 
     def capacity(
@@ -23,16 +23,6 @@ class Sequence(GeneratorKind):
 
     def fractional(self, spec: S.SequenceSpec, column: S.Column, ds: S.Dataset) -> bool:
         return not (float(spec.start).is_integer() and float(spec.step).is_integer())
-
-    def pure(
-        self,
-        spec: S.SequenceSpec,
-        column: S.Column,
-        node: S.Node,
-        ds: S.Dataset,
-        known: Mapping[str, TableFacts],
-    ) -> bool:
-        return True
 
     def sequence(self, spec: S.SequenceSpec, column: S.Column) -> tuple[float, float] | None:
         integral = float(spec.start).is_integer() and float(spec.step).is_integer()
