@@ -55,6 +55,9 @@ INVALID = {
         users(dg, dg.col("c", "string", {"choice": {"choices": ["a", "b"]}})),
         constraints={"unique": ["users.c"]},
     ),
+    "column-pattern-does-not-compile": lambda dg: dg.schema(
+        users(dg, dg.col("s", "string", {"choice": {"choices": ["a"]}}, constraints={"pattern": "a(b"}))
+    ),
     "expression-unknown-column": lambda dg: dg.schema(
         users(dg, dg.col("e", "float", {"expression": {"code": "nope * 2"}}))
     ),

@@ -435,10 +435,21 @@ TableModifier = MODIFIER_MODELS["effect"]
 # ------------------------------------------------------------------- columns
 
 
+def _compiles(v: str | None) -> str | None:
+    if v is not None:
+        try:
+            re.compile(v)
+        except re.error as e:
+            raise ValueError(f"regex does not compile ({e}); fix the pattern") from None
+    return v
+
+
 class ColumnConstraints(Strict):
     pattern: str | None = None
     enum: list[Scalar] | None = None
     enum_ref: str | None = None
+
+    _pattern = field_validator("pattern")(_compiles)
 
 
 COLUMN_TYPES = ("int", "float", "string", "bool", "datetime", "date")
@@ -541,14 +552,7 @@ class PatternConstraint(Strict):
     attr: str
     regex: str
 
-    @field_validator("regex")
-    @classmethod
-    def _compiles(cls, v: str) -> str:
-        try:
-            re.compile(v)
-        except re.error as e:
-            raise ValueError(f"regex does not compile ({e})") from None
-        return v
+    _regex = field_validator("regex")(_compiles)
 
 
 class EnumConstraint(Strict):
