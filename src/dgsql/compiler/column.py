@@ -41,7 +41,7 @@ def column_sql(ctx: ColumnContext) -> tuple[str, list[Join]]:
 def recompute(tctx: TableContext, table: str, column: str, row: str) -> str:
     """SQL of a pure column of ``table`` (see ``TableFacts.pure``) recomputed at ``row``."""
     node = tctx.dataset.node(table)
-    target = TableContext(tctx.dataset, node, table, tctx.seed, tctx.known, recompute)
+    target = TableContext(tctx.dataset, node, tctx.seed, tctx.known, recompute)
     col = next(c for c in node.columns if c.name == column)
     sql, joins = column_sql(ColumnContext(target, col, f"{table}.{column}", at_row=row))
     assert not joins and not target.helpers, f"{table}.{column} is not pure"

@@ -17,7 +17,6 @@ from dgsql.compiler.faker.vocab import VocabLists
 from dgsql.compiler.seeds import salt
 from dgsql.compiler.sqltext import ident, lit
 from dgsql.dsl import model as S
-from dgsql.errors import SchemaError
 
 
 @dataclass(frozen=True)
@@ -47,7 +46,6 @@ class TableContext:
 
     dataset: S.Dataset
     node: S.Node
-    node_path: str
     seed: int
     known: dict[str, TableFacts]
     "Tables planned before this one (and this one, for self-references)."
@@ -112,9 +110,6 @@ class ColumnContext:
     def dataset(self) -> S.Dataset:
         return self.table.dataset
 
-    def error(self, text: str, where: str = "") -> SchemaError:
-        return SchemaError([f"{self.path}{where}: {text}"])
-
     # -- randomness ------------------------------------------------------
     def salt(self, draw: str) -> int:
         return salt(self.table.seed, self.dataset.metadata.name, self.node.id, self.column.name, draw)
@@ -167,12 +162,6 @@ class ColumnContext:
     def row_count(self, table: str) -> str:
         """The row count of an earlier table: a literal when known, else a scalar subquery."""
         return row_count(self.facts(table))
-
-    def timeframe(self) -> S.Timeframe:
-        tf = self.dataset.timeframe
-        if tf is None:
-            raise self.error("needs the schema's timeframe; add one")
-        return tf
 
 
 def row_count(facts: TableFacts) -> str:

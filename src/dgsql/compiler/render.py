@@ -149,7 +149,7 @@ def _render_layers(
     plan: Plan, table: TablePlan, known: dict[str, TableFacts]
 ) -> tuple[TableContext, list[_Layer], set[str]]:
     """The table's CTE layers, and the columns that need an order-breaking join."""
-    tctx = TableContext(plan.dataset, table.node, table.path, plan.seed, known, recompute)
+    tctx = TableContext(plan.dataset, table.node, plan.seed, known, recompute)
     layers = [_base_layer(plan, table, tctx)]
     joined: set[str] = set()
     for level in range(table.layers):

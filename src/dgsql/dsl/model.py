@@ -452,9 +452,6 @@ class ColumnConstraints(Strict):
     _pattern = field_validator("pattern")(_compiles)
 
 
-COLUMN_TYPES = ("int", "float", "string", "bool", "datetime", "date")
-
-
 class Column(Strict):
     name: str = Field(min_length=1)
     type: Literal["int", "float", "string", "bool", "datetime", "date"]

@@ -183,7 +183,3 @@ def top(c: Composer, method: str, kwargs: Mapping[str, Any], draw: str) -> Node:
             node = c.method(name, draw)
             return node
     raise Unsupported(f"Faker has no method {method!r} for {c.locale}")
-
-
-def compose_one(locale: str, method: str, kwargs: Mapping[str, Any], pool_seed: Callable[[str], int]) -> Node:
-    return top(Composer(locale, pool_seed), method, kwargs, "v")
