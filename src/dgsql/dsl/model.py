@@ -30,7 +30,7 @@ Scalar = bool | int | float | str
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 def _utc(value: datetime) -> datetime:
@@ -465,7 +465,7 @@ class Column(Strict):
 
     @model_validator(mode="after")
     def _null_rate(self) -> Column:
-        if self.null_rate and not self.nullable:
+        if self.null_rate and not self.nullable:  # 0 is harmless (Datagen schemas write it)
             raise ValueError("null_rate needs nullable: true")
         return self
 
