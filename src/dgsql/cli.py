@@ -144,7 +144,12 @@ def build(
 ) -> None:
     """Compile SCHEMA and run it in one DuckDB session: <out-dir>/<table>.parquet + .metadata.json.
 
-    A --sample dry run also validates. Exit 1 when validation fails its gate."""
+    A --sample dry run also validates. Exit 1 when validation fails its gate.
+
+    Examples:
+      dgsql build examples/hr_org.json -o out
+      dgsql build schema.json -o out --scale 100 --validate
+      dgsql build schema.json --sample 1000 --strict    # a quick dry run, warnings fail"""
 
     def action() -> int:
         planned = _plan(schema, seed=seed, scale=scale, sample=sample or dry_run_sample, strict=strict)
@@ -196,7 +201,12 @@ def check(
     sample: Sample = None,
     strict: StrictOpt = False,
 ) -> None:
-    """Check SCHEMA without generating data: the same problems build and emit-sql report, the planned tables."""
+    """Check SCHEMA without generating data: the same problems build and emit-sql report, the planned tables.
+
+    Examples:
+      dgsql check schema.json
+      dgsql check schema.json --strict       # warnings fail too (CI)
+      dgsql check schema.json --scale 100    # expected rows and size at that scale"""
 
     def action() -> int:
         planned = _plan(schema, seed=seed, scale=scale, sample=sample, strict=strict)
@@ -294,7 +304,11 @@ def emit_sql(
     compression: CompressionOpt = DEFAULT_COMPRESSION,
     strict: StrictOpt = False,
 ) -> None:
-    """Print the SQL script that `build` runs; any DuckDB client running it writes the same files."""
+    """Print the SQL script that `build` runs; any DuckDB client running it writes the same files.
+
+    Examples:
+      dgsql emit-sql schema.json --out-dir out > build.sql
+      duckdb -c ".read build.sql"      # the stock DuckDB CLI writes the same rows"""
 
     def action() -> int:
         if not out_dir or "\n" in out_dir:
