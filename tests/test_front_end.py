@@ -211,3 +211,26 @@ def test_no_module_imports_itself_through_others():
     graph.remove_edges_from([(a, b) for a, b in graph.edges if b.startswith(a + ".")])
     cycles = list(nx.simple_cycles(graph))
     assert cycles == [], " ; ".join(" -> ".join(c + [c[0]]) for c in cycles[:5])
+
+
+def test_a_modified_lookup_of_a_key_is_not_checked_as_a_foreign_key(dg):
+    """Found by the long grammar run: a lookup of another table's pk with an ``add`` modifier was
+    taken for a foreign key by validate, whose check then failed on every row."""
+    a = dg.entity("a", dg.col("id", "int", dg.seq(667, -1)), rows=20, pk="id")
+    b = dg.entity(
+        "b",
+        dg.col("id", "int", dg.seq()),
+        dg.col(
+            "lk",
+            "int",
+            {"lookup": {"from": "a.id"}},
+            modifiers=[{"transform": "add", "args": {"value": 1000}}],
+        ),
+        rows=20,
+        pk="id",
+    )
+    schema = dg.schema(a, b)
+    out = dg.build(schema)
+    assert out.one("SELECT count(*) FROM b WHERE lk NOT IN (SELECT id + 1000 FROM a)") == 0
+    result = dg.cli("validate", dg.write_schema(schema), "-d", out.path)
+    assert result.exit_code == 0, result.stderr

@@ -45,7 +45,7 @@ def parent_link(ctx: CheckContext, node: Node) -> ParentLink | str:
     unique = set(ctx.dataset.constraints.unique)
     for col in node.columns:
         gen = col.generator
-        if isinstance(gen, LookupGen) and gen.lookup.on is None:
+        if isinstance(gen, LookupGen) and gen.lookup.on is None and not col.modifiers:
             t, c = ctx.dataset.split_ref(gen.lookup.from_)
             if t == parent.id and (c == parent.pk or gen.lookup.from_ in unique):
                 return ParentLink(parent.id, c, col.name)

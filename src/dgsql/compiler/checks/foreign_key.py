@@ -32,8 +32,8 @@ def _pairs(ctx: CheckContext) -> Iterator[tuple[str, str, str, bool]]:
     for node in ctx.dataset.nodes:
         for col in node.columns:
             gen = col.generator
-            if not isinstance(gen, LookupGen) or gen.lookup.on is not None:
-                continue
+            if not isinstance(gen, LookupGen) or gen.lookup.on is not None or col.modifiers:
+                continue  # a modified lookup's values are no longer the other table's keys
             to_table, to_col = ctx.dataset.split_ref(gen.lookup.from_)
             parent = ctx.node(to_table)
             if parent is None or parent.pk != to_col:
