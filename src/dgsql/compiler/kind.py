@@ -57,6 +57,17 @@ class Site:
         self.refs.warn(self.path + where, text)
 
 
+@dataclass(frozen=True)
+class Place:
+    """Where a spec sits while the plan asks it about the rows it makes."""
+
+    column: S.Column
+    node: S.Node
+    ds: S.Dataset
+    known: Mapping[str, TableFacts]
+    "Facts of the tables planned so far (and of this one, once its own are known)."
+
+
 class GeneratorKind:
     """A generator kind: ``key`` is its DSL key (``{"choice": {...}}``)."""
 
@@ -93,19 +104,14 @@ class GeneratorKind:
         """Whether the value may be a non-integer number (an int column then rounds it)."""
         return False
 
-    def pure(
-        self, spec: Any, column: S.Column, node: S.Node, ds: S.Dataset, known: Mapping[str, TableFacts]
-    ) -> bool:
+    def pure(self, spec: Any, place: Place) -> bool:
         """Whether the value is a pure function of the row index and of same-row pure columns
         (so a lookup can recompute it at another row instead of joining the table)."""
         return self.always_pure
 
-    def joins(
-        self, spec: Any, column: S.Column, node: S.Node, ds: S.Dataset, known: Mapping[str, TableFacts]
-    ) -> bool:
+    def joins(self, spec: Any, place: Place) -> bool:
         """Whether the value needs a join that does not keep the rows' order (a hash or ASOF
-        join): the plan then sorts the table's rows right after such columns. ``known`` holds
-        the facts of the tables planned so far and of this one."""
+        join): the plan then sorts the table's rows right after such columns."""
         return False
 
     def literals(

@@ -19,6 +19,7 @@ from dgsql.compiler.dag import order_tables
 from dgsql.compiler.dag import reads as table_reads
 from dgsql.compiler.facts import TableFacts
 from dgsql.compiler.generators import generator_of
+from dgsql.compiler.kind import Place
 from dgsql.compiler.modifiers import MODIFIERS
 from dgsql.compiler.names import RESERVED_PREFIX
 from dgsql.dsl import model as S
@@ -210,7 +211,9 @@ def _joined(ds: S.Dataset, node: S.Node, known: dict[str, TableFacts]) -> frozen
     found = set()
     for col in node.columns:
         kind, spec = generator_of(col)
-        if kind.joins(spec, col, node, ds, known) or any(MODIFIERS[m.transform].joins for m in col.modifiers):
+        if kind.joins(spec, Place(col, node, ds, known)) or any(
+            MODIFIERS[m.transform].joins for m in col.modifiers
+        ):
             found.add(col.name)
     return frozenset(found)
 
@@ -425,7 +428,7 @@ def _pure_columns(
             col.name not in fixed
             and all(d in pure for d in reads[col.name])
             and not any(MODIFIERS[m.transform].joins for m in col.modifiers)
-            and kind.pure(spec, col, node, ds, known)
+            and kind.pure(spec, Place(col, node, ds, known))
         ):
             pure.add(col.name)
     return frozenset(pure)

@@ -14,10 +14,9 @@ from typing import Any
 
 from dgsql.compiler import names
 from dgsql.compiler.context import ColumnContext, Fragment, Join
-from dgsql.compiler.facts import TableFacts
 from dgsql.compiler.generators.enum_list import check_literals, fractional_literals
 from dgsql.compiler.generators.sequence import arithmetic, integer_type
-from dgsql.compiler.kind import GeneratorKind, Read, Site
+from dgsql.compiler.kind import GeneratorKind, Place, Read, Site
 from dgsql.compiler.sqltext import SQL_TYPES, ident, lit, typed_lit
 from dgsql.compiler.templates import template
 from dgsql.compiler.weights import CUMULATIVE, weighted_pick
@@ -59,29 +58,15 @@ class Choice(GeneratorKind):
     ) -> list[Any] | None:
         return list(spec.choices) if spec.choices is not None else trace(spec.choices_ref)
 
-    def pure(
-        self,
-        spec: S.ChoiceSpec,
-        column: S.Column,
-        node: S.Node,
-        ds: S.Dataset,
-        known: Mapping[str, TableFacts],
-    ) -> bool:
+    def pure(self, spec: S.ChoiceSpec, place: Place) -> bool:
         return spec.choices is not None
 
-    def joins(
-        self,
-        spec: S.ChoiceSpec,
-        column: S.Column,
-        node: S.Node,
-        ds: S.Dataset,
-        known: Mapping[str, TableFacts],
-    ) -> bool:
+    def joins(self, spec: S.ChoiceSpec, place: Place) -> bool:
         if spec.choices_ref is None:
             return False
-        table, name = ds.split_ref(spec.choices_ref)
+        table, name = place.ds.split_ref(spec.choices_ref)
         uniform = S.parse_weights_kind(spec.weights_kind or "uniform")[0] == "uniform"
-        return not (uniform and name in known[table].sequences)
+        return not (uniform and name in place.known[table].sequences)
 
     def render(self, spec: S.ChoiceSpec, ctx: ColumnContext) -> Fragment:
         if spec.choices is not None:

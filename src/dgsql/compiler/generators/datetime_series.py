@@ -22,8 +22,7 @@ from datetime import datetime, timedelta
 
 from dgsql.compiler import names
 from dgsql.compiler.context import ColumnContext, Fragment, Join, epoch_us
-from dgsql.compiler.facts import TableFacts
-from dgsql.compiler.kind import GeneratorKind, Site
+from dgsql.compiler.kind import GeneratorKind, Place, Site
 from dgsql.compiler.sqltext import ident, list_of, lit
 from dgsql.compiler.templates import template
 from dgsql.compiler.weights import CUMULATIVE, weighted_pick
@@ -238,27 +237,13 @@ class DatetimeSeries(GeneratorKind):
         span = series_span(spec, ds)
         return None if span is None else (span.start.timestamp(), span.end.timestamp())
 
-    def pure(
-        self,
-        spec: S.DatetimeSeriesSpec,
-        column: S.Column,
-        node: S.Node,
-        ds: S.Dataset,
-        known: Mapping[str, TableFacts],
-    ) -> bool:
-        return not series_patterns(spec, column)
+    def pure(self, spec: S.DatetimeSeriesSpec, place: Place) -> bool:
+        return not series_patterns(spec, place.column)
 
-    def joins(
-        self,
-        spec: S.DatetimeSeriesSpec,
-        column: S.Column,
-        node: S.Node,
-        ds: S.Dataset,
-        known: Mapping[str, TableFacts],
-    ) -> bool:
+    def joins(self, spec: S.DatetimeSeriesSpec, place: Place) -> bool:
         """A weighted grid that is not a calendar is picked by a join on its cumulative weights."""
-        patterns = series_patterns(spec, column)
-        g = series_grid(spec, ds)
+        patterns = series_patterns(spec, place.column)
+        g = series_grid(spec, place.ds)
         return bool(patterns) and g is not None and calendar(g, patterns) is None
 
     def render(self, spec: S.DatetimeSeriesSpec, ctx: ColumnContext) -> Fragment:

@@ -20,7 +20,7 @@ from dgsql.compiler import names
 from dgsql.compiler.context import ColumnContext, Fragment, Join
 from dgsql.compiler.facts import TableFacts
 from dgsql.compiler.generators.sequence import arithmetic, integer_type
-from dgsql.compiler.kind import GeneratorKind, Read, Site
+from dgsql.compiler.kind import GeneratorKind, Place, Read, Site
 from dgsql.compiler.sqltext import ident, join_key, lit
 from dgsql.dsl import model as S
 from dgsql.dsl.types import convertible
@@ -85,40 +85,26 @@ class Lookup(GeneratorKind):
     ) -> list[Any] | None:
         return trace(spec.from_)
 
-    def pure(
-        self,
-        spec: S.LookupSpec,
-        column: S.Column,
-        node: S.Node,
-        ds: S.Dataset,
-        known: Mapping[str, TableFacts],
-    ) -> bool:
+    def pure(self, spec: S.LookupSpec, place: Place) -> bool:
         """A lookup of a sequence or pure column of an earlier entity, by a random row or by an
         integer sequence key: arithmetic on the row index, recomputable anywhere."""
-        table, name = ds.split_ref(spec.from_)
-        facts = known.get(table)
-        if table == node.id or facts is None or facts.rows is None:
+        table, name = place.ds.split_ref(spec.from_)
+        facts = place.known.get(table)
+        if table == place.node.id or facts is None or facts.rows is None:
             return False
         join = spec.join
         if join and facts.integer_sequence(join[1]) is None:
             return False
         return name in facts.sequences or name in facts.pure
 
-    def joins(
-        self,
-        spec: S.LookupSpec,
-        column: S.Column,
-        node: S.Node,
-        ds: S.Dataset,
-        known: Mapping[str, TableFacts],
-    ) -> bool:
-        table, name = ds.split_ref(spec.from_)
-        facts = known[table]
+    def joins(self, spec: S.LookupSpec, place: Place) -> bool:
+        table, name = place.ds.split_ref(spec.from_)
+        facts = place.known[table]
         join = spec.join
         if join:
-            local_type = next(c.type for c in node.columns if c.name == join[0])
+            local_type = next(c.type for c in place.node.columns if c.name == join[0])
             return _arithmetic_key(facts, join[1], local_type, name) is None
-        if table == node.id:
+        if table == place.node.id:
             return name not in facts.sequences
         return name not in facts.computable
 
