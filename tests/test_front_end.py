@@ -234,3 +234,21 @@ def test_a_modified_lookup_of_a_key_is_not_checked_as_a_foreign_key(dg):
     assert out.one("SELECT count(*) FROM b WHERE lk NOT IN (SELECT id + 1000 FROM a)") == 0
     result = dg.cli("validate", dg.write_schema(schema), "-d", out.path)
     assert result.exit_code == 0, result.stderr
+
+
+def test_no_nullable_warning_where_nulls_come_from_the_generator_or_a_modifier(dg):
+    """A lookup (no match) and a map_values to null give NULLs without a null_rate."""
+    to_null = [{"transform": "map_values", "args": {"mapping": {"x": None}}}]
+    schema = dg.schema(
+        users(
+            dg,
+            dg.col("a", "string", {"choice": {"choices": ["x", "y"]}}, nullable=True, modifiers=to_null),
+            dg.col("b", "string", {"choice": {"choices": ["x", "y"]}}, nullable=True),
+            dg.col("c", "int", {"lookup": {"from": "users.id"}}, nullable=True),
+        )
+    )
+    code, lines = same_everywhere(dg, schema)
+    assert code == 0
+    assert lines == [
+        "warning: nodes[0].columns[2]: nullable without null_rate, so it holds no NULLs; add null_rate."
+    ]

@@ -76,6 +76,8 @@ class GeneratorKind:
     "Column types its values convert to (None: every type, or the kind checks it itself)."
     always_pure: ClassVar[bool] = False
     "Its value is always a pure function of the row index (:meth:`pure` says when it is not always)."
+    yields_null: ClassVar[bool] = False
+    "It may give NULL by itself (a lookup without a match), without a ``null_rate``."
     costly: ClassVar[bool] = False
     "A row costs about ten times a plain column's: smaller tables are already split across cores."
 
@@ -152,6 +154,10 @@ class ModifierKind:
 
     def render(self, args: Any, value: str, ctx: ColumnContext) -> str:
         raise NotImplementedError(f"{type(self).__name__}.render")
+
+    def yields_null(self, args: Any) -> bool:
+        """Whether it may turn a value into NULL (without a ``null_rate``)."""
+        return False
 
     def literals(self, args: Any, values: list[Any]) -> list[Any] | None:
         """The literal values after the modifier, given those before (None: no longer known)."""

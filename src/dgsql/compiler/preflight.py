@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from dgsql.compiler.generators import generator_of
+from dgsql.compiler.modifiers import MODIFIERS
 from dgsql.compiler.plan import Plan, TablePlan
 from dgsql.dsl import model as S
 from dgsql.dsl.problems import Problem, warning
@@ -84,17 +85,12 @@ def _check_table(table: TablePlan, ds: S.Dataset, expected: dict[str, float], re
                     f"declared unique, but its generator yields at most {cap:,.0f} distinct values "
                     f"for ~{rows:,.0f} rows; use a sequence or widen the choices.",
                 )
-        maps_to_null = any(
-            isinstance(m.args, S.MapValuesArgs) and None in m.args.mapping.values() for m in col.modifiers
-        )
-        if (
-            col.nullable
-            and col.null_rate is None
-            and not isinstance(col.generator, S.LookupGen)
-            and not maps_to_null
-        ):
-            report.warn(path, "nullable without null_rate, so it holds no NULLs; add null_rate.")
         kind, spec = generator_of(col)
+        yields_null = kind.yields_null or any(
+            MODIFIERS[m.transform].yields_null(m.args) for m in col.modifiers
+        )
+        if col.nullable and col.null_rate is None and not yields_null:
+            report.warn(path, "nullable without null_rate, so it holds no NULLs; add null_rate.")
         for read in kind.tables(spec, ds):
             if expected.get(read.table, 1.0) == 0 and read.table != table.name:
                 report.error(path, f"reads table {read.table!r}, which will be empty; give it rows.")

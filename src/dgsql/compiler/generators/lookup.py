@@ -28,6 +28,7 @@ from dgsql.dsl.types import convertible
 
 class Lookup(GeneratorKind):
     key = "lookup"
+    yields_null = True
 
     def check(self, spec: S.LookupSpec, site: Site) -> None:
         where = f"{site.path}.generator.lookup"

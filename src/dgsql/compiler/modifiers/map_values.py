@@ -24,6 +24,9 @@ class MapValues(ModifierKind):
                 "maps a value to null in a non-nullable column; set nullable: true or map it to a value (map_values).",
             )
 
+    def yields_null(self, args: S.MapValuesArgs) -> bool:
+        return None in args.mapping.values()
+
     def literals(self, args: S.MapValuesArgs, values: list[Any]) -> list[Any]:
         mapping = {str(k): v for k, v in args.mapping.items()}
         return [mapping.get(str(v), v) for v in values]
