@@ -1,7 +1,7 @@
 """dgsql's internal SQL names, in one place.
 
 Every internal name starts with ``__dg_``; a user table or column that does is a
-schema error (``resolve``), so internal names can never collide with the user's.
+schema error (``check``), so internal names can never collide with the user's.
 """
 
 import hashlib

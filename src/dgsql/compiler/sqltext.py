@@ -145,7 +145,7 @@ def join(parts: Iterable[Sql], sep: str = ", ") -> Sql:
 
 
 def typed_lit(value: Any, column_type: str) -> Sql:
-    """A schema literal converted to the column's type at compile time (``resolve.castable`` has
+    """A schema literal converted to the column's type at compile time (``dsl.types.castable`` has
     checked it converts), so a list of them has one type whatever the JSON mixed.
 
     >>> typed_lit(False, "float"), typed_lit("12", "int"), typed_lit(2.5, "int"), typed_lit(True, "string")

@@ -1,4 +1,4 @@
-"""Pydantic models of the Datagen DSL v1 (``shared/dsl-v1.md``).
+"""Pydantic models of the Datagen DSL v1 as dgsql accepts it (docs/dsl.md).
 
 Every valid v1 schema parses into a :class:`Dataset`. Generators and modifiers
 are tagged unions: a generator's single key *is* its tag (``{"choice": {...}}``),
