@@ -89,8 +89,14 @@ def test_a_script_creates_only_the_macros_it_calls():
     assert created == {"dg_fk_uuid4", "dg_fk_hex"}
     assert picked.startswith("-- Faker values composed in SQL")  # the file's heading comes along
     assert "-- dg_fk_hex(h):" in picked  # and each macro's own comment
-    for block in render.MACRO_BLOCK.finditer(every):  # so a script needs no macro it does not call
-        body = block.group(0).split("CREATE OR REPLACE MACRO", 1)[1]
-        assert render.MACRO_NAME.findall(body) == [block.group(2)], f"{block.group(2)} calls another macro"
+    defined: list[str] = []
+    for block in render.MACRO_BLOCK.finditer(every):  # a macro calls only macros defined before it
+        body = block.group(0).split("CREATE OR REPLACE MACRO", 1)[1].split(" AS", 1)[1]
+        assert set(render.MACRO_NAME.findall(body)) <= set(defined), f"{block.group(2)} calls a later macro"
+        defined.append(block.group(2))
+    above = render.macros(used_by="SELECT dg_normal_above(1.5, 0.5)")  # brings the macros it calls
+    assert re.findall(r"CREATE OR REPLACE MACRO (dg_\w+)", above) == [
+        "dg_erfcc", "dg_normal_upper", "dg_acklam_tail", "dg_acklam_central", "dg_normal_quantile", "dg_normal_above"
+    ]
     random = render.macros(used_by="SELECT dg_normal(dg_uniform(1, 2), 0.5)")
     assert set(re.findall(r"CREATE OR REPLACE MACRO (dg_\w+)", random)) == {"dg_normal", "dg_uniform"}

@@ -257,21 +257,22 @@ def test_inequalities_hold_on_every_row(db) -> None:
         assert one(db, f'SELECT count(*) FROM "{lt}" WHERE "{lc}" IS NULL OR "{rc}" IS NULL') == 0
 
 
-def test_inequality_gives_order_statistics(db) -> None:
-    """shift.start_at < shift.end_at over one hourly grid: start is the min of two draws, end the max."""
+def test_inequality_keeps_start_and_truncates_end(db) -> None:
+    """shift.start_at < shift.end_at over one hourly grid: start keeps its uniform law; end is
+    uniform over the points after start, so P(end < mid) = ∫₀^½ (½ − s)/(1 − s) ds = ½ − ½·ln 2."""
     lo, hi = datetime(2024, 1, 1), datetime(2024, 3, 31, 23)
     n_grid = int((hi - lo).total_seconds() // 3600) + 1
     for c in ("start_at", "end_at"):
         off = rows(db, f"SELECT DISTINCT epoch(\"{c}\" - TIMESTAMP '2024-01-01') % 3600 FROM shift")
         assert off == [(0,)], c
     assert one(db, "SELECT min(start_at) FROM shift") == lo
-    # a tie moves the later value one grid step up (docs/dsl.md), so end_at may pass `hi` by one hour
+    # a start at the last point leaves no point after it: end_at is the next grid point (docs/dsl.md)
     assert one(db, "SELECT max(end_at) FROM shift") <= hi + timedelta(hours=1)
     mid = lo + timedelta(hours=n_grid // 2)
     start_first_half = one(db, f"SELECT avg((start_at < TIMESTAMP '{mid}')::INT) FROM shift")
     end_first_half = one(db, f"SELECT avg((end_at < TIMESTAMP '{mid}')::INT) FROM shift")
-    assert abs(start_first_half - 0.75) <= SHARE_TOL
-    assert abs(end_first_half - 0.25) <= SHARE_TOL
+    assert abs(start_first_half - 0.5) <= SHARE_TOL
+    assert abs(end_first_half - (0.5 - 0.5 * math.log(2))) <= SHARE_TOL
 
 
 # --------------------------------------------------------------------------------------------------------

@@ -21,8 +21,10 @@ def column_sql(ctx: ColumnContext) -> tuple[str, list[Join]]:
     """The column's value expression and the joins it needs."""
     col = ctx.column
     kind, spec = generator_of(col)
-    fragment = kind.render(spec, ctx)
-    joins = [fragment.join] if fragment.join else []
+    fragment = kind.truncated(spec, ctx, *ctx.bound) if ctx.bound is not None else None
+    if fragment is None:
+        fragment = kind.render(spec, ctx)
+    joins = list(fragment.joins)
     sql = fragment.sql
     for i, mod in enumerate(col.modifiers):
         ctx.modifier = i

@@ -32,12 +32,18 @@ class Join:
     "The relation has exactly one row and the condition is TRUE: DuckDB runs it as a cross\n    product, which keeps the rows' order (measured), so it needs no sort."
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Fragment:
     sql: str
-    join: Join | None = None
+    joins: tuple[Join, ...]
+    "The joins the value reads, in order (a join may read the ones before it)."
     sql_type: str | None = None
     "The DuckDB type of ``sql`` when known for sure (the column's CAST is then left out)."
+
+    def __init__(self, sql: str, *joins: Join | None, sql_type: str | None = None) -> None:
+        object.__setattr__(self, "sql", sql)
+        object.__setattr__(self, "joins", tuple(j for j in joins if j is not None))
+        object.__setattr__(self, "sql_type", sql_type)
 
 
 @dataclass
@@ -92,6 +98,8 @@ class ColumnContext:
     "Index of the modifier being rendered; part of its draws' salts."
     at_row: str | None = None
     "Render the column at this row index instead of the current row (a recomputed lookup)."
+    bound: tuple[str, bool] | None = None
+    "(SQL value, strict) the column is drawn after (an inequality), or None."
 
     # -- identity --------------------------------------------------------
     @property

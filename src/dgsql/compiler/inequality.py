@@ -1,60 +1,60 @@
-"""Inequalities between columns of a table, honoured while generating.
+"""Inequalities between columns of a table, in SQL: the bound a column is drawn after, and
+the guard that makes every row keep the inequalities (``compiler/bounds.py`` says which
+column is bounded by which).
 
-Method: the columns tied together by ``<``/``<=``/``>``/``>=`` constraints (of one
-type) form a group; every column is drawn from its own generator, then the row's
-values of the group are **sorted and assigned along a linear extension** of the
-inequalities (for ``a < b``: ``a`` gets the smaller value, ``b`` the larger). With a
-strict inequality in the group, a tie moves the later value one step up: the grid
-step of a ``datetime_series``, 1 for an int, a day for a date, a second for another
-timestamp, the next representable double for a float. A row with a NULL in the
-group is left alone.
-
-Effect on the distributions: the group's values become their order statistics (for a
-pair: the lower and upper of the two draws); the multiset of values in the row is
-unchanged except for tie steps. Documented in docs/dsl.md.
+The bound of a column drawn after others is the largest of them (``greatest`` skips NULLs:
+a NULL bound restricts nothing). Its guard replaces a value that is still not allowed — the
+truncated range was empty, a modifier moved the value, or the kind has no truncated draw —
+by the bound plus one step: the grid step of a ``datetime_series`` (without modifiers), a
+microsecond for another datetime, a day for a date, 1 for an int, the next double for a
+float. A column that must stay below a column it reads takes that column minus one step.
+A NULL value is left alone.
 """
 
 from __future__ import annotations
 
-from dgsql.compiler.plan import InequalityFix
-from dgsql.compiler.sqltext import SQL_TYPES, ident
+from dgsql.compiler.bounds import Bound
+from dgsql.compiler.sqltext import ident
 from dgsql.dsl import model as S
 from dgsql.dsl.time import series_grid
 
 
-def _step_up(column: S.Column, ds: S.Dataset, value: str) -> str:
-    """The smallest value of ``column``'s kind above ``value``."""
+def bound_sql(bound: Bound, source: str) -> str:
+    """The value a column is drawn after: the largest of its ``after`` columns."""
+    refs = [f"{source}.{ident(name)}" for name in bound.after]
+    return refs[0] if len(refs) == 1 else f"greatest({', '.join(refs)})"
+
+
+def _step(column: S.Column, ds: S.Dataset, value: str, sign: str) -> str:
+    """``value`` moved one step of ``column``'s kind up (``sign`` ``+``) or down (``-``)."""
     if column.type == "int":
-        return f"({value} + 1)"
+        return f"({value} {sign} 1)"
     if column.type == "float":
-        return f"nextafter({value}, 'inf'::DOUBLE)"
+        return f"nextafter({value}, '{'' if sign == '+' else '-'}inf'::DOUBLE)"
     if column.type == "date":
-        return f"({value} + 1)"  # DATE + INTEGER is a DATE
+        return f"({value} {sign} 1)"  # DATE ± INTEGER is a DATE
     g = (
         series_grid(column.generator.datetime_series, ds)
-        if isinstance(column.generator, S.DatetimeSeriesGen)
+        if isinstance(column.generator, S.DatetimeSeriesGen) and not column.modifiers
         else None
     )
-    if g is not None:
-        if g.step_us is None:
-            return f"({value} + to_months({g.months}))"
-        return f"({value} + to_microseconds({g.step_us}))"
-    return f"({value} + INTERVAL 1 SECOND)"
+    if g is not None and g.step_us is None:
+        return f"({value} {sign} to_months({g.months}))"
+    step = g.step_us if g is not None else 1
+    return f"({value} {sign} to_microseconds({step}))"
 
 
-def fixed(fix: InequalityFix, node: S.Node, ds: S.Dataset, source: str) -> list[str]:
-    """``REPLACE`` items giving the group's fixed columns."""
-    columns = {c.name: c for c in node.columns}
-    refs = [f"{source}.{ident(name)}" for name in fix.order]
-    sorted_list = f"list_sort([{', '.join(refs)}])"
-    any_null = " OR ".join(f"{r} IS NULL" for r in refs)
-    items = []
-    previous = ""
-    for i, (name, ref) in enumerate(zip(fix.order, refs, strict=True)):
-        value = f"{sorted_list}[{i + 1}]"
-        if fix.strict and previous:
-            value = f"greatest({value}, {_step_up(columns[name], ds, previous)})"
-        previous = value
-        sql_type = SQL_TYPES[columns[name].type]
-        items.append(f"CASE WHEN {any_null} THEN {ref} ELSE CAST({value} AS {sql_type}) END AS {ident(name)}")
-    return items
+def guard(bound: Bound, column: S.Column, ds: S.Dataset, source: str) -> str:
+    """The ``REPLACE`` item giving the column's guarded value."""
+    value = f"{source}.{ident(bound.column)}"
+    below, above = ("<=", ">=") if bound.strict else ("<", ">")
+    branches = []
+    if bound.after:
+        low = bound_sql(bound, source)
+        target = _step(column, ds, low, "+") if bound.strict else low
+        branches.append(f"WHEN {value} {below} {low} THEN {target}")
+    for name in bound.before:
+        high = f"{source}.{ident(name)}"
+        target = _step(column, ds, high, "-") if bound.strict else high
+        branches.append(f"WHEN {value} {above} {high} THEN {target}")
+    return f"CASE {' '.join(branches)} ELSE {value} END AS {ident(bound.column)}"

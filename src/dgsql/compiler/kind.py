@@ -66,6 +66,8 @@ class Place:
     ds: S.Dataset
     known: Mapping[str, TableFacts]
     "Facts of the tables planned so far (and of this one, once its own are known)."
+    bounded: bool = False
+    "The column is drawn after others (an inequality; ``compiler/bounds.py``): :meth:`GeneratorKind.truncated`."
 
 
 class GeneratorKind:
@@ -128,8 +130,23 @@ class GeneratorKind:
         (a lookup of it is then arithmetic, and so is an ``on`` join on it)."""
         return None
 
+    def offset(
+        self, spec: Any, column: S.Column, node: S.Node, ds: S.Dataset
+    ) -> tuple[str, float | None] | None:
+        """(base column, least value of this column minus the base in microseconds, None when
+        unknown) when the value is a same-row date/datetime column plus a duration, else None."""
+        return None
+
     def render(self, spec: Any, ctx: ColumnContext) -> Fragment:
         raise NotImplementedError(f"{type(self).__name__}.render")
+
+    def truncated(self, spec: Any, ctx: ColumnContext, bound: str, strict: bool) -> Fragment | None:
+        """The value drawn from its declared law restricted to values above ``bound`` (a SQL
+        value of the column's type; ``strict``: not equal to it either), or None when the kind
+        has no such draw (the plain value is then guarded: ``compiler/bounds.py``). A NULL
+        bound restricts nothing. Where nothing is allowed, the first value of the kind after
+        the bound (past the declared range)."""
+        return None
 
 
 class ModifierKind:

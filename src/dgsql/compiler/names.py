@@ -78,6 +78,10 @@ def grid_table(table: str, column: str) -> str:
     return f"__dg_grid_{table}_{column}"
 
 
+def grid_starts_table(table: str, column: str) -> str:
+    return f"__dg_start_{table}_{column}"
+
+
 def effect_table(table: str, column: str, modifier: int) -> str:
     return f"__dg_effect_{table}_{column}_{modifier}"
 

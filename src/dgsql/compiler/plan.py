@@ -15,6 +15,7 @@ from typing import Literal
 
 import networkx as nx
 
+from dgsql.compiler.bounds import Bound, column_reads, table_bounds
 from dgsql.compiler.dag import order_tables
 from dgsql.compiler.dag import reads as table_reads
 from dgsql.compiler.facts import TableFacts
@@ -87,15 +88,11 @@ class ColumnPlan:
 
 
 @dataclass(frozen=True)
-class InequalityFix:
-    """Columns tied by inequalities, made to hold while generating (``compiler/inequality.py``):
-    the row's values of ``order`` are sorted and assigned in that order."""
+class Guard:
+    """The step that makes a bounded column keep its inequalities on every row
+    (``compiler/bounds.py``; SQL in ``compiler/inequality.py``), at its layer."""
 
-    order: tuple[str, ...]
-    "The columns in a linear extension of the inequalities (each ``<=`` its successor)."
-    strict: bool
-    "Some inequality is strict: consecutive values are made distinct."
-    paths: tuple[str, ...]
+    bound: Bound
     layer: int
 
 
@@ -111,7 +108,8 @@ class TablePlan:
     materialize: bool
     "A later table reads its values: kept as a temp table with its row index."
     facts: TableFacts
-    fixes: tuple[InequalityFix, ...] = ()
+    guards: tuple[Guard, ...] = ()
+    "The bounded columns' guards (inequalities)."
     sort_layer: int | None = None
     "The layer that only sorts the rows by their index (see :func:`sorted_layout`)."
     joined: frozenset[str] = frozenset()
@@ -136,7 +134,7 @@ class TablePlan:
     def layers(self) -> int:
         return 1 + max(
             [c.layer for c in self.columns]
-            + [f.layer for f in self.fixes]
+            + [g.layer for g in self.guards]
             + ([self.sort_layer] if self.sort_layer is not None else [])
         )
 
@@ -176,7 +174,8 @@ def build_plan(ds: S.Dataset, seed: int, scale: float = 1.0, sample: int | None 
         elif table.fanout is not None:
             chunk = fanout_chunk(table.fanout, known[table.fanout.parent].expected_rows, expected[node.id])
             table = replace(table, chunk=chunk)
-        joined = _joined(ds, node, known | {node.id: facts})
+        after = {g.bound.column for g in table.guards if g.bound.after}
+        joined = _joined(ds, node, known | {node.id: facts}, after)
         if joined:
             # Hash and ASOF joins do not keep the probe side's order at more than one thread,
             # so such a table sorts its rows by their index — right after the joining columns.
@@ -206,12 +205,15 @@ def row_source(rows: int, node: S.Node) -> RowSource:
     return "split" if rows in (SPLIT_FAKER_ROWS if costly else SPLIT_ROWS) else "range"
 
 
-def _joined(ds: S.Dataset, node: S.Node, known: dict[str, TableFacts]) -> frozenset[str]:
-    """The columns whose value needs a join that does not keep the rows' order."""
+def _joined(
+    ds: S.Dataset, node: S.Node, known: dict[str, TableFacts], after: set[str]
+) -> frozenset[str]:
+    """The columns whose value needs a join that does not keep the rows' order (``after``:
+    the columns drawn after others)."""
     found = set()
     for col in node.columns:
         kind, spec = generator_of(col)
-        if kind.joins(spec, Place(col, node, ds, known)) or any(
+        if kind.joins(spec, Place(col, node, ds, known, col.name in after)) or any(
             MODIFIERS[m.transform].joins for m in col.modifiers
         ):
             found.add(col.name)
@@ -283,69 +285,27 @@ def _fanout(node: S.Node) -> Fanout | None:
     return Fanout(node.parents[0], f.distribution, f.lambda_ or 0.0, lo, hi)
 
 
-def _column_reads(node: S.Node, col: S.Column) -> list[str]:
-    kind, spec = generator_of(col)
-    reads = kind.reads(spec, col, node)
-    for mod in col.modifiers:
-        reads += MODIFIERS[mod.transform].reads(mod.args, col, node)
-    return list(dict.fromkeys(r for r in reads if r != col.name))
+def guard_name(column: str) -> str:
+    """The pseudo column of a bounded column's guard in the layer graph."""
+    return f"{RESERVED_PREFIX}guard_{column}"
 
 
-HONOURED_OPS = ("<", "<=", ">", ">=")
-HONOURED_TYPES = ("int", "float", "date", "datetime")
-
-
-def _inequality_groups(
-    ds: S.Dataset, node: S.Node, path: str
-) -> list[tuple[tuple[str, ...], bool, tuple[str, ...]]]:
-    """This table's honoured inequalities, grouped by the columns they tie together:
-    (columns in a linear extension, strict?, schema paths) per group."""
-    types = {c.name: c.type for c in node.columns}
-    graph = nx.DiGraph()
-    for i, q in enumerate(ds.constraints.inequalities):
-        if not (q.left.startswith(node.id + ".") and q.right.startswith(node.id + ".")):
-            continue
-        left, right = q.left[len(node.id) + 1 :], q.right[len(node.id) + 1 :]
-        if (
-            q.op not in HONOURED_OPS
-            or types.get(left) not in HONOURED_TYPES
-            or types[left] != types.get(right)
-        ):
-            continue
-        low, high = (left, right) if q.op in ("<", "<=") else (right, left)
-        graph.add_edge(low, high)
-        edge = graph.edges[low, high]
-        edge["strict"] = edge.get("strict", False) or q.op in ("<", ">")
-        edge["paths"] = (*edge.get("paths", ()), f"constraints.inequalities[{i}]")
-    groups = []
-    for members in sorted(
-        nx.weakly_connected_components(graph), key=lambda m: min(map(list(types).index, m))
-    ):
-        sub = graph.subgraph(members)
-        if not nx.is_directed_acyclic_graph(sub):
-            loop = " < ".join([u for u, _ in nx.find_cycle(sub)] + [nx.find_cycle(sub)[0][0]])
-            raise SchemaError([f"constraints.inequalities: {loop} contradict each other; drop one."])
-        order = tuple(nx.lexicographical_topological_sort(sub, key=list(types).index))
-        strict = any(d["strict"] for _, _, d in sub.edges(data=True))
-        paths = tuple(sorted({p for _, _, d in sub.edges(data=True) for p in d["paths"]}))
-        groups.append((order, strict, paths))
-    return groups
-
-
-def _with_fixes(
-    reads: dict[str, list[str]], groups: list[tuple[tuple[str, ...], bool, tuple[str, ...]]]
-) -> dict[str, list[str]]:
-    """Add one pseudo column per group of inequalities: it reads the group's columns; every
-    other column that reads one of them reads the fix instead (so it sees the fixed values)."""
+def _with_guards(reads: dict[str, list[str]], bounds: tuple[Bound, ...]) -> dict[str, list[str]]:
+    """The layer graph with the inequalities: a column drawn after others reads them; its guard
+    reads it and its bounds; every other column that reads a bounded column reads its guard
+    (so it sees the guarded value)."""
     graph = {name: list(deps) for name, deps in reads.items()}
-    fixed_by: dict[str, str] = {}
-    for k, (order, _, _) in enumerate(groups):
-        fix = f"{RESERVED_PREFIX}fix_{k}"
-        graph[fix] = list(order)
-        fixed_by.update(dict.fromkeys(order, fix))
+    guarded: dict[str, str] = {}
+    for b in bounds:
+        graph[b.column] = list(dict.fromkeys([*graph[b.column], *b.after]))
+        graph[guard_name(b.column)] = [b.column, *b.reads]
+        guarded[b.column] = guard_name(b.column)
     for name, deps in graph.items():
-        if not name.startswith(RESERVED_PREFIX) and name not in fixed_by:
-            graph[name] = deps + [fixed_by[d] for d in deps if d in fixed_by]
+        if not name.startswith(RESERVED_PREFIX):
+            graph[name] = deps + [guarded[d] for d in deps if d in guarded]
+        elif name in guarded.values():
+            own = name[len(guard_name("")) :]
+            graph[name] = deps + [guarded[d] for d in deps if d in guarded and d != own]
     return graph
 
 
@@ -358,8 +318,8 @@ def sorted_layout(table: TablePlan, joined: set[str]) -> TablePlan:
     Those columns and every column they read (transitively) come first, then one layer
     sorts the rows by their index, then every other column. The sort then moves only the
     narrow part of the row (measured: a 7-column fact with an effect 2.24 s → 1.87 s)."""
-    groups = [(f.order, f.strict, f.paths) for f in table.fixes]
-    graph = _with_fixes({cp.column.name: list(cp.reads) for cp in table.columns}, groups)
+    bounds = tuple(g.bound for g in table.guards)
+    graph = _with_guards({cp.column.name: list(cp.reads) for cp in table.columns}, bounds)
     early: set[str] = set()
     todo = list(joined)
     while todo:
@@ -374,7 +334,7 @@ def sorted_layout(table: TablePlan, joined: set[str]) -> TablePlan:
         table,
         joined=frozenset(joined),
         columns=tuple(replace(cp, layer=layer[cp.column.name]) for cp in table.columns),
-        fixes=tuple(replace(f, layer=layer[f"{RESERVED_PREFIX}fix_{k}"]) for k, f in enumerate(table.fixes)),
+        guards=tuple(replace(g, layer=layer[guard_name(g.bound.column)]) for g in table.guards),
         sort_layer=layer[SORT],
     )
 
@@ -415,9 +375,9 @@ def _pure_columns(
     reads: dict[str, list[str]],
     layer: dict[str, int],
     known: dict[str, TableFacts],
-    fixed: set[str],
+    bounded: set[str],
 ) -> frozenset[str]:
-    """Columns that are a pure function of the row index (no join, no parent, no fix):
+    """Columns that are a pure function of the row index (no join, no parent, no bound):
     a lookup can recompute them at the picked row instead of joining the table."""
     if node.kind == "fact" and node.parents:
         return frozenset()
@@ -425,7 +385,7 @@ def _pure_columns(
     for col in sorted(node.columns, key=lambda c: layer[c.name]):
         kind, spec = generator_of(col)
         if (
-            col.name not in fixed
+            col.name not in bounded
             and all(d in pure for d in reads[col.name])
             and not any(MODIFIERS[m.transform].joins for m in col.modifiers)
             and kind.pure(spec, Place(col, node, ds, known))
@@ -442,19 +402,16 @@ def _plan_table(
     sample: int | None,
     known: dict[str, TableFacts],
 ) -> TablePlan:
-    reads = {col.name: _column_reads(node, col) for col in node.columns}
-    groups = _inequality_groups(ds, node, path)
-    layer = _layers(node, path, _with_fixes(reads, groups))
+    reads = {col.name: column_reads(node, col) for col in node.columns}
+    bounds = table_bounds(ds, node)
+    layer = _layers(node, path, _with_guards(reads, bounds))
     rows = _row_count(node, path, scale, sample)
-    fixes = tuple(
-        InequalityFix(order, strict, paths, layer[f"{RESERVED_PREFIX}fix_{k}"])
-        for k, (order, strict, paths) in enumerate(groups)
-    )
+    guards = tuple(Guard(b, layer[guard_name(b.column)]) for b in bounds)
     columns = tuple(
         ColumnPlan(col, f"{path}.columns[{j}]", tuple(reads[col.name]), layer[col.name])
         for j, col in enumerate(node.columns)
     )
-    fixed = {c for f in fixes for c in f.order}
-    pure = _pure_columns(ds, node, reads, layer, known, fixed) if rows is not None else frozenset()
+    bounded = {b.column for b in bounds}
+    pure = _pure_columns(ds, node, reads, layer, known, bounded) if rows is not None else frozenset()
     facts = TableFacts(node.id, rows, _sequences(node), pure)
-    return TablePlan(node, path, rows, _fanout(node), columns, False, facts, fixes)
+    return TablePlan(node, path, rows, _fanout(node), columns, False, facts, guards)

@@ -80,12 +80,20 @@ MACRO_BLOCK = re.compile(r"((?:--[^\n]*\n)*)CREATE OR REPLACE MACRO (dg_\w+)\b.*
 
 def macros(used_by: str | None = None) -> str:
     """The macro library (``sql_macros/*.sql``); with ``used_by``, only the macros that SQL
-    calls, each with its comment and its file's heading (no macro calls another)."""
+    calls and the ones they call, each with its comment and its file's heading (a macro is
+    defined after the ones it calls)."""
     files = sorted(f for f in resources.files("dgsql.sql_macros").iterdir() if f.name.endswith(".sql"))
     texts = [f.read_text().strip() + "\n" for f in files]
     if used_by is None:
         return "\n\n".join(t.strip() for t in texts)
-    used = {name.lower() for name in MACRO_NAME.findall(used_by)}
+    bodies = {m.group(2).lower(): m.group(0) for t in texts for m in MACRO_BLOCK.finditer(t)}
+    used: set[str] = set()
+    todo = [name.lower() for name in MACRO_NAME.findall(used_by)]
+    while todo:
+        name = todo.pop()
+        if name in bodies and name not in used:
+            used.add(name)
+            todo += [n.lower() for n in MACRO_NAME.findall(bodies[name].split(" AS", 1)[1])]
     kept = []
     for text in texts:
         found = list(MACRO_BLOCK.finditer(text))
@@ -152,20 +160,24 @@ def _render_layers(
     tctx = TableContext(plan.dataset, table.node, plan.seed, known, recompute)
     layers = [_base_layer(plan, table, tctx)]
     joined: set[str] = set()
+    columns = {c.name: c for c in table.node.columns}
+    after = {g.bound.column: g.bound for g in table.guards if g.bound.after}
     for level in range(table.layers):
         source = layers[-1].name
         replaced = [
-            item
-            for fix in table.fixes
-            if fix.layer == level
-            for item in inequality.fixed(fix, table.node, plan.dataset, source)
+            inequality.guard(g.bound, columns[g.bound.column], plan.dataset, source)
+            for g in table.guards
+            if g.layer == level
         ]
         star = f"{source}.* REPLACE ({', '.join(replaced)})" if replaced else f"{source}.*"
         layer = _Layer(f"{names.LAYER}{level + 1}", source, [star], [], sort=level == table.sort_layer)
         for cp in table.columns:
             if cp.layer != level:
                 continue
+            bound = after.get(cp.column.name)
             ctx = ColumnContext(tctx, cp.column, cp.path, source=source)
+            if bound is not None:
+                ctx.bound = (inequality.bound_sql(bound, source), bound.strict)
             sql, joins = column_sql(ctx)
             _check_parses(sql, table.name, cp.column.name)
             layer.select.append(

@@ -110,23 +110,73 @@ def render(spec: S.DatetimeSeriesSpec, ctx: ColumnContext) -> Fragment:
     cal = calendar(g, patterns)
     if cal is not None:
         return Fragment(_calendar_pick(g, cal, ctx))
+    return _grid_pick(g, patterns, ctx, ctx.uniform())
+
+
+def _grid_pick(g: Grid, patterns: list[Weights], ctx: ColumnContext, u: str, after: Join | None = None) -> Fragment:
+    """The point whose cumulative share of the weighted grid holds ``u``, picked from the grid
+    materialised once (``after``: a join ``u`` reads, made first)."""
     assert g.points <= GRID_LIMIT, "problems() reports weighted grids above GRID_LIMIT"
     table = ident(names.grid_table(ctx.node.id, ctx.column.name))
     buckets = bucket_count(g.points, patterns)
-    query = template("weighted_grid.sql.j2").render(
+    ctx.table.add_helper(table, _grid_query(g, patterns, buckets=buckets))
+    alias = ctx.alias()
+    joins = (after,) if after is not None else ()
+    if buckets is None:
+        return Fragment(f"{alias}.ts", *joins, Join(table, alias, f"{u} < {alias}.hi", "ASOF LEFT"))
+    pick = f"CASE WHEN {u} < {alias}.first_hi THEN {alias}.first_ts ELSE {alias}.last_ts END"
+    bucket = f"least(floor({u} * {buckets})::BIGINT, {lit(buckets - 1)})" if after else f"floor({u} * {buckets})::BIGINT"
+    return Fragment(pick, *joins, Join(table, alias, f"{alias}.bucket = {bucket}"))
+
+
+def _grid_query(g: Grid, patterns: list[Weights], buckets: int | None = None, starts: bool = False) -> str:
+    return template("weighted_grid.sql.j2").render(
         point=point_sql(g, "range"),
         points=g.points,
         weight=weight_sql(patterns, ident("ts")),
         cumulative=CUMULATIVE.format(order="k"),
         buckets=buckets,
+        starts=starts,
     )
-    ctx.table.add_helper(table, query)
+
+
+def first_after(g: Grid, bound: str, strict: bool) -> str:
+    """The 0-based index of the first grid point above ``bound`` (or equal to it, unless
+    ``strict``), maybe past the last point; 0 for a NULL bound."""
+    b = f"CAST({bound} AS TIMESTAMP)"
+    if g.step_us is not None:
+        d = f"(epoch_us({b}) - {lit(epoch_us(g.first))})"
+        if strict:
+            k = f"CASE WHEN {d} < 0 THEN 0 ELSE {d} // {lit(g.step_us)} + 1 END"
+        else:
+            k = f"CASE WHEN {d} <= 0 THEN 0 ELSE ({d} - 1) // {lit(g.step_us)} + 1 END"
+        return f"coalesce({k}, 0)"
+    # monthly: point k lies in month first + k * months; the points before the bound's month
+    # are below it, the ones after above it, and one point may share its month
+    months = f"((year({b}) - {lit(g.first.year)}) * 12 + month({b}) - {lit(g.first.month)})"
+    k = f"({months} // {lit(g.months)})"
+    op = "<=" if strict else "<"
+    return f"coalesce(CASE WHEN {months} < 0 THEN 0 ELSE {k} + ({point_sql(g, k)} {op} {b})::BIGINT END, 0)"
+
+
+def truncated(spec: S.DatetimeSeriesSpec, ctx: ColumnContext, bound: str, strict: bool) -> Fragment:
+    """The declared pick restricted to the grid points after ``bound``: the same weights over
+    the points left, by inverse CDF (the row's uniform moved into the cumulative share left);
+    when no point is left, the first grid point after the bound, past the span."""
+    g = series_grid(spec, ctx.dataset)
+    assert g is not None and g.points > 0, "problems() reports a series without grid points"
+    patterns = series_patterns(spec, ctx.column)
+    k0 = ctx.let(first_after(g, bound, strict))
+    if not patterns:
+        left = f"greatest({lit(g.points)} - {k0}, 0)"
+        return Fragment(point_sql(g, f"({k0} + floor({ctx.uniform()} * {left})::BIGINT)"))
+    starts = ident(names.grid_starts_table(ctx.node.id, ctx.column.name))
+    ctx.table.add_helper(starts, _grid_query(g, patterns, starts=True))
     alias = ctx.alias()
-    u = ctx.uniform()
-    if buckets is None:
-        return Fragment(f"{alias}.ts", Join(table, alias, f"{u} < {alias}.hi", "ASOF LEFT"))
-    pick = f"CASE WHEN {u} < {alias}.first_hi THEN {alias}.first_ts ELSE {alias}.last_ts END"
-    return Fragment(pick, Join(table, alias, f"{alias}.bucket = floor({u} * {buckets})::BIGINT"))
+    start = Join(starts, alias, f"{alias}.k = {k0}")
+    u = f"({alias}.lo + {ctx.uniform()} * (1 - {alias}.lo))"
+    pick = _grid_pick(g, patterns, ctx, u, start)
+    return Fragment(f"CASE WHEN {k0} >= {lit(g.points)} THEN {point_sql(g, k0)} ELSE {pick.sql} END", *pick.joins)
 
 
 @dataclass(frozen=True)
@@ -241,10 +291,14 @@ class DatetimeSeries(GeneratorKind):
         return not series_patterns(spec, place.column)
 
     def joins(self, spec: S.DatetimeSeriesSpec, place: Place) -> bool:
-        """A weighted grid that is not a calendar is picked by a join on its cumulative weights."""
+        """A weighted grid that is not a calendar, or any weighted grid drawn after a bound, is
+        picked by a join on its cumulative weights."""
         patterns = series_patterns(spec, place.column)
         g = series_grid(spec, place.ds)
-        return bool(patterns) and g is not None and calendar(g, patterns) is None
+        return bool(patterns) and g is not None and (place.bounded or calendar(g, patterns) is None)
 
     def render(self, spec: S.DatetimeSeriesSpec, ctx: ColumnContext) -> Fragment:
         return render(spec, ctx)
+
+    def truncated(self, spec: S.DatetimeSeriesSpec, ctx: ColumnContext, bound: str, strict: bool) -> Fragment:
+        return truncated(spec, ctx, bound, strict)

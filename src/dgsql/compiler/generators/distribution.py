@@ -63,6 +63,14 @@ class Distribution(GeneratorKind):
             sql = clamp(sql, *spec.clamp)
         return Fragment(sql)
 
+    def truncated(self, spec: S.DistributionSpec, ctx: ColumnContext, bound: str, strict: bool) -> Fragment | None:
+        sql = truncated_draw(spec, ctx, bound, strict)
+        if sql is None:
+            return None
+        if spec.clamp is not None:
+            sql = clamp(sql, *spec.clamp)
+        return Fragment(sql)
+
 
 def int_bounds(spec: S.DistributionSpec) -> tuple[float | None, float | None]:
     """The integer range of an int column's draws (None where unbounded)."""
@@ -107,6 +115,38 @@ def poisson(lam: float, u: str, z: str, lo: int = 0, hi: int | None = None) -> s
     return (
         f"least(greatest({draw}, {lit(lo)}), {lit(hi)})" if hi is not None else f"greatest({draw}, {lit(lo)})"
     )
+
+
+def truncated_draw(spec: S.DistributionSpec, ctx: ColumnContext, bound: str, strict: bool) -> str | None:
+    """The unclamped draw of ``spec`` given that the clamped value lies above ``bound`` (at or
+    above it unless ``strict``), by inverse CDF on the range left; None for Poisson (no
+    truncated draw: the value is guarded). Below the clamp's low end a bound restricts
+    nothing (every value lies above it). An int column's value is the rounded draw, so the
+    draw must reach the bound's integer neighbour less a half."""
+    p = spec.params
+    integer = ctx.column.type == "int"
+    if spec.type == "poisson":
+        return None
+    if spec.clamp is not None:
+        bound = f"CASE WHEN {bound} >= {double(spec.clamp[0])} THEN {bound} END"
+    if spec.type == "uniform" and integer:
+        low, high = math.ceil(p["low"]), math.floor(p["high"])
+        first = f"floor({bound}) + 1" if strict else f"ceil({bound})"
+        start = f"greatest({lit(low)}, coalesce({first}, {lit(low)})::BIGINT)"
+        left = f"greatest({lit(high)} - {start} + 1, 0)"
+        return f"({start} + floor({ctx.uniform('value')} * {left})::BIGINT)"
+    if spec.type == "uniform":
+        start = f"greatest({double(p['low'])}, coalesce({bound}, {double(p['low'])}))"
+        return f"({start} + ({double(p['high'])} - {start}) * {ctx.uniform('value')})"
+    threshold = bound
+    if integer:
+        threshold = f"({bound} + 0.5)" if strict else f"({bound} - 0.5)"
+    u = ctx.uniform("value")
+    if spec.type == "normal":
+        z = f"({threshold} - {double(p['mean'])}) / {double(p['std'])}"
+        return f"({double(p['mean'])} + {double(p['std'])} * dg_normal_above({z}, {u}))"
+    z = f"CASE WHEN {threshold} > 0 THEN (ln({threshold}) - {double(p['mean'])}) / {double(p['sigma'])} END"
+    return f"exp({double(p['mean'])} + {double(p['sigma'])} * dg_normal_above({z}, {u}))"
 
 
 def draw(spec: S.DistributionSpec, ctx: ColumnContext, draw_name: str, integer: bool) -> str:
