@@ -280,8 +280,12 @@ def test_small_lambda_is_a_case_over_the_pmf_larger_an_alias_pick():
     def one_line(sql: str) -> str:
         return " ".join(sql.split())
 
-    assert one_line(poisson(4.0, "u", "z", 0, 100)).startswith("(CASE WHEN u < 0.0183")  # e^-4, then the running pmf
-    assert one_line(poisson(1.4, "u", "z", 1, 20)).startswith("(CASE WHEN u < 0.59")  # P(0) + P(1) folded onto 1
+    assert one_line(poisson(4.0, "u", "z", 0, 100)).startswith(
+        "(CASE WHEN u < 0.0183"
+    )  # e^-4, then the running pmf
+    assert one_line(poisson(1.4, "u", "z", 1, 20)).startswith(
+        "(CASE WHEN u < 0.59"
+    )  # P(0) + P(1) folded onto 1
     assert poisson(12.0, "u", "z", 0, None).startswith("dg_alias(u, ")
     # about lambda + 1 comparisons: lambda 4.5 is the last CASE, whatever the last bits of exp()
     assert poisson(4.5, "u", "z", 0, None).startswith("(CASE")

@@ -96,7 +96,12 @@ def test_a_script_creates_only_the_macros_it_calls():
         defined.append(block.group(2))
     above = render.macros(used_by="SELECT dg_normal_above(1.5, 0.5)")  # brings the macros it calls
     assert re.findall(r"CREATE OR REPLACE MACRO (dg_\w+)", above) == [
-        "dg_erfcc", "dg_normal_upper", "dg_acklam_tail", "dg_acklam_central", "dg_normal_quantile", "dg_normal_above"
+        "dg_erfcc",
+        "dg_normal_upper",
+        "dg_acklam_tail",
+        "dg_acklam_central",
+        "dg_normal_quantile",
+        "dg_normal_above",
     ]
     random = render.macros(used_by="SELECT dg_normal(dg_uniform(1, 2), 0.5)")
     assert set(re.findall(r"CREATE OR REPLACE MACRO (dg_\w+)", random)) == {"dg_normal", "dg_uniform"}

@@ -205,9 +205,7 @@ def row_source(rows: int, node: S.Node) -> RowSource:
     return "split" if rows in (SPLIT_FAKER_ROWS if costly else SPLIT_ROWS) else "range"
 
 
-def _joined(
-    ds: S.Dataset, node: S.Node, known: dict[str, TableFacts], after: set[str]
-) -> frozenset[str]:
+def _joined(ds: S.Dataset, node: S.Node, known: dict[str, TableFacts], after: set[str]) -> frozenset[str]:
     """The columns whose value needs a join that does not keep the rows' order (``after``:
     the columns drawn after others)."""
     found = set()

@@ -113,7 +113,9 @@ def render(spec: S.DatetimeSeriesSpec, ctx: ColumnContext) -> Fragment:
     return _grid_pick(g, patterns, ctx, ctx.uniform())
 
 
-def _grid_pick(g: Grid, patterns: list[Weights], ctx: ColumnContext, u: str, after: Join | None = None) -> Fragment:
+def _grid_pick(
+    g: Grid, patterns: list[Weights], ctx: ColumnContext, u: str, after: Join | None = None
+) -> Fragment:
     """The point whose cumulative share of the weighted grid holds ``u``, picked from the grid
     materialised once (``after``: a join ``u`` reads, made first)."""
     assert g.points <= GRID_LIMIT, "problems() reports weighted grids above GRID_LIMIT"
@@ -125,7 +127,11 @@ def _grid_pick(g: Grid, patterns: list[Weights], ctx: ColumnContext, u: str, aft
     if buckets is None:
         return Fragment(f"{alias}.ts", *joins, Join(table, alias, f"{u} < {alias}.hi", "ASOF LEFT"))
     pick = f"CASE WHEN {u} < {alias}.first_hi THEN {alias}.first_ts ELSE {alias}.last_ts END"
-    bucket = f"least(floor({u} * {buckets})::BIGINT, {lit(buckets - 1)})" if after else f"floor({u} * {buckets})::BIGINT"
+    bucket = (
+        f"least(floor({u} * {buckets})::BIGINT, {lit(buckets - 1)})"
+        if after
+        else f"floor({u} * {buckets})::BIGINT"
+    )
     return Fragment(pick, *joins, Join(table, alias, f"{alias}.bucket = {bucket}"))
 
 
@@ -176,7 +182,9 @@ def truncated(spec: S.DatetimeSeriesSpec, ctx: ColumnContext, bound: str, strict
     start = Join(starts, alias, f"{alias}.k = {k0}")
     u = f"({alias}.lo + {ctx.uniform()} * (1 - {alias}.lo))"
     pick = _grid_pick(g, patterns, ctx, u, start)
-    return Fragment(f"CASE WHEN {k0} >= {lit(g.points)} THEN {point_sql(g, k0)} ELSE {pick.sql} END", *pick.joins)
+    return Fragment(
+        f"CASE WHEN {k0} >= {lit(g.points)} THEN {point_sql(g, k0)} ELSE {pick.sql} END", *pick.joins
+    )
 
 
 @dataclass(frozen=True)

@@ -63,7 +63,9 @@ class Distribution(GeneratorKind):
             sql = clamp(sql, *spec.clamp)
         return Fragment(sql)
 
-    def truncated(self, spec: S.DistributionSpec, ctx: ColumnContext, bound: str, strict: bool) -> Fragment | None:
+    def truncated(
+        self, spec: S.DistributionSpec, ctx: ColumnContext, bound: str, strict: bool
+    ) -> Fragment | None:
         sql = truncated_draw(spec, ctx, bound, strict)
         if sql is None:
             return None
