@@ -82,6 +82,10 @@ def grid_starts_table(table: str, column: str) -> str:
     return f"__dg_start_{table}_{column}"
 
 
+def calendar_table(table: str, column: str) -> str:
+    return f"__dg_calendar_{table}_{column}"
+
+
 def effect_table(table: str, column: str, modifier: int) -> str:
     return f"__dg_effect_{table}_{column}_{modifier}"
 

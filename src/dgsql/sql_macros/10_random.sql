@@ -59,3 +59,13 @@ CREATE OR REPLACE MACRO dg_normal_quantile(p) AS
 -- CDF from the uniform u; where P(Z > z) is below 1e-300, the draw is about 37.
 CREATE OR REPLACE MACRO dg_normal_above(z, u) AS
     -dg_normal_quantile(greatest(coalesce(dg_normal_upper(z), 1.0), 1e-300) * u);
+
+-- dg_inverse(u, cum, first, last): the 0-based index i with cum[i] <= u < cum[i + 1] (an
+-- inverse-CDF pick, 0 <= u < 1): bucket b = floor(u * len(first)) overlaps at most two
+-- intervals, first[b] and last[b] (dgsql.compiler.generators.datetime_series.Inverse).
+CREATE OR REPLACE MACRO dg_inverse(u, cum, first, last) AS
+    CASE
+        WHEN u < cum[first[floor(u * len(first))::BIGINT + 1] + 2]
+        THEN first[floor(u * len(first))::BIGINT + 1]
+        ELSE last[floor(u * len(first))::BIGINT + 1]
+    END;

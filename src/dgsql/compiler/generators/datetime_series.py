@@ -15,10 +15,12 @@ uneven for buckets fall back to an ASOF join. Zero-weight points are never drawn
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import pairwise
 
 from dgsql.compiler import names
 from dgsql.compiler.context import ColumnContext, Fragment, Join, epoch_us
@@ -172,10 +174,15 @@ def truncated(spec: S.DatetimeSeriesSpec, ctx: ColumnContext, bound: str, strict
     g = series_grid(spec, ctx.dataset)
     assert g is not None and g.points > 0, "problems() reports a series without grid points"
     patterns = series_patterns(spec, ctx.column)
-    k0 = ctx.let(first_after(g, bound, strict))
+    first = first_after(g, bound, strict)
+    k0 = ctx.let(first)
     if not patterns:
         left = f"greatest({lit(g.points)} - {k0}, 0)"
         return Fragment(point_sql(g, f"({k0} + floor({ctx.uniform()} * {left})::BIGINT)"))
+    cal = calendar(g, patterns)
+    if cal is not None:
+        pick = _calendar_truncated(g, cal, ctx, first)
+        return Fragment(f"CASE WHEN {k0} >= {lit(g.points)} THEN {point_sql(g, k0)} ELSE {pick.sql} END", *pick.joins)
     starts = ident(names.grid_starts_table(ctx.node.id, ctx.column.name))
     ctx.table.add_helper(starts, _grid_query(g, patterns, starts=True))
     alias = ctx.alias()
@@ -234,6 +241,94 @@ def calendar(g: Grid, patterns: list[Weights]) -> Calendar | None:
     if sum(day_weights) <= 0 or sum(slots) <= 0:
         return None
     return Calendar(day_weights, slots, per_hour)
+
+
+@dataclass(frozen=True)
+class Inverse:
+    """An inverse-CDF pick over ``weights`` from lists: ``cum`` the cumulative shares (``cum[0]``
+    = 0, the last exactly 1), and per equal-probability bucket of [0, 1) the first and last
+    index whose interval it overlaps. With buckets at least twice as many as the entries times
+    the ratio of the largest weight to the smallest positive one, every positive interval spans
+    two buckets or more, so a bucket overlaps two intervals at most and one comparison picks
+    (as :func:`bucket_count` for a materialised grid)."""
+
+    cum: list[float]
+    first: list[int]
+    last: list[int]
+
+    @classmethod
+    def of(cls, weights: list[float]) -> Inverse:
+        total = sum(weights)
+        cum = [0.0]
+        for w in weights:
+            cum.append(cum[-1] + w / total)
+        cum[-1] = 1.0
+        positive = [w for w in weights if w > 0]
+        buckets = 2 * math.ceil(len(weights) * max(positive) / min(positive))
+        first = [bisect.bisect_right(cum, b / buckets) - 1 for b in range(buckets)]
+        last = [bisect.bisect_left(cum, (b + 1) / buckets) - 1 for b in range(buckets)]
+        return cls(cum, first, last)
+
+    def columns(self, name: str) -> list[str]:
+        """The lists as the columns ``<name>_cum``, ``<name>_first``, ``<name>_last`` of a SELECT."""
+        return [
+            f"{list_of(self.cum, 'DOUBLE')} AS {name}_cum",
+            f"{list_of(self.first, 'BIGINT')} AS {name}_first",
+            f"{list_of(self.last, 'BIGINT')} AS {name}_last",
+        ]
+
+    @staticmethod
+    def pick(u: str, lists: str) -> str:
+        """The 0-based index whose interval holds ``u`` (0 <= u < 1), from the lists ``lists``
+        names (``alias.day`` for the columns ``day_cum``… of the relation ``alias``)."""
+        return f"dg_inverse({u}, {lists}_cum, {lists}_first, {lists}_last)"
+
+
+BELOW_ONE = "0.9999999999999999"
+"The largest double below 1: a uniform moved into a share left stays below 1."
+
+
+def _calendar_truncated(g: Grid, cal: Calendar, ctx: ColumnContext, k0: str) -> Fragment:
+    """The calendar's pick restricted to the points from ``k0`` on (k0 < points; SQL over the
+    source row): a mixture of the rest of k0's day and the days after it. Of the weight left,
+    k0's day holds its day share times the share of its points from k0 on, the later days
+    their day shares; the row's uniform chooses between the two, then either the point of
+    k0's day from k0 on (an inverse-CDF pick over the slots left) or a later day (an
+    inverse-CDF pick over the days left) and its point as declared. The lists are the columns
+    of a one-row table joined to every row (a constant list costs a row more the longer it is;
+    a joined one does not: measured, 8,000 entries 60 ns against 3 ns a lookup)."""
+    assert g.step_us is not None
+    per_day, per_hour = DAY_US // g.step_us, cal.per_hour
+    table = ident(names.calendar_table(ctx.node.id, ctx.column.name))
+    ctx.table.add_helper(
+        table, "SELECT " + ", ".join([*Inverse.of(cal.days).columns("day"), *Inverse.of(cal.slots).columns("slot")])
+    )
+    alias = ctx.alias()
+    day_cum, slot_cum = f"{alias}.day_cum", f"{alias}.slot_cum"
+    d0 = ctx.let(f"({k0}) // {lit(per_day)}")
+    h0 = ctx.let(f"({k0}) % {lit(per_day)} // {lit(per_hour)}" if per_hour > 1 else f"({k0}) % {lit(per_day)}")
+    m0 = ctx.let(f"({k0}) % {lit(per_hour)}") if per_hour > 1 else "0"
+    # the share of k0's day's weight before k0; the weight left on k0's day, on the later days
+    before = f"{slot_cum}[{h0} + 1]"
+    if per_hour > 1:
+        before += f" + ({slot_cum}[{h0} + 2] - {slot_cum}[{h0} + 1]) * {m0} / {lit(per_hour)}"
+    today = f"({day_cum}[{d0} + 2] - {day_cum}[{d0} + 1]) * (1 - ({before}))"
+    later = f"(1 - {day_cum}[{d0} + 2])"
+    u, u_day, u_slot = (ctx.let(ctx.uniform(d)) for d in ("value", "day", "slot"))
+    same = f"({u} * ({today} + {later}) < {today})"
+    day = Inverse.pick(f"least(1 - {later} * (1 - {u_day}), {BELOW_ONE})", f"{alias}.day")
+    rest = Inverse.pick(f"least({before} + {u_slot} * (1 - ({before})), {BELOW_ONE})", f"{alias}.slot")
+    slot = f"CASE WHEN {same} THEN {rest} ELSE {_pick(u_slot, cal.slots)} END"
+    if per_hour > 1:
+        minute = ctx.let(ctx.uniform("minute"))
+        within = (
+            f"CASE WHEN {same} AND {rest} = {h0} THEN {m0} + floor({minute} * ({lit(per_hour)} - {m0}))::BIGINT "
+            f"ELSE floor({minute} * {lit(per_hour)})::BIGINT END"
+        )
+        slot = f"({slot}) * {lit(per_hour)} + {within}"
+    day = f"CASE WHEN {same} THEN {d0} ELSE {day} END"
+    sql = f"make_timestamp({lit(epoch_us(g.first))} + {lit(DAY_US)} * ({day}) + {lit(g.step_us)} * ({slot}))"
+    return Fragment(sql, Join(table, alias, "TRUE", kind="INNER", one_row=True))
 
 
 def _calendar_pick(g: Grid, cal: Calendar, ctx: ColumnContext) -> str:
@@ -299,11 +394,13 @@ class DatetimeSeries(GeneratorKind):
         return not series_patterns(spec, place.column)
 
     def joins(self, spec: S.DatetimeSeriesSpec, place: Place) -> bool:
-        """A weighted grid that is not a calendar, or any weighted grid drawn after a bound, is
-        picked by a join on its cumulative weights."""
+        """A weighted grid that is not a calendar is picked by a join on its cumulative weights
+        (a calendar drawn after a bound joins a one-row table, which keeps the rows' order)."""
         patterns = series_patterns(spec, place.column)
         g = series_grid(spec, place.ds)
-        return bool(patterns) and g is not None and (place.bounded or calendar(g, patterns) is None)
+        if not patterns or g is None:
+            return False
+        return calendar(g, patterns) is None
 
     def render(self, spec: S.DatetimeSeriesSpec, ctx: ColumnContext) -> Fragment:
         return render(spec, ctx)
