@@ -101,7 +101,7 @@ class GeneratorKind:
 
     def value_range(self, spec: Any, column: S.Column, ds: S.Dataset) -> tuple[float, float] | None:
         """[min, max] of a numeric or datetime value before modifiers (datetimes in epoch
-        seconds), when the generator bounds it."""
+        seconds), when the generator bounds it (an end is ±inf when only the other one is bounded)."""
         return None
 
     def fractional(self, spec: Any, column: S.Column, ds: S.Dataset) -> bool:

@@ -51,6 +51,8 @@ class Distribution(GeneratorKind):
             return spec.clamp
         if spec.type == "uniform":
             return spec.params["low"], spec.params["high"]
+        if spec.type in ("lognormal", "poisson"):
+            return 0.0, math.inf  # exp(·) and counts are never negative
         return None
 
     def fractional(self, spec: S.DistributionSpec, column: S.Column, ds: S.Dataset) -> bool:
