@@ -20,7 +20,6 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from itertools import pairwise
 
 from dgsql.compiler import names
 from dgsql.compiler.context import ColumnContext, Fragment, Join, epoch_us
@@ -182,7 +181,9 @@ def truncated(spec: S.DatetimeSeriesSpec, ctx: ColumnContext, bound: str, strict
     cal = calendar(g, patterns)
     if cal is not None:
         pick = _calendar_truncated(g, cal, ctx, first)
-        return Fragment(f"CASE WHEN {k0} >= {lit(g.points)} THEN {point_sql(g, k0)} ELSE {pick.sql} END", *pick.joins)
+        return Fragment(
+            f"CASE WHEN {k0} >= {lit(g.points)} THEN {point_sql(g, k0)} ELSE {pick.sql} END", *pick.joins
+        )
     starts = ident(names.grid_starts_table(ctx.node.id, ctx.column.name))
     ctx.table.add_helper(starts, _grid_query(g, patterns, starts=True))
     alias = ctx.alias()
@@ -301,12 +302,15 @@ def _calendar_truncated(g: Grid, cal: Calendar, ctx: ColumnContext, k0: str) -> 
     per_day, per_hour = DAY_US // g.step_us, cal.per_hour
     table = ident(names.calendar_table(ctx.node.id, ctx.column.name))
     ctx.table.add_helper(
-        table, "SELECT " + ", ".join([*Inverse.of(cal.days).columns("day"), *Inverse.of(cal.slots).columns("slot")])
+        table,
+        "SELECT " + ", ".join([*Inverse.of(cal.days).columns("day"), *Inverse.of(cal.slots).columns("slot")]),
     )
     alias = ctx.alias()
     day_cum, slot_cum = f"{alias}.day_cum", f"{alias}.slot_cum"
     d0 = ctx.let(f"({k0}) // {lit(per_day)}")
-    h0 = ctx.let(f"({k0}) % {lit(per_day)} // {lit(per_hour)}" if per_hour > 1 else f"({k0}) % {lit(per_day)}")
+    h0 = ctx.let(
+        f"({k0}) % {lit(per_day)} // {lit(per_hour)}" if per_hour > 1 else f"({k0}) % {lit(per_day)}"
+    )
     m0 = ctx.let(f"({k0}) % {lit(per_hour)}") if per_hour > 1 else "0"
     # the share of k0's day's weight before k0; the weight left on k0's day, on the later days
     before = f"{slot_cum}[{h0} + 1]"

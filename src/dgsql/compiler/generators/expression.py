@@ -563,6 +563,12 @@ class Expression(GeneratorKind):
         except ExpressionError:
             return True
 
+    def offset(
+        self, spec: S.ExpressionSpec, column: S.Column, node: S.Node, ds: S.Dataset
+    ) -> tuple[str, float | None] | None:
+        found = offset_of(spec, node, ds)
+        return None if found is None else (found.base, found.low_us)
+
     def render(self, spec: S.ExpressionSpec, ctx: ColumnContext) -> Fragment:
         types = _types(ctx.node)
         tree = parse(spec.code, list(types))
