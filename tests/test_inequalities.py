@@ -343,3 +343,131 @@ def test_contradicting_inequalities_are_a_schema_error(tmp_path):
     assert proc.returncode == 2, proc.stderr
     assert "constraints.inequalities" in proc.stderr and "contradict" in proc.stderr, proc.stderr
     assert not (folder / "out").exists()
+
+
+# ---------------------------------------------------------------- weighted grids and offsets
+
+HOUR_WEIGHTS = [1, 1, 1, 1, 1, 2, 3, 4, 5, 6, 6, 6, 6, 6, 6, 6, 6, 6, 5, 4, 3, 2, 1, 1]
+DOW_WEIGHTS = [3, 3, 3, 3, 3, 1, 1]
+MONTH_WEIGHTS = [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 4]
+SPAN = {"start": "2024-01-01", "end": "2024-03-31 23:59:59"}
+
+
+def weighted(freq: str, **patterns: list[float]) -> dict[str, Any]:
+    spec: dict[str, Any] = {"within": SPAN, "freq": freq}
+    spec["patterns"] = [{"dimension": d, "weights": w} for d, w in patterns.items()]
+    return {"datetime_series": spec}
+
+
+def grid_law(freq: timedelta, **patterns: list[float]) -> tuple[list[datetime], list[float]]:
+    """The grid points of SPAN at ``freq`` and their declared weights."""
+    points, t, end = [], START, datetime(2024, 3, 31, 23, 59, 59)
+    while t <= end:
+        points.append(t)
+        t += freq
+    index = {"hour": lambda v: v.hour, "dow": lambda v: v.weekday(), "month": lambda v: v.month - 1}
+    weights = []
+    for p in points:
+        w = 1.0
+        for dim, ws in patterns.items():
+            w *= ws[index[dim](p)]
+        weights.append(w)
+    return points, weights
+
+
+def truncated_pits(
+    points: list[datetime], weights: list[float], rows: list[tuple[Any, Any]], strict: bool
+) -> list[float]:
+    """Randomised PIT of each value given its bound under the declared law truncated after the bound."""
+    import bisect
+
+    total = sum(weights)
+    below = [0.0]
+    for w in weights:
+        below.append(below[-1] + w / total)
+    at = {p: i for i, p in enumerate(points)}
+    rng = random.Random(1)
+    pits = []
+    for bound, value in rows:
+        k0 = bisect.bisect_right(points, bound) if strict else bisect.bisect_left(points, bound)
+        if k0 >= len(points):
+            continue
+        k = at[value]
+        lo = below[k0]
+        pits.append((below[k] + rng.random() * (below[k + 1] - below[k]) - lo) / (1 - lo))
+    return pits
+
+
+CASES = {
+    # name: (freq of the later column, its timedelta, its patterns) — the earlier column is hourly
+    "calendar hourly": ("H", timedelta(hours=1), {"dow": DOW_WEIGHTS, "hour": HOUR_WEIGHTS}),
+    "calendar 15 min": ("15T", timedelta(minutes=15), {"hour": HOUR_WEIGHTS, "month": MONTH_WEIGHTS}),
+    "joined grid 7h": ("7H", timedelta(hours=7), {"dow": DOW_WEIGHTS}),
+}
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_a_weighted_grid_after_a_bound_follows_its_weights_after_the_bound(tmp_path, case):
+    freq, step, patterns = CASES[case]
+    columns = [
+        col("id", "int", {"sequence": {}}),
+        col("start_at", "datetime", weighted("H", hour=HOUR_WEIGHTS)),
+        col("end_at", "datetime", weighted(freq, **patterns)),
+    ]
+    d = {
+        "version": "1.0",
+        "metadata": {"name": "wg"},
+        "nodes": [{"id": "w", "kind": "entity", "rows": 40_000, "pk": "id", "columns": columns}],
+        "constraints": {"inequalities": [{"left": "w.start_at", "op": "<", "right": "w.end_at"}]},
+    }
+    rows = values(build(d, tmp_path)["w"], "start_at", "end_at")
+    assert all(a < b for a, b in rows)
+    points, weights = grid_law(step, **patterns)
+    pits = truncated_pits(points, weights, rows, strict=True)
+    assert len(pits) > 39_000
+    for dec in range(10):
+        share = sum(dec / 10 <= p < (dec + 1) / 10 for p in pits) / len(pits)
+        assert abs(share - 0.1) < 0.012, (dec, share)
+
+
+def offset_doc(delay: dict[str, Any], with_constraints: bool) -> dict[str, Any]:
+    columns = [
+        col("id", "int", {"sequence": {}}),
+        col("ordered_at", "datetime", weighted("H", hour=HOUR_WEIGHTS)),
+        col("delay_h", "float", delay),
+        col("shipped_at", "datetime", {"expression": {"code": "ordered_at + hours(delay_h)"}}),
+    ]
+    d: dict[str, Any] = {
+        "version": "1.0",
+        "metadata": {"name": "off"},
+        "nodes": [{"id": "o", "kind": "entity", "rows": 20_000, "pk": "id", "columns": columns}],
+    }
+    if with_constraints:
+        d["constraints"] = {"inequalities": [{"left": "o.ordered_at", "op": "<", "right": "o.shipped_at"}]}
+    return d
+
+
+def test_a_non_negative_offset_is_known_and_left_alone(tmp_path):
+    delay = uniform(1, 120)
+    raw = build(offset_doc(delay, False), tmp_path / "raw")["o"]
+    kept = build(offset_doc(delay, True), tmp_path / "kept")["o"]
+    assert kept.equals(raw)
+    sql = subprocess.run(
+        ["dgsql", "emit-sql", str(tmp_path / "kept" / "schema.json")],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert ".* REPLACE (" not in sql  # no guard: the compiler knows the offset keeps the order
+
+
+def test_an_offset_that_may_be_negative_is_guarded(tmp_path):
+    delay = {"distribution": {"type": "normal", "params": {"mean": 2, "std": 3}}}
+    raw = build(offset_doc(delay, False), tmp_path / "raw")["o"]
+    fixed = build(offset_doc(delay, True), tmp_path / "fixed")["o"]
+    step = timedelta(microseconds=1)
+    for (o, s), (ro, rs) in zip(
+        values(fixed, "ordered_at", "shipped_at"), values(raw, "ordered_at", "shipped_at"), strict=True
+    ):
+        assert o == ro
+        assert s == (rs if rs > ro else ro + step)
