@@ -183,7 +183,84 @@ class Builder:
             doc["targets"] = targets
         if self.flag(0.2):
             doc["dag"] = [[t.id] for t in self.tables]
+        if self.flag(0.5):
+            self.hide(doc)
         return doc, self.meta
+
+    def hide(self, doc: dict[str, Any]) -> None:
+        """Mark some columns ``hidden``: only those no other table, no lookup, no constraint other
+        than an inequality and no target reads, and never a pk, a lookup or a table's last written
+        column."""
+        ids = [n["id"] for n in doc["nodes"]]
+        nodes = {n["id"]: n for n in doc["nodes"]}
+        read: set[tuple[str, str]] = set()
+
+        def ref(r: str) -> None:
+            table = max((t for t in ids if r.startswith(t + ".")), key=len)
+            read.add((table, r[len(table) + 1 :]))
+
+        def first_datetime(table: str, types: tuple[str, ...] = ("datetime",)) -> None:
+            found = next((c["name"] for c in nodes[table]["columns"] if c["type"] in types), None)
+            if found:
+                read.add((table, found))
+
+        def effect(args: dict[str, Any], local: str | None) -> None:
+            table = args["effect_table"]
+            read.update((table, remote) for remote in args.get("on", {}).values())
+            read.add((table, args["map"]["field"]))
+            if "window" in args:
+                read.update((table, args["window"][end]) for end in ("start_col", "end_col"))
+            if local is not None:  # a table-level effect reads its parent's keys and time
+                read.update((local, key) for key in args.get("on", {}))
+                if "window" in args:
+                    first_datetime(local)
+
+        for n in doc["nodes"]:
+            if n.get("pk"):
+                read.add((n["id"], n["pk"]))
+            for c in n["columns"]:
+                gen = c["generator"]
+                if "lookup" in gen:
+                    read.add((n["id"], c["name"]))
+                    ref(gen["lookup"]["from"])
+                    on = gen["lookup"].get("on") or {}
+                    table = max((t for t in ids if gen["lookup"]["from"].startswith(t + ".")), key=len)
+                    read.update((table, remote) for remote in on.values())
+                if "choice" in gen and "choices_ref" in gen["choice"]:
+                    ref(gen["choice"]["choices_ref"])
+                if "constraints" in c:
+                    read.add((n["id"], c["name"]))
+                    if "enum_ref" in c["constraints"]:
+                        ref(c["constraints"]["enum_ref"])
+                for m in c.get("modifiers", []):
+                    if m["transform"] == "effect":
+                        effect(m["args"], None)
+            for m in n.get("modifiers", []):
+                effect(m["args"], n["parents"][0])
+        for key, items in doc.get("constraints", {}).items():
+            for item in items if key != "inequalities" else []:
+                if isinstance(item, str):
+                    ref(item)
+                else:
+                    for field_ in ("from", "to", "attr", "enum_ref"):
+                        if field_ in item:
+                            ref(item[field_])
+        for key, value in doc.get("targets", {}).items():
+            for t in value if isinstance(value, list) else [value]:
+                for field_ in ("timestamp", "column", "metric"):
+                    if field_ in t:
+                        read.add((t["table"], t[field_]))
+                if key == "composite_effect":
+                    first_datetime(t["table"], ("datetime", "date"))
+                    for inf in t["influences"]:
+                        if "column" in inf:
+                            read.add((t["table"], inf["column"]))
+        for n in doc["nodes"]:
+            free = [c for c in n["columns"] if (n["id"], c["name"]) not in read]
+            for c in free[: len(n["columns"]) - 1]:
+                if self.flag(0.5):
+                    c["hidden"] = True
+                    self.meta.notes.append(f"{n['id']}.{c['name']} hidden")
 
     def new_id(self, prefix: str) -> str:
         n = len(self.tables)

@@ -78,6 +78,7 @@ class Checker:
                 names.setdefault(col.name.lower(), col.name)
             if node.pk is not None and node.pk not in names:
                 self.problem(f"{path}.pk", f"{node.pk!r} is not one of the node's columns; name one of them.")
+            self.hidden(path, node)
             for k, parent in enumerate(node.parents):
                 self.refs.table(f"{path}.parents[{k}]", parent)
             enum_cols = [c for c in node.columns if isinstance(c.generator, S.EnumListGen)]
@@ -118,8 +119,16 @@ class Checker:
             )
             return
         kind.check(spec, site)
-        if col.constraints and col.constraints.enum_ref:
-            self.refs.ref(f"{path}.constraints.enum_ref", col.constraints.enum_ref)
+        if col.constraints and col.hidden:
+            self.problem(
+                f"{path}.constraints",
+                f"{node.id}.{col.name} is hidden (never written), so its constraints cannot be checked; "
+                'drop "hidden" or the constraints.',
+            )
+        elif col.constraints and col.constraints.enum_ref:
+            found = self.refs.ref(f"{path}.constraints.enum_ref", col.constraints.enum_ref)
+            if found:
+                self.refs.read(f"{path}.constraints.enum_ref", *found, reader=node.id)
         for m, mod in enumerate(col.modifiers):
             modifier = MODIFIERS[mod.transform]
             if modifier.types and col.type not in modifier.types:
@@ -131,16 +140,45 @@ class Checker:
                 continue
             modifier.check(mod.args, site, f".modifiers[{m}].args")
 
+    def hidden(self, path: str, node: S.Node) -> None:
+        """A hidden column is never written: the table's pk cannot be one, and a table writes at
+        least one column."""
+        for j, col in enumerate(node.columns):
+            if col.hidden and col.name == node.pk:
+                self.problem(
+                    f"{path}.columns[{j}].hidden",
+                    f"{col.name!r} is the table's pk, and a pk is always written; "
+                    'drop "hidden" or make another column the pk.',
+                )
+        if not node.written:
+            self.problem(
+                f"{path}.columns",
+                f'every column of {node.id!r} is hidden, so its file would have none; drop "hidden" from one.',
+            )
+
+    def checked(self, path: str, ref: str) -> None:
+        """``table.column`` that a check reads from the table's file: it exists and is written."""
+        found = self.refs.ref(path, ref)
+        if found:
+            self.refs.read(path, *found, reader=None)
+
+    def checked_column(self, path: str, node: S.Node, name: str) -> None:
+        """Column ``name`` of ``node``, which a check reads from the table's file: it exists and is
+        written."""
+        self.refs.read(path, node, self.refs.column(path, node, name), reader=None)
+
     def constraints(self) -> None:
         c = self.ds.constraints
         for i, ref in enumerate(c.unique):
-            self.refs.ref(f"constraints.unique[{i}]", ref)
+            self.checked(f"constraints.unique[{i}]", ref)
         for i, fk in enumerate(c.foreign_keys):
-            self.refs.ref(f"constraints.foreign_keys[{i}].from", fk.from_)
-            self.refs.ref(f"constraints.foreign_keys[{i}].to", fk.to)
+            self.checked(f"constraints.foreign_keys[{i}].from", fk.from_)
+            self.checked(f"constraints.foreign_keys[{i}].to", fk.to)
         for i, r in enumerate(c.ranges):
-            self.refs.ref(f"constraints.ranges[{i}].attr", r.attr)
+            self.checked(f"constraints.ranges[{i}].attr", r.attr)
         for i, q in enumerate(c.inequalities):
+            # a hidden column may take part: the inequality is honoured while generating
+            # (validate reports its check as not evaluated)
             left = self.refs.ref(f"constraints.inequalities[{i}].left", q.left)
             right = self.refs.ref(f"constraints.inequalities[{i}].right", q.right)
             if left and right and left[0].id != right[0].id:
@@ -149,11 +187,11 @@ class Checker:
                     "an inequality compares two columns of one table; name columns of the same table.",
                 )
         for i, p in enumerate(c.pattern):
-            self.refs.ref(f"constraints.pattern[{i}].attr", p.attr)
+            self.checked(f"constraints.pattern[{i}].attr", p.attr)
         for i, e in enumerate(c.enum):
-            self.refs.ref(f"constraints.enum[{i}].attr", e.attr)
+            self.checked(f"constraints.enum[{i}].attr", e.attr)
             if e.enum_ref:
-                self.refs.ref(f"constraints.enum[{i}].enum_ref", e.enum_ref)
+                self.checked(f"constraints.enum[{i}].enum_ref", e.enum_ref)
 
     def targets(self) -> None:
         t = self.ds.targets
@@ -169,9 +207,37 @@ class Checker:
                 if node is None:
                     continue
                 for f in column_fields:
-                    self.refs.column(f"{path}.{f}", node, getattr(target, f))
-                if key == "composite_effect" and target.metric != "volume":
-                    self.refs.column(f"{path}.metric", node, target.metric)
+                    self.checked_column(f"{path}.{f}", node, getattr(target, f))
+                if key == "composite_effect":
+                    self.composite(path, node, target)
+
+    def composite(self, path: str, node: S.Node, target: S.CompositeEffect) -> None:
+        """The columns a composite_effect target reads from the files are written ones (only
+        ``metric`` must exist; another missing column leaves the check not evaluated)."""
+        refs = self.refs
+        if target.metric != "volume":
+            self.checked_column(f"{path}.metric", node, target.metric)
+        named = [("timestamp", node, target.timestamp)]
+        for k, inf in enumerate(target.influences):
+            where = f"influences[{k}]"
+            named += [
+                (f"{where}.column", node, inf.column),
+                (f"{where}.time_reference", node, inf.time_reference),
+            ]
+            named += [(f"{where}.on", node, local) for local in inf.on or {}]
+            effect_node = refs.tables.get(inf.effect_table or "")
+            if effect_node is not None:
+                named += [(f"{where}.on", effect_node, remote) for remote in (inf.on or {}).values()]
+                if inf.map is not None:
+                    named.append((f"{where}.map.field", effect_node, inf.map.field))
+                if inf.window is not None:
+                    named += [
+                        (f"{where}.window.start_col", effect_node, inf.window.start_col),
+                        (f"{where}.window.end_col", effect_node, inf.window.end_col),
+                    ]
+        for field, owner, name in named:
+            column = next((c for c in owner.columns if c.name == name), None)
+            refs.read(f"{path}.{field}", owner, column, None)
 
 
 def _safe_file_name(name: str) -> bool:

@@ -61,7 +61,7 @@ def preflight(plan: Plan) -> Preflight:
     expected: dict[str, float] = {}
     for table in plan.tables:
         rows = expected[table.name] = table.expected_rows
-        size = rows * sum(BYTES_PER_VALUE[c.type] for c in table.node.columns)
+        size = rows * sum(BYTES_PER_VALUE[c.type] for c in table.node.written)
         report.tables.append(PlannedTable(table.name, table.node.kind, rows, size))
         _check_table(table, ds, expected, report)
     _check_inequalities(ds, report)

@@ -214,10 +214,10 @@ def _render_section(
     out_dir: str,
     compression: Compression,
 ) -> Section:
-    columns = wrapped(ident(cp.column.name) for cp in table.columns)
-    optional = wrapped(
-        f"dg_optional({ident(c.column.name)}) AS {ident(c.column.name)}" for c in table.columns
-    )
+    # hidden columns are computed in the layers but neither written nor kept for later tables
+    written = [cp.column.name for cp in table.columns if not cp.column.hidden]
+    columns = wrapped(ident(name) for name in written)
+    optional = wrapped(f"dg_optional({ident(name)}) AS {ident(name)}" for name in written)
     query = template("query.sql.j2").render(
         layers=layers,
         last=layers[-1].name,

@@ -462,6 +462,8 @@ class Column(Strict):
     modifiers: list[Modifier] = []
     constraints: ColumnConstraints | None = None
     comment: str | None = None
+    hidden: bool = False
+    "ext: dgsql extension; generated, usable by the row's columns, not written."
 
     @model_validator(mode="after")
     def _null_rate(self) -> Column:
@@ -523,6 +525,11 @@ class Node(Strict):
     def first_datetime(self, exclude: str) -> str | None:
         """The first datetime column of the row other than ``exclude``."""
         return next((c.name for c in self.columns if c.type == "datetime" and c.name != exclude), None)
+
+    @property
+    def written(self) -> list[Column]:
+        """The columns written to the table's file: all but the hidden ones, in schema order."""
+        return [c for c in self.columns if not c.hidden]
 
 
 # --------------------------------------------------------------- constraints

@@ -60,17 +60,49 @@ class References:
         self.problem(path, f"table {name!r} does not exist; {hint}")
         return None
 
-    def typed(self, path: str, node: S.Node, name: str, types: tuple[str, ...]) -> None:
-        """Column ``name`` of ``node`` exists and has one of ``types``."""
+    def read(self, path: str, node: S.Node, column: S.Column | None, reader: str | None) -> bool:
+        """Whether ``column`` of ``node`` can be read from its file: a hidden column is never
+        written, so another table (``reader``, or this one through a lookup) cannot read it and no
+        check (``reader`` None) can see it. Records the problem; True when it can be read."""
+        if column is None or not column.hidden:
+            return True
+        ref = f"{node.id}.{column.name}"
+        if reader is None:
+            self.problem(
+                path,
+                f'{ref} is hidden (never written), so it cannot be checked; drop "hidden" or check another column.',
+            )
+        else:
+            self.problem(
+                path,
+                f"{ref} is hidden (never written), so table {reader!r} cannot read it; "
+                'drop "hidden" or read another column.',
+            )
+        return False
+
+    def typed(
+        self, path: str, node: S.Node, name: str, types: tuple[str, ...], reader: str | None = None
+    ) -> None:
+        """Column ``name`` of ``node`` exists and has one of ``types``; with ``reader`` (another
+        table reads it from the file), it is not hidden."""
         column = self.column(path, node, name)
         if column is not None and column.type not in types:
             self.problem(
                 path, f"{node.id}.{name} is a {column.type}; name a column of type {' or '.join(types)}."
             )
+        elif reader is not None:
+            self.read(path, node, column, reader)
 
-    def keys(self, path: str, local_node: S.Node, local: str, remote_node: S.Node, remote: str) -> None:
-        """Two join keys exist and compare (same type, or both numbers, or both times)."""
+    def keys(
+        self, path: str, local_node: S.Node, local: str, remote_node: S.Node, remote: str, reader: str
+    ) -> None:
+        """Two join keys exist and compare (same type, or both numbers, or both times); table
+        ``reader`` reads the keys of other tables from their files, so those are not hidden."""
         a, b = self.column(path, local_node, local), self.column(path, remote_node, remote)
+        if local_node.id != reader and not self.read(path, local_node, a, reader):
+            return
+        if not self.read(path, remote_node, b, reader):
+            return
         if a is not None and b is not None and not comparable(a.type, b.type):
             self.problem(
                 path,

@@ -171,7 +171,7 @@ def metadata(compiled: Compiled, result: BuildResult, scale: float) -> dict:
                 "rows": t.rows,
                 "columns": [
                     {"name": c.name, "type": c.type, "sql_type": SQL_TYPES[c.type]}
-                    for c in nodes[t.name].columns
+                    for c in nodes[t.name].written  # the file's columns: hidden ones are not written
                 ],
                 "seconds": round(t.seconds, 4),
                 "file": f"{t.name}.parquet",

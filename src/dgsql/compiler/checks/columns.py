@@ -1,4 +1,5 @@
-"""Every declared column exists in the table's file with its declared type (and no other column)."""
+"""Every written column (all but the hidden ones) exists in the table's file with its declared type,
+and no other column does."""
 
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ WHERE d.column_name IS NULL OR a.column_name IS NULL OR d.declared_type <> a.act
 def compile(ctx: CheckContext) -> Iterator[CheckSpec]:
     for i, node in enumerate(ctx.dataset.nodes):
         rows = join(
-            Sql(f"({j}, {lit(c.name)}, {lit(DUCKDB_TYPES[c.type])})") for j, c in enumerate(node.columns)
+            Sql(f"({j}, {lit(c.name)}, {lit(DUCKDB_TYPES[c.type])})") for j, c in enumerate(node.written)
         )
         yield compiled(
             KIND,
@@ -37,5 +38,5 @@ def compile(ctx: CheckContext) -> Iterator[CheckSpec]:
             node.id,
             sql=fill(TEMPLATE, rows=rows, schema=lit(SCHEMA), table=lit(node.id)),
             source=f"nodes[{i}].columns",
-            expect={c.name: DUCKDB_TYPES[c.type] for c in node.columns},
+            expect={c.name: DUCKDB_TYPES[c.type] for c in node.written},
         )

@@ -67,7 +67,7 @@ def _offsets(std_minutes: float) -> list[float]:
 
 def compile(ctx: CheckContext) -> Iterator[CheckSpec]:
     for node in ctx.dataset.nodes:
-        for col in node.columns:
+        for col in node.written:
             gen = col.generator
             if not isinstance(gen, DatetimeSeriesGen):
                 continue

@@ -30,7 +30,7 @@ def _margin(bound: float, integer: bool) -> float:
 
 def compile(ctx: CheckContext) -> Iterator[CheckSpec]:
     for node in ctx.dataset.nodes:
-        for col in node.columns:
+        for col in node.written:
             if vm.distribution(col) is None:
                 continue
             ref = f"{node.id}.{col.name}"

@@ -43,7 +43,7 @@ def parent_link(ctx: CheckContext, node: Node) -> ParentLink | str:
     if parent is None:
         return f"no table {node.parents[0]!r} in the schema"
     unique = set(ctx.dataset.constraints.unique)
-    for col in node.columns:
+    for col in node.written:
         gen = col.generator
         if isinstance(gen, LookupGen) and gen.lookup.on is None and not col.modifiers:
             t, c = ctx.dataset.split_ref(gen.lookup.from_)

@@ -30,7 +30,7 @@ def _pairs(ctx: CheckContext) -> Iterator[tuple[str, str, str, bool]]:
         for i, fk in enumerate(ctx.dataset.constraints.foreign_keys)
     ]
     for node in ctx.dataset.nodes:
-        for col in node.columns:
+        for col in node.written:
             gen = col.generator
             if not isinstance(gen, LookupGen) or gen.lookup.on is not None or col.modifiers:
                 continue  # a modified lookup's values are no longer the other table's keys

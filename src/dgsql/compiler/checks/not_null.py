@@ -20,7 +20,7 @@ WHERE {col} IS NULL"""
 
 def compile(ctx: CheckContext) -> Iterator[CheckSpec]:
     for node in ctx.dataset.nodes:
-        for col in node.columns:
+        for col in node.written:
             if col.nullable:
                 continue
             target = f"{node.id}.{col.name}"

@@ -72,7 +72,7 @@ def threshold(col: Column, steps: list[Any], upper: bool) -> tuple[float, float,
 
 def compile(ctx: CheckContext) -> Iterator[CheckSpec]:
     for node in ctx.dataset.nodes:
-        for col in node.columns:
+        for col in node.written:
             outliers = [m for m in col.modifiers if m.transform == "outliers"]
             if not outliers:
                 continue

@@ -84,7 +84,10 @@ def drop_repeats(declarations: Iterable[T], key: Callable[[T], Hashable]) -> Ite
 
 
 class CheckContext:
-    """Lookups over a :class:`Dataset` shared by the check modules."""
+    """Lookups over a :class:`Dataset` shared by the check modules.
+
+    Checks read the files, which hold only the written columns: a hidden column is no column
+    here (``Node.written`` lists the others)."""
 
     def __init__(self, dataset: Dataset):
         self.dataset = dataset
@@ -95,10 +98,12 @@ class CheckContext:
         return self.nodes.get(table)
 
     def column(self, table: str, name: str) -> Column | None:
+        """Column ``name`` of ``table`` as its file holds it: None when there is none, or when it
+        is hidden (never written)."""
         node = self.nodes.get(table)
         if node is None:
             return None
-        return next((c for c in node.columns if c.name == name), None)
+        return next((c for c in node.written if c.name == name), None)
 
     def column_path(self, table: str, name: str) -> str:
         node = self.nodes[table]
@@ -114,6 +119,8 @@ class CheckContext:
         table, name = found
         col = self.column(table, name)
         if col is None:
+            if any(c.name == name for c in self.nodes[table].columns):
+                return table, name, None, f"hidden column: {ref} is never written"
             return table, name, None, f"table {table!r} has no column {name!r}"
         return table, name, col, None
 
@@ -127,7 +134,7 @@ class CheckContext:
         """(``table.column``, key, value, JSON path) of every column's ``constraints.<key>`` that is
         set, in schema order (per column, ``keys`` in the order given)."""
         for node in self.dataset.nodes:
-            for col in node.columns:
+            for col in node.written:
                 if col.constraints is None:
                     continue
                 for key in keys:
@@ -140,4 +147,4 @@ class CheckContext:
         node = self.nodes.get(table)
         if node is None:
             return None
-        return next((c for c in node.columns if c.type in ("datetime", "date")), None)
+        return next((c for c in node.written if c.type in ("datetime", "date")), None)

@@ -32,7 +32,10 @@ class Choice(GeneratorKind):
 
     def check(self, spec: S.ChoiceSpec, site: Site) -> None:
         if spec.choices_ref is not None:
-            site.refs.ref(f"{site.path}.generator.choice.choices_ref", spec.choices_ref)
+            where = f"{site.path}.generator.choice.choices_ref"
+            found = site.refs.ref(where, spec.choices_ref)
+            if found:
+                site.refs.read(where, *found, reader=site.node.id)
         else:
             check_literals(spec.choices or [], "choice.choices", site)
 

@@ -36,6 +36,9 @@ class Lookup(GeneratorKind):
         if found is None:
             return
         node, target = found
+        # a lookup reads what a table writes, its own table's too
+        if not site.refs.read(f"{where}.from", node, target, site.node.id):
+            return
         if not convertible(target.type, site.column.type):
             site.refs.problem(
                 f"{where}.from",
@@ -57,7 +60,7 @@ class Lookup(GeneratorKind):
                 f"{where}.on", "an 'on' lookup into its own table is not supported; look up another table."
             )
         else:
-            site.refs.keys(f"{where}.on", site.node, local, node, remote)
+            site.refs.keys(f"{where}.on", site.node, local, node, remote, reader=site.node.id)
 
     def reads(self, spec: S.LookupSpec, column: S.Column, node: S.Node) -> list[str]:
         join = spec.join

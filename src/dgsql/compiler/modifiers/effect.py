@@ -51,11 +51,11 @@ def check(refs: References, path: str, node: S.Node, args: S.EffectArgs, column:
     if table is None or local_node is None:
         return
     for local, remote in args.on.items():
-        refs.keys(f"{path}.on", local_node, local, table, remote)
+        refs.keys(f"{path}.on", local_node, local, table, remote, reader=node.id)
     if args.window:
         for end in ("start_col", "end_col"):
-            refs.typed(f"{path}.window.{end}", table, getattr(args.window, end), TIMES)
-    refs.typed(f"{path}.map.field", table, args.map.field, NUMBERS)
+            refs.typed(f"{path}.window.{end}", table, getattr(args.window, end), TIMES, reader=node.id)
+    refs.typed(f"{path}.map.field", table, args.map.field, NUMBERS, reader=node.id)
     if args.time_column and column is None:
         refs.problem(
             f"{path}.time_column",
@@ -66,10 +66,18 @@ def check(refs: References, path: str, node: S.Node, args: S.EffectArgs, column:
     elif args.window and column is not None and time_column(args, column, node) is None:
         refs.problem(path, "a windowed effect needs a datetime column in the row; add time_column.")
     elif args.window and column is None:
-        if local_node.first_datetime(exclude="") is None and refs.ds.timeframe is None:
+        ts = local_node.first_datetime(exclude="")
+        if ts is None and refs.ds.timeframe is None:
             refs.problem(
                 path,
                 f"a windowed effect needs a timeframe or a datetime column in {local_node.id!r}; add one.",
+            )
+        elif ts is not None and next(c for c in local_node.columns if c.name == ts).hidden:
+            refs.problem(
+                path,
+                f"the effect matches on {local_node.id}.{ts}, the parent's first datetime column, which is "
+                f'hidden (never written), so table {node.id!r} cannot read it; drop "hidden" or put a '
+                "written datetime column first.",
             )
 
 
