@@ -9,11 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from dgsql.compiler.checks.datetime_shape import MIN_ROWS, tolerance
+from dgsql.compiler.checks.truncation import DIMENSIONS, Law, declared_law, truncated_shares, tvd
 from dgsql.compiler.generators import generator_of
 from dgsql.compiler.modifiers import MODIFIERS
 from dgsql.compiler.plan import Plan, TablePlan
 from dgsql.dsl import model as S
 from dgsql.dsl.problems import Problem, warning
+from dgsql.dsl.time import series_grid, series_patterns
 
 BYTES_PER_VALUE = {"int": 4.0, "float": 8.0, "string": 10.0, "bool": 0.2, "datetime": 6.0, "date": 2.5}
 "Rough zstd Parquet bytes per value, measured on the examples; a size estimate, not a promise."
@@ -64,6 +67,7 @@ def preflight(plan: Plan) -> Preflight:
         size = rows * sum(BYTES_PER_VALUE[c.type] for c in table.node.written)
         report.tables.append(PlannedTable(table.name, table.node.kind, rows, size))
         _check_table(table, ds, expected, report)
+        _check_reshaping(table, ds, report)
     _check_inequalities(ds, report)
     return report
 
@@ -119,3 +123,64 @@ def _check_inequalities(ds: S.Dataset, report: Preflight) -> None:
                 f"{left.name} ranges over [{lr[0]:g}, {lr[1]:g}] and {right.name} over [{rr[0]:g}, {rr[1]:g}]; "
                 "widen the ranges or drop the constraint.",
             )
+
+
+LAW_MODIFIERS = ("seasonality", "time_jitter")
+"""Modifiers of a ``datetime_series`` whose law the reshaping warning knows: seasonality weighs
+the grid; time_jitter blurs the truncated and the declared shares alike and is left out."""
+
+
+def _series_law(col: S.Column, ds: S.Dataset) -> Law | None:
+    """The declared law of a ``datetime_series`` column (``checks/truncation.py``), or None."""
+    gen = col.generator
+    if not isinstance(gen, S.DatetimeSeriesGen) or any(
+        m.transform not in LAW_MODIFIERS for m in col.modifiers
+    ):
+        return None
+    g = series_grid(gen.datetime_series, ds)
+    return None if g is None else declared_law(g, series_patterns(gen.datetime_series, col))
+
+
+def _check_reshaping(table: TablePlan, ds: S.Dataset, report: Preflight) -> None:
+    """Warn where an inequality visibly reshapes the column drawn after a bound.
+
+    Only a ``datetime_series`` drawn after exactly one column that is itself an unbounded
+    ``datetime_series`` has a law known here (both grids and weights): its truncated hour, dow
+    and month shares are held against its declared ones, all three dimensions whether weighted
+    or not (a dow-weighted ``shipped_at`` after a seasonal ``ordered_at`` moves in months: the
+    grid itself declares the shares of the dimensions it does not weigh), with validate's
+    ``datetime_shape`` tolerance at the table's expected rows. Other bounds (expressions,
+    lookups, distributions) get no warning: validate has no shape check for them yet.
+    """
+    bounded = {g.bound.column for g in table.guards}
+    columns = {c.name: c for c in table.node.columns}
+    for guard in table.guards:
+        bound = guard.bound
+        if len(bound.after) != 1 or bound.before or bound.after[0] in bounded:
+            continue
+        low, high = columns[bound.after[0]], columns[bound.column]
+        first, later = _series_law(low, ds), _series_law(high, ds)
+        if first is None or later is None:
+            continue
+        rows = table.expected_rows * (1 - (high.null_rate or 0))
+        if rows < MIN_ROWS:
+            continue  # validate does not evaluate the shape of so few rows
+        moved = truncated_shares(first, later, bound.strict, low.null_rate or 0)
+        declared = later.shares()
+        found = [(d, tvd(moved[d], declared[d]), tolerance(declared[d], rows)) for d in DIMENSIONS]
+        visible = sorted((f for f in found if f[1] > f[2]), key=lambda f: -f[1])
+        if not visible:
+            continue
+        moves = ", ".join(
+            f"its {d} shares move by TVD {t:.2g}" if i == 0 else f"its {d} shares by {t:.2g}"
+            for i, (d, t, _) in enumerate(visible)
+        )
+        limits = ", ".join(f"{tol:.2g}" for _, _, tol in visible)
+        path = min(bound.paths, key=lambda p: int(p.rpartition("[")[2].rstrip("]")))
+        report.warn(
+            path,
+            f"{table.name}.{high.name} is drawn after {table.name}.{low.name}: {moves} "
+            f"(validate's tolerance at {rows:,.0f} rows: {limits}); to keep its declared shape, "
+            f'write it as an offset: "expression": {{"code": "{low.name} + hours(d)"}} '
+            "with d a non-negative draw.",
+        )

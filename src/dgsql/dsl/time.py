@@ -196,6 +196,29 @@ class Grid:
         assert self.points > 0, "an empty grid has no last point"
         return self.at(self.points - 1)
 
+    def first_after(self, t: datetime, strict: bool) -> int:
+        """The index of the first point above ``t`` (or equal to it, unless ``strict``), maybe
+        ``points`` or more: past the span (``generators/datetime_series.first_after`` in SQL).
+
+        >>> g = Grid(datetime(2024, 1, 1), 3, Freq(1, "H"))
+        >>> g.first_after(datetime(2024, 1, 1, 1), True), g.first_after(datetime(2024, 1, 1, 1), False)
+        (2, 1)
+        >>> Grid(datetime(2024, 2, 1), 11, Freq(1, "MS")).first_after(datetime(2024, 3, 1), True)
+        2
+        """
+        if self.step is not None:
+            d = t - self.first
+            if d < timedelta(0) or (d == timedelta(0) and not strict):
+                return 0
+            k = d // self.step
+            return k + 1 if strict or self.at(k) < t else k
+        months = (t.year - self.first.year) * 12 + t.month - self.first.month
+        if months < 0:
+            return 0
+        k = months // self.months
+        point = self.at(k)
+        return k + (point <= t if strict else point < t)
+
 
 def grid(span: Interval, freq: str | Freq) -> Grid:
     """The grid of ``span`` at ``freq`` (see the module's docstring)."""

@@ -4,15 +4,33 @@ per weighted dimension (hour, dow, month), the observed shares of rows match the
 
 Expected shares: each grid point weighs the product of all declared weights at its hour / dow /
 month; ``time_jitter`` spreads it over the point ± N(0, std) (16 quantile offsets, so a point at
-08:00 jittered by −5 min counts for 07:00, as the data does). Tolerance for n rows:
-``0.5 · (Σ σᵢ·√(2/π) + 4·√(Σ σᵢ²·(1 − 2/π))) + 0.01`` with ``σᵢ = √(pᵢ(1 − pᵢ)/n)``: the mean of
-the TVD of an exact sample plus 4 of its standard deviations, plus 0.01 of slack.
-Not evaluated below 30 rows.
+08:00 jittered by −5 min counts for 07:00, as the data does). Tolerance for n rows
+(:func:`tolerance`): ``0.5 · (Σ σᵢ·√(2/π) + 4·√(Σ σᵢ²·(1 − 2/π))) + 0.01`` with
+``σᵢ = √(pᵢ(1 − pᵢ)/n)``: the mean of the TVD of an exact sample plus 4 of its standard
+deviations, plus 0.01 of slack. Not evaluated below 30 rows.
+
+A column drawn after a bound (an inequality, ``compiler/bounds.py``) is compared with the
+**truncated expectation computed from the data's own bounds** (:data:`TRUNCATED`): a row with
+bound b (the largest of its ``after`` columns, NULLs skipped; all NULL: unrestricted) follows
+w(t)·1[t > b]/S(b) (``>=`` when no inequality is strict), S(b) the weight of the points
+allowed, so the expected mass of a category c is Σ_rows Σ_{t∈c allowed} w(t)/S(b). Rows are
+grouped by their first allowed grid point t₀ (an ASOF join of the bounds' histogram onto the
+grid); with G(t) = Σ_{t₀ ≤ t} n(t₀)/S(t₀), a running sum, the mass is Σ_{t∈c} w(t)·G(t):
+O(grid + distinct bounds), no pass over rows but the histogram's. Rows whose bound leaves no
+weighted point are placed past the span by rule (the first grid point after the bound) and
+count at their observed category. ``time_jitter`` offsets apply to the expected points as
+above (a jittered value the guard moves back above its bound is not modelled). On a grid
+thinned above 200,000 points (:func:`grid_sql`) the first allowed point is the thinned grid's:
+an approximation of a few points' weight per row. Rows are independent but not identically
+distributed, so the variance of a category's count, Σ_rows p_r(1 − p_r), is at most n·p(1 − p)
+with p their mean: the same tolerance is conservative. A column with no ``after`` bound (the
+first column of an inequality) is checked exactly as above.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import math
+from collections.abc import Iterator, Sequence
 from statistics import NormalDist
 
 from dgsql.compiler.checks.grid import column_grid, dimension, grid_sql, weight_at
@@ -32,7 +50,7 @@ SLACK = 0.01
 JITTER_NODES = 16
 MIN_ROWS = 30
 
-TEMPLATE = """\
+DECLARED = """\
 WITH grid AS ({grid}),
 weighted AS (SELECT ts, {weight} AS w FROM grid),
 offsets AS (SELECT unnest({offsets}) AS minutes),
@@ -41,6 +59,45 @@ expected AS (
   FROM weighted, offsets
   GROUP BY v
 ),
+"""
+"The expected mass of each category: the declared weights of the grid points, jittered."
+
+TRUNCATED = """\
+WITH grid AS ({grid}),
+weighted AS (SELECT ts, {weight} AS w FROM grid),
+offsets AS (SELECT unnest({offsets}) AS minutes),
+suffix AS (SELECT ts, w, sum(w) OVER (ORDER BY ts DESC ROWS UNBOUNDED PRECEDING) AS s FROM weighted),
+last_weighted AS (SELECT max(ts) AS ts FROM weighted WHERE w > 0),
+bounded AS (
+  SELECT b, x, coalesce(b {allows} (SELECT ts FROM last_weighted), true) AS reached
+  FROM (SELECT CAST({bound} AS TIMESTAMP) AS b, CAST({col} AS TIMESTAMP) AS x FROM {table} WHERE {col} IS NOT NULL) AS r
+),
+bounds AS (
+  SELECT coalesce(b, '-infinity'::TIMESTAMP) AS b, count(*) AS n FROM bounded WHERE reached GROUP BY ALL
+),
+starts AS (
+  SELECT g.ts, sum(f.n / g.s) AS m
+  FROM bounds AS f ASOF JOIN suffix AS g ON f.b {allows} g.ts
+  GROUP BY g.ts
+),
+reach AS (
+  SELECT g.ts, g.w * sum(coalesce(f.m, 0)) OVER (ORDER BY g.ts ROWS UNBOUNDED PRECEDING) AS w
+  FROM suffix AS g LEFT JOIN starts AS f ON f.ts = g.ts
+),
+expected AS (
+  SELECT v, sum(mass) AS mass FROM (
+    SELECT {dim_jittered} AS v, w / {nodes} AS mass FROM reach, offsets
+    UNION ALL
+    SELECT {dim_past} AS v, 1 AS mass FROM bounded WHERE NOT reached
+  ) AS parts GROUP BY v
+),
+past_span AS (SELECT count(*) AS n FROM bounded WHERE NOT reached),
+"""
+"""The expected mass of each category for a column drawn after ``bound``: every row's declared
+weights restricted to the points its bound allows (``allows``: ``<`` when strict, else ``<=``),
+renormalised; rows with no weighted point left count at their observed category."""
+
+COMPARE = """\
 observed AS (SELECT {dim_observed} AS v, count(*) AS n FROM {table} WHERE {col} IS NOT NULL GROUP BY v),
 shares AS (
   SELECT coalesce(e.mass, 0) / (SELECT sum(mass) FROM expected) AS p,
@@ -54,15 +111,37 @@ stat AS (
            + {z} * sqrt(sum(p * (1 - p) / total) * (1 - 2 / pi()))) + {slack} AS tolerance
   FROM shares
 )
-SELECT row_count, tvd, tolerance, {dimension_name} AS dimension,
+SELECT row_count, tvd, tolerance, {dimension_name} AS dimension,{extra}
   CASE WHEN row_count IS NULL OR row_count < {min_rows} THEN NULL ELSE tvd <= tolerance END AS ok
 FROM stat"""
+"Observed against expected shares: the TVD and its tolerance (:func:`tolerance`, in SQL)."
+
+
+def tolerance(shares: Sequence[float], rows: float) -> float:
+    """The TVD within which the shares of ``rows`` rows drawn from ``shares`` stay (the check's
+    tolerance, which its SQL computes from the expected shares).
+
+    >>> round(tolerance([0.5, 0.5], 10_000), 4)
+    0.0225
+    """
+    var = [p * (1 - p) / rows for p in shares]
+    spread = sum(math.sqrt(v) for v in var) * math.sqrt(2 / math.pi)
+    return 0.5 * (spread + Z * math.sqrt(sum(var) * (1 - 2 / math.pi))) + SLACK
 
 
 def _offsets(std_minutes: float) -> list[float]:
     if std_minutes <= 0:
         return [0.0]
     return quantile_nodes(NormalDist(0.0, std_minutes).inv_cdf, JITTER_NODES)
+
+
+def truncated_after(after: Sequence[str]) -> str:
+    """What a bounded column's shares are compared with, as the report shows it.
+
+    >>> truncated_after(["ordered_at"])
+    'declared weights truncated after greatest(ordered_at) per row'
+    """
+    return f"declared weights truncated after greatest({', '.join(after)}) per row"
 
 
 def compile(ctx: CheckContext) -> Iterator[CheckSpec]:
@@ -98,23 +177,48 @@ def compile(ctx: CheckContext) -> Iterator[CheckSpec]:
                     yield not_compiled(KIND, CATEGORY, ref, source, problem, id=f"{KIND}:{ref}:{dim}")
                 continue
             assert grid is not None
+            bound = ctx.bound(node.id, col.name)
+            after = bound.after if bound is not None else ()
             ts = Sql("ts")
             weight = join((weight_at(w, dimension(d, ts)) for d, w in patterns), Sql(" * "))
             jittered = Sql("ts + to_microseconds(CAST(minutes * 60000000 AS BIGINT))")
             observed = fill("CAST({c} AS TIMESTAMP)", c=ident(col.name))
+            offsets = _offsets(jitter_var**0.5)
+            parts = dict(
+                grid=grid_sql(grid),
+                weight=weight,
+                offsets=doubles(offsets),
+                table=table(node.id),
+                col=ident(col.name),
+                z=double(Z),
+                slack=double(SLACK),
+                min_rows=double(MIN_ROWS),
+            )
+            if after:
+                assert bound is not None
+                head = TRUNCATED
+                parts.update(
+                    bound=join(ident(a) for a in after)
+                    if len(after) == 1
+                    else fill("greatest({a})", a=join(ident(a) for a in after)),
+                    allows=Sql("<" if bound.strict else "<="),
+                    nodes=double(len(offsets)),
+                    extra=fill(
+                        " {after} AS truncated_after, (SELECT n FROM past_span) AS past_span_rows,",
+                        after=lit(", ".join(after)),
+                    ),
+                )
+                how = {"shares": truncated_after(after), "strict": bound.strict}
+            else:
+                head, how = DECLARED, {}
+                parts.update(extra=Sql(""))
             for dim in dict.fromkeys(d for d, _ in patterns):
                 sql = fill(
-                    TEMPLATE,
-                    grid=grid_sql(grid),
-                    weight=weight,
-                    offsets=doubles(_offsets(jitter_var**0.5)),
+                    head + COMPARE,
+                    **parts,
                     dim_jittered=dimension(dim, jittered),
                     dim_observed=dimension(dim, observed),
-                    table=table(node.id),
-                    col=ident(col.name),
-                    z=double(Z),
-                    slack=double(SLACK),
-                    min_rows=double(MIN_ROWS),
+                    dim_past=dimension(dim, Sql("x")),
                     dimension_name=lit(dim),
                 )
                 yield compiled(
@@ -125,5 +229,5 @@ def compile(ctx: CheckContext) -> Iterator[CheckSpec]:
                     sql=sql,
                     mode="stat",
                     source=source,
-                    expect={"dimension": dim, "weights": [w for d, w in patterns if d == dim]},
+                    expect={"dimension": dim, "weights": [w for d, w in patterns if d == dim], **how},
                 )

@@ -6,10 +6,12 @@ from collections.abc import Callable, Hashable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar, get_args
 
+from dgsql.compiler.bounds import Bound, table_bounds
 from dgsql.compiler.column import SQL_TYPES
 from dgsql.compiler.sqltext import Sql, ident, qualified
 from dgsql.dsl.model import Column, Dataset, Node
 from dgsql.dsl.refs import split_ref
+from dgsql.errors import SchemaError
 
 Category = Literal["constraint", "behaviour", "statistical", "fk"]
 #: The parts of the quality score, in the order the report shows them.
@@ -93,6 +95,7 @@ class CheckContext:
         self.dataset = dataset
         self.nodes = {n.id: n for n in dataset.nodes}
         self.node_index = {n.id: i for i, n in enumerate(dataset.nodes)}
+        self._bounds: dict[str, dict[str, Bound]] = {}
 
     def node(self, table: str) -> Node | None:
         return self.nodes.get(table)
@@ -104,6 +107,18 @@ class CheckContext:
         if node is None:
             return None
         return next((c for c in node.written if c.name == name), None)
+
+    def bound(self, table: str, name: str) -> Bound | None:
+        """How the column was generated under the table's inequalities (``compiler/bounds.py``):
+        None when no honoured inequality ties it. Contradicting inequalities (the plan refuses
+        them, so dgsql never built such data) tie nothing here; the inequality check still runs."""
+        if table not in self._bounds:
+            try:
+                found = table_bounds(self.dataset, self.nodes[table])
+            except SchemaError:
+                found = ()
+            self._bounds[table] = {b.column: b for b in found}
+        return self._bounds[table].get(name)
 
     def column_path(self, table: str, name: str) -> str:
         node = self.nodes[table]
