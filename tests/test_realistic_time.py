@@ -16,42 +16,6 @@ from typing import Any
 import duckdb
 import pytest
 
-ORDERS = 500_000
-HOURS = [
-    0.3,
-    0.2,
-    0.1,
-    0.1,
-    0.1,
-    0.2,
-    0.5,
-    0.8,
-    1,
-    1.2,
-    1.3,
-    1.4,
-    1.5,
-    1.4,
-    1.3,
-    1.3,
-    1.4,
-    1.6,
-    1.9,
-    2.2,
-    2.4,
-    2,
-    1.2,
-    0.6,
-]
-DOWS = [1, 0.9, 0.9, 1, 1.1, 1.4, 1.3]
-MONTHS = [0.9, 0.8, 0.9, 1, 1, 0.9, 0.9, 1, 1, 1.1, 1.5, 2]
-SHIP = (2.8, 0.6, 1.0, 168.0)  # lognormal mean, sigma; clamp (hours)
-RESPONSE = (3.5, 0.8, 2.0, 2880.0)  # minutes
-
-
-def lognormal(mu: float, sigma: float, lo: float, hi: float) -> dict[str, Any]:
-    return {"distribution": {"type": "lognormal", "params": {"mean": mu, "sigma": sigma}, "clamp": [lo, hi]}}
-
 
 def clamped_lognormal_mean(mu: float, sigma: float, lo: float, hi: float) -> float:
     z = NormalDist()
@@ -60,83 +24,20 @@ def clamped_lognormal_mean(mu: float, sigma: float, lo: float, hi: float) -> flo
     return lo * z.cdf(a) + hi * (1 - z.cdf(b)) + inside
 
 
-def col(name: str, type_: str, generator: dict[str, Any], **extra: Any) -> dict[str, Any]:
-    return {"name": name, "type": type_, "generator": generator, **extra}
+SCHEMA = json.loads(
+    (Path(__file__).resolve().parents[1] / "bench" / "schemas" / "realistic_time.json").read_text()
+)
+"The schema ``bench/bench_time.py`` times with and without its inequalities."
+ORDERS = SCHEMA["nodes"][0]["rows"]
+SHIP = (2.8, 0.6, 1.0, 168.0)  # ship_h: lognormal mean, sigma; clamp (hours)
+RESPONSE = (3.5, 0.8, 2.0, 2880.0)  # response_min (minutes)
 
 
-SCHEMA = {
-    "version": "1.0",
-    "metadata": {"name": "realistic_time"},
-    "timeframe": {"start": "2024-01-01", "end": "2024-12-31 23:00:00", "freq": "H"},
-    "nodes": [
-        {
-            "id": "orders",
-            "kind": "entity",
-            "rows": ORDERS,
-            "pk": "order_id",
-            "columns": [
-                col("order_id", "int", {"sequence": {}}),
-                col(
-                    "ordered_at",
-                    "datetime",
-                    {
-                        "datetime_series": {
-                            "freq": "H",
-                            "patterns": [
-                                {"dimension": "hour", "weights": HOURS},
-                                {"dimension": "dow", "weights": DOWS},
-                                {"dimension": "month", "weights": MONTHS},
-                            ],
-                        }
-                    },
-                ),
-                col("ship_h", "float", lognormal(*SHIP), hidden=True),
-                col("shipped_at", "datetime", {"expression": {"code": "ordered_at + hours(ship_h)"}}),
-                col(
-                    "delivered_at",
-                    "datetime",
-                    {
-                        "datetime_series": {
-                            "freq": "H",
-                            "pattern": {"dimension": "hour", "weights": [0] * 8 + [1] * 12 + [0] * 4},
-                        }
-                    },
-                ),
-            ],
-        },
-        {
-            "id": "tickets",
-            "kind": "fact",
-            "parents": ["orders"],
-            "fanout": {"distribution": "poisson", "lambda": 0.3, "min": 0, "max": 4},
-            "pk": "ticket_id",
-            "columns": [
-                col("ticket_id", "int", {"sequence": {}}),
-                col("order_id", "int", {"lookup": {"from": "orders.order_id"}}),
-                col(
-                    "opened_at",
-                    "datetime",
-                    {"datetime_series": {"freq": "H", "pattern": {"dimension": "dow", "weights": DOWS}}},
-                ),
-                col("response_min", "float", lognormal(*RESPONSE), hidden=True),
-                col(
-                    "first_response_at",
-                    "datetime",
-                    {"expression": {"code": "opened_at + minutes(response_min)"}},
-                ),
-                col("resolved_at", "datetime", {"datetime_series": {"freq": "H"}}),
-            ],
-        },
-    ],
-    "constraints": {
-        "inequalities": [
-            {"left": "orders.ordered_at", "op": "<", "right": "orders.shipped_at"},
-            {"left": "orders.shipped_at", "op": "<", "right": "orders.delivered_at"},
-            {"left": "tickets.opened_at", "op": "<", "right": "tickets.first_response_at"},
-            {"left": "tickets.first_response_at", "op": "<", "right": "tickets.resolved_at"},
-        ]
-    },
-}
+def test_the_offsets_are_the_declared_ones():
+    columns = {c["name"]: c for n in SCHEMA["nodes"] for c in n["columns"]}
+    for name, (mu, sigma, lo, hi) in (("ship_h", SHIP), ("response_min", RESPONSE)):
+        law = columns[name]["generator"]["distribution"]
+        assert (law["params"], law["clamp"]) == ({"mean": mu, "sigma": sigma}, [lo, hi])
 
 
 @pytest.fixture(scope="module")

@@ -1,3 +1,3 @@
 """dgsql: compile Datagen DSL v1 schemas to DuckDB SQL."""
 
-__version__ = "0.4.0"
+__version__ = "0.5.0"
