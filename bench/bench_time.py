@@ -73,7 +73,10 @@ def measure(scale: float, repeat: int) -> dict[str, dict[str, float]]:
                 work = Path(tmp) / f"{name}{r}"
                 work.mkdir()
                 got = run_build(variant(name), work, scale)
-                print(f"scale {scale:g} {name:>7}: {got['tables_s']:.3f} s tables, {got['wall_s']:.2f} s wall", flush=True)
+                print(
+                    f"scale {scale:g} {name:>7}: {got['tables_s']:.3f} s tables, {got['wall_s']:.2f} s wall",
+                    flush=True,
+                )
                 mine = best.setdefault(name, {"rows": got["rows"]})
                 for key in ("tables_s", "wall_s", "cpu_s"):
                     mine[key] = min(mine.get(key, float("inf")), got[key])

@@ -63,8 +63,11 @@ class TableContext:
 
     vocab: VocabLists | None = None
     "The Faker vocabularies the table's columns read, once they read any."
-    lets: dict[str, dict[str, str]] = field(default_factory=dict)
-    "Shared per-row values (name → SQL) by the layer they read (see ``ColumnContext.let``)."
+    lets: dict[str, dict[str, tuple[str, int]]] = field(default_factory=dict)
+    """Shared per-row values (name → (SQL, depth)) by the layer they read (see
+    ``ColumnContext.let``); a value of depth d reads values of depths below d."""
+    let_joins: dict[str, dict[str, Join]] = field(default_factory=dict)
+    "One-row relations the shared values of a layer read (by alias; see ``ColumnContext.let``)."
 
     def add_helper(self, name: str, query: str) -> None:
         """A temp table the table's query reads; one name, one query (re-adding is a no-op)."""
@@ -145,15 +148,25 @@ class ColumnContext:
 
     def let(self, sql: str) -> str:
         """A per-row value a column may read many times (a draw's hash, the row's locale): computed
-        once for every row, in a layer before the column's own, and referenced by name. DuckDB
+        once for every row, in a layer before the column's own (one more per depth of shared
+        values reading shared values), and referenced by name. DuckDB
         binds and optimises every copy of a repeated expression: the Faker columns of
         users_events repeated the locale index 137 times, and planning took 70 ms instead of
         32 ms. Inline when the column is recomputed elsewhere."""
         if self.at_row is not None:
             return sql
+        lets = self.table.lets.setdefault(self.source, {})
+        read = [lets[n][1] for n in names.LET_NAME.findall(sql) if n in lets]
         name = names.let(sql)
-        self.table.lets.setdefault(self.source, {})[name] = sql
+        lets[name] = (sql, 1 + max(read, default=-1))
         return f"{self.source}.{name}"
+
+    def let_join(self, join: Join) -> str:
+        """Join a one-row relation where the shared values are computed, so that :meth:`let`
+        values may read its columns (through the returned alias); the rows keep their order."""
+        assert join.one_row and self.at_row is None, "shared values read only one-row relations"
+        self.table.let_joins.setdefault(self.source, {})[join.alias] = join
+        return join.alias
 
     def add_join(self, join: Join) -> None:
         self.modifier_joins.append(join)

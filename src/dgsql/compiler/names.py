@@ -32,6 +32,10 @@ LETS = "_lets"
 "Suffix of the CTE that adds a layer's shared per-row values (``__dg_l1_lets``)."
 
 
+LET_NAME = re.compile(r"__dg_let_[0-9a-f]{12}")
+"A shared per-row value's name in SQL."
+
+
 def let(sql: str) -> str:
     """The column name of a shared per-row value (see ``ColumnContext.let``): a digest of its SQL."""
     return "__dg_let_" + hashlib.sha256(sql.encode()).hexdigest()[:12]

@@ -186,14 +186,15 @@ def _render_layers(
             layer.joins += joins
             if any(not j.one_row for j in joins):
                 joined.add(cp.column.name)
-        lets = tctx.lets.pop(source, None)
-        if lets:
-            # the shared values are columns of a CTE in between, aliased as the source
+        lets = tctx.lets.pop(source, {})
+        joins = list(tctx.let_joins.pop(source, {}).values())
+        for depth in range(1 + max((d for _, d in lets.values()), default=-1)):
+            # the shared values are columns of CTEs in between, each aliased as the source
             pre = _Layer(
-                source + names.LETS,
-                source,
-                [f"{source}.*", *(f"{sql} AS {n}" for n, sql in lets.items())],
-                [],
+                f"{source}{names.LETS}{depth or ''}",
+                source if depth == 0 else layer.source,
+                [f"{source}.*", *(f"{sql} AS {n}" for n, (sql, d) in lets.items() if d == depth)],
+                [j for j in joins if any(f"{j.alias}." in sql for sql, d in lets.values() if d == depth)],
             )
             layers.append(pre)
             layer.source = f"{pre.name} AS {source}"
