@@ -67,6 +67,17 @@ def mixed_schema(dg) -> dict:
             c("kind", "string", {"choice": {"choices": ["view", "click", "buy"], "weights_kind": "head_tail@{0.6,1.1}"}}),
             c("u", "float", {"distribution": {"type": "uniform", "params": {"low": 0, "high": 1}}},
               nullable=True, null_rate=0.05),
+            # time arithmetic, a hidden column and truncated draws (inequalities below): a weighted
+            # 15-minute calendar, a weighted grid picked by joins, an unweighted grid, a normal
+            c("delay_h", "float", {"distribution": {"type": "lognormal", "params": {"mean": 1, "sigma": 1}}},
+              hidden=True),
+            c("shipped", "datetime", {"expression": {"code": "ts + hours(delay_h)"}}),
+            c("arrived", "datetime", {"datetime_series": {"within": "timeframe", "freq": "15min", "pattern":
+                                                          {"dimension": "hour", "weights": HOURS[:22] + [0, 0]}}}),
+            c("arrived_grid", "datetime", {"datetime_series": {"within": PARTIAL_DAYS, "freq": "H", "pattern":
+                                                               {"dimension": "hour", "weights": HOURS}}}),
+            c("closed", "datetime", {"datetime_series": {"within": "timeframe", "freq": "H"}}),
+            c("u_after", "float", {"distribution": {"type": "normal", "params": {"mean": 0.5, "std": 0.3}}}),
             fanout={"distribution": "poisson", "lambda": 10, "min": 0, "max": 40},
         ),
         dg.fact(
@@ -78,6 +89,13 @@ def mixed_schema(dg) -> dict:
         ),
         timeframe={"start": "2024-01-01T00:00:00Z", "end": "2024-03-31T23:59:59Z", "freq": "H"},
         name="mixed",
+        constraints={"inequalities": [
+            {"left": "events.ts", "op": "<=", "right": "events.shipped"},
+            {"left": "events.shipped", "op": "<", "right": "events.arrived"},
+            {"left": "events.ts_grid", "op": "<", "right": "events.arrived_grid"},
+            {"left": "events.arrived", "op": "<=", "right": "events.closed"},
+            {"left": "events.u", "op": "<", "right": "events.u_after"},
+        ]},
     )  # fmt: skip
 
 

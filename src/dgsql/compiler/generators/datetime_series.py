@@ -286,7 +286,7 @@ class Inverse:
         return f"dg_inverse({u}, {lists}_cum, {lists}_first, {lists}_last)"
 
 
-BELOW_ONE = "0.9999999999999999"
+BELOW_ONE = "nextafter(1.0, 0.0)"
 "The largest double below 1: a uniform moved into a share left stays below 1."
 
 
