@@ -445,14 +445,17 @@ def test_registry_covers_every_declared_kind() -> None:
     assert {m.CATEGORY for m in REGISTRY} == set(CATEGORIES)
 
 
-def test_unknown_references_are_not_evaluated_with_a_reason(tmp_path: Path) -> None:
+def test_cross_table_inequalities_are_checked_through_their_link_or_not_evaluated(tmp_path: Path) -> None:
     schema = copy.deepcopy(F.SCHEMA)
-    schema["constraints"]["inequalities"].append(
-        {"left": "users.started_on", "op": "<", "right": "events.ts"}
-    )
+    schema["constraints"]["inequalities"] += [
+        {"left": "users.started_on", "op": "<", "right": "events.ts"},  # events.user_id looks up users
+        {"left": "plan.price", "op": "<", "right": "events.amount"},  # no lookup links them
+    ]
     checks = {c.id: c for c in compile_checks(parse_dataset(schema))}
-    check = checks["inequality:users.started_on < events.ts"]
-    assert check.sql is None and "one table" in (check.reason or "")
+    linked = checks["inequality:users.started_on < events.ts"]
+    assert linked.sql is not None and 'JOIN dg_check."users" AS p ON c."user_id" = p."user_id"' in linked.sql
+    unlinked = checks["inequality:plan.price < events.amount"]
+    assert unlinked.sql is None and "no lookup links" in (unlinked.reason or "")
 
 
 def test_value_model_tail_and_support() -> None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dgsql.compiler.check import check
+from dgsql.compiler.linked import with_linked_bounds
 from dgsql.compiler.load import parse_dataset, read_schema
 from dgsql.compiler.plan import Plan, build_plan
 from dgsql.compiler.preflight import PlannedTable, preflight
@@ -55,7 +56,7 @@ def plan_schema(
     """Load, check, order, plan and preflight; raises SchemaError listing every error (and,
     when ``strict``, every warning as an error)."""
     dataset, digest, warnings = load(path)
-    plan = build_plan(dataset, seed, scale, sample)
+    plan = build_plan(with_linked_bounds(dataset), seed, scale, sample)
     ahead = preflight(plan)
     warnings += [p for p in ahead.problems if p.severity == "warning"]
     errors = [p for p in ahead.problems if p.severity == "error"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dgsql.compiler.generators import generator_of
 from dgsql.compiler.kind import Site
+from dgsql.compiler.linked import crossings
 from dgsql.compiler.modifiers import MODIFIERS, effect
 from dgsql.compiler.names import RESERVED_PREFIX
 from dgsql.dsl import model as S
@@ -179,12 +180,27 @@ class Checker:
         for i, q in enumerate(c.inequalities):
             # a hidden column may take part: the inequality is honoured while generating
             # (validate reports its check as not evaluated)
-            left = self.refs.ref(f"constraints.inequalities[{i}].left", q.left)
-            right = self.refs.ref(f"constraints.inequalities[{i}].right", q.right)
-            if left and right and left[0].id != right[0].id:
-                self.problem(
-                    f"constraints.inequalities[{i}]",
-                    "an inequality compares two columns of one table; name columns of the same table.",
+            self.refs.ref(f"constraints.inequalities[{i}].left", q.left)
+            self.refs.ref(f"constraints.inequalities[{i}].right", q.right)
+
+        for crossing in crossings(self.ds):
+            q = c.inequalities[crossing.index]
+            if crossing.link is None:
+                self.refs.warn(
+                    f"constraints.inequalities[{crossing.index}]",
+                    f"{q.left} and {q.right} are in tables that no lookup links (a column of one that "
+                    "looks up the other's primary key): it is neither honoured while generating nor "
+                    "checked; look up the other table's key, or drop the inequality.",
+                )
+            elif not crossing.honoured:
+                link = crossing.link
+                self.refs.warn(
+                    f"constraints.inequalities[{crossing.index}]",
+                    f"{q.left} {q.op} {q.right} compares {link.child} rows with their {link.parent} row "
+                    "but is honoured while generating only when the child's value comes after its "
+                    "parent's, in columns of one type among int, float, date, datetime: it is checked "
+                    "only; draw the child's value as an offset of the parent's (a lookup of it and "
+                    "time arithmetic).",
                 )
         for i, p in enumerate(c.pattern):
             self.checked(f"constraints.pattern[{i}].attr", p.attr)

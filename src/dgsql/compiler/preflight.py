@@ -102,10 +102,9 @@ def _check_table(table: TablePlan, ds: S.Dataset, expected: dict[str, float], re
 
 def _check_inequalities(ds: S.Dataset, report: Preflight) -> None:
     for i, q in enumerate(ds.constraints.inequalities):
-        table, left_name = ds.split_ref(q.left)
-        node = ds.node(table)
-        left = next(c for c in node.columns if c.name == left_name)
-        right = next(c for c in node.columns if c.name == ds.split_ref(q.right)[1])
+        (lt, lc), (rt, rc) = ds.split_ref(q.left), ds.split_ref(q.right)
+        left = next(c for c in ds.node(lt).columns if c.name == lc)
+        right = next(c for c in ds.node(rt).columns if c.name == rc)
         lr, rr = value_range(left, ds), value_range(right, ds)
         if lr is None or rr is None:
             continue
