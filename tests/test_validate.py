@@ -301,13 +301,14 @@ def test_without_metadata_row_counts_are_not_evaluated(
     (tmp_path / "nometa" / ".metadata.json").unlink()
     report = validate(dataset, tmp_path / "nometa")
     not_evaluated = {r.check.id for r in report.results if r.status is Status.NOT_EVALUATED}
-    assert not_evaluated == {f"row_count:{t}" for t in ("plan", "users", "events")}
+    assert not_evaluated == {f"row_count:{t}" for t in ("plan", "users", "events", "funnel")}
     assert failing(report) == not_evaluated
 
 
 def test_row_count_mismatch_fails(dataset: S.Dataset, clean: Path, tmp_path: Path) -> None:
     shutil.copytree(clean, tmp_path / "rc")
-    F.write_metadata(tmp_path / "rc", {"plan": 3, "users": 301, "events": 1})
+    funnel = json.loads((clean / ".metadata.json").read_text())["tables"]["funnel"]["rows"]
+    F.write_metadata(tmp_path / "rc", {"plan": 3, "users": 301, "events": 1, "funnel": funnel})
     assert failing(validate(dataset, tmp_path / "rc")) == {"row_count:users", "row_count:events"}
 
 

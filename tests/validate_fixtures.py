@@ -23,6 +23,8 @@ DOW_WEIGHTS = [1.0, 1.0, 1.0, 1.0, 1.2, 1.6, 1.5]
 LAMBDA = 5.0
 USERS = 300
 OUTLIER_RATE = 0.05
+FUNNEL_RATE = 0.5
+FUNNEL_PRO = 1.6
 
 SCHEMA: dict[str, Any] = {
     "version": "1.0",
@@ -164,6 +166,23 @@ SCHEMA: dict[str, Any] = {
                 },
             ],
         },
+        {
+            "id": "funnel",
+            "kind": "fact",
+            "parents": ["users"],
+            "pk": "step_id",
+            "stage_config": {
+                "stages": [{"stage_name": "visit"}, {"stage_name": "signup", "transition_rate": FUNNEL_RATE}],
+                "segment_variation": {"pro": {"transition_multiplier": FUNNEL_PRO}},
+                "segment_column": "plan",
+            },
+            "columns": [
+                {"name": "step_id", "type": "int", "generator": {"sequence": {"start": 1}}},
+                {"name": "user_id", "type": "int", "generator": {"lookup": {"from": "users.user_id"}}},
+                {"name": "stage_name", "type": "string", "generator": {"choice": {"choices": ["visit"]}}},
+                {"name": "at", "type": "datetime", "generator": {"datetime_series": {}}},
+            ],
+        },
     ],
     "constraints": {
         "unique": ["users.user_id", "users.email", "events.event_id"],
@@ -255,13 +274,25 @@ SELECT event_id, user_id,
     * CASE WHEN u(event_id, 26) < {rate} THEN 1 + (3 + 2 * u(event_id, 27)) ELSE 1 END AS amount,
   ['view', 'click', 'buy'][1 + CAST(floor(u(event_id, 28) * 3) AS INTEGER)] AS kind
 FROM picked;
+CREATE TABLE funnel AS
+WITH reached AS (
+  SELECT user_id, CASE WHEN u(user_id, 31) < {funnel_rate} * CASE plan WHEN 'pro' THEN {funnel_pro} ELSE 1 END
+                       THEN 2 ELSE 1 END AS n
+  FROM users
+), kids AS (
+  SELECT user_id, unnest(range(n)) AS stage FROM reached
+)
+SELECT row_number() OVER (ORDER BY user_id, stage) AS step_id, user_id, ['visit', 'signup'][stage + 1] AS stage_name,
+  TIMESTAMP '2024-01-01 00:00:00' + to_microseconds(CAST(floor(u(user_id, 32) * 2000) AS BIGINT) * 3600000000
+    + stage * CAST(1 + u(user_id, 33) * 86400000000 AS BIGINT)) AS "at"
+FROM kids;
 """
 
 COPY_SQL = "COPY (SELECT * FROM {t} ORDER BY 1) TO '{path}' (FORMAT PARQUET)"
 
 
 def write_dataset(out: Path, users: int = USERS) -> dict[str, int]:
-    """Write plan/users/events Parquet files and .metadata.json into ``out``; return row counts.
+    """Write plan/users/events/funnel Parquet files and .metadata.json into ``out``; return row counts.
     ``users`` scales the data (events ≈ 5 per user); the schema's ``rows`` is :data:`USERS`, so
     pass :func:`schema` ``(users)`` to validate a scaled copy."""
     out.mkdir(parents=True, exist_ok=True)
@@ -273,10 +304,12 @@ def write_dataset(out: Path, users: int = USERS) -> dict[str, int]:
             hour_w=_list(HOUR_WEIGHTS),
             dow_w=_list(DOW_WEIGHTS),
             rate=OUTLIER_RATE,
+            funnel_rate=FUNNEL_RATE,
+            funnel_pro=FUNNEL_PRO,
         )
     )
     rows = {}
-    for t in ("plan", "users", "events"):
+    for t in ("plan", "users", "events", "funnel"):
         copy_table(con, t, out)
         rows[t] = con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
     con.close()
@@ -344,6 +377,19 @@ BREAKAGES: dict[str, tuple[str, str, str]] = {
         "users",
         "SELECT * REPLACE (CASE WHEN user_id = 13 THEN 'U-12a4' ELSE code END AS code) FROM t",
         "pattern:users.code",
+    ),
+    "skipped_stage": (
+        "funnel",
+        "SELECT * REPLACE (CASE WHEN step_id = (SELECT min(step_id) FROM t WHERE user_id IN "
+        "(SELECT user_id FROM t GROUP BY user_id HAVING count(*) = 1)) THEN 'signup' "
+        "ELSE stage_name END AS stage_name) FROM t",
+        "funnel_stages:funnel",
+    ),
+    "stage_before_previous": (
+        "funnel",
+        "SELECT * REPLACE (CASE WHEN step_id = (SELECT min(step_id) FROM t WHERE stage_name = 'signup') "
+        'THEN TIMESTAMP \'2023-12-31 00:00:00\' ELSE "at" END AS "at") FROM t',
+        "funnel_times:funnel.at",
     ),
 }
 

@@ -1,7 +1,8 @@
 """Pass 3: order the tables by their dependencies (networkx).
 
 A table depends on its parents and on every table its ``lookup``,
-``choices_ref``, ``enum_ref`` and ``effect`` entries name. Self-references are
+``choices_ref``, ``enum_ref`` and ``effect`` entries name (a funnel reads its primary
+parent's segment and time columns). Self-references are
 allowed; a cycle between different tables is an error that prints the cycle.
 The order is deterministic: among tables ready at the same time, schema order.
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import networkx as nx
 
+from dgsql.compiler import funnel
 from dgsql.compiler.generators import generator_of
 from dgsql.compiler.kind import Read
 from dgsql.compiler.modifiers import MODIFIERS
@@ -28,6 +30,7 @@ def reads(ds: S.Dataset, node: S.Node) -> list[Read]:
         for mod in col.modifiers:
             found += MODIFIERS[mod.transform].tables(mod.args)
     found += [Read(m.args.effect_table, "effect") for m in node.modifiers]
+    found += [Read(node.parents[0], "funnel", column) for column in funnel.reads(ds, node)]
     for e in ds.constraints.enum:
         if e.enum_ref and ds.split_ref(e.attr)[0] == node.id:
             found.append(Read(ds.split_ref(e.enum_ref)[0], "enum_ref"))

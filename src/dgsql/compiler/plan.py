@@ -15,6 +15,7 @@ from typing import Literal
 
 import networkx as nx
 
+from dgsql.compiler import funnel
 from dgsql.compiler.bounds import Bound, column_reads, table_bounds
 from dgsql.compiler.dag import order_tables
 from dgsql.compiler.dag import reads as table_reads
@@ -72,6 +73,7 @@ ROWS_LIMIT = 10**11
 class Fanout:
     parent: str
     distribution: str
+    "poisson, uniform, or funnel (``stage_config``: ``lam`` is then the mean at multiplier 1)."
     lam: float
     lo: int
     hi: int | None
@@ -171,7 +173,9 @@ def build_plan(ds: S.Dataset, seed: int, scale: float = 1.0, sample: int | None 
         )
         if table.rows is not None:
             table = replace(table, row_source=row_source(table.rows, node))
-        elif table.fanout is not None:
+        elif table.fanout is not None and table.fanout.distribution != "funnel":
+            # a funnel's children per parent are its few stages: never split in runs (a
+            # child's stage is its position among its parent's children)
             chunk = fanout_chunk(table.fanout, known[table.fanout.parent].expected_rows, expected[node.id])
             table = replace(table, chunk=chunk)
         after = {g.bound.column for g in table.guards if g.bound.after}
@@ -209,7 +213,10 @@ def _joined(ds: S.Dataset, node: S.Node, known: dict[str, TableFacts], after: se
     """The columns whose value needs a join that does not keep the rows' order (``after``:
     the columns drawn after others)."""
     found = set()
+    set_by_funnel = funnel.roles(node)
     for col in node.columns:
+        if col.name in set_by_funnel:
+            continue  # its declared generator is replaced
         kind, spec = generator_of(col)
         if kind.joins(spec, Place(col, node, ds, known, col.name in after)) or any(
             MODIFIERS[m.transform].joins for m in col.modifiers
@@ -237,6 +244,8 @@ def _later_reads(ds: S.Dataset, table: str, facts: TableFacts) -> tuple[bool, bo
 
 
 def fanout_mean(fanout: Fanout) -> float:
+    if fanout.distribution == "funnel":
+        return fanout.lam
     if fanout.distribution == "uniform":
         hi = fanout.hi if fanout.hi is not None else fanout.lo
         return (fanout.lo + hi) / 2
@@ -276,6 +285,9 @@ def _row_count(node: S.Node, path: str, scale: float, sample: int | None) -> int
 def _fanout(node: S.Node) -> Fanout | None:
     if node.kind != "fact" or not node.parents:
         return None
+    if node.stage_config is not None:
+        stages = len(node.stage_config.stages)
+        return Fanout(node.parents[0], "funnel", funnel.expected_count(node.stage_config), 1, stages)
     f = node.fanout
     if f is None:
         return Fanout(node.parents[0], "uniform", 1.0, 1, 1)
@@ -359,7 +371,10 @@ def _layers(node: S.Node, path: str, reads: dict[str, list[str]]) -> dict[str, i
 def _sequences(node: S.Node) -> dict[str, tuple[float, float]]:
     """Columns whose output is exactly ``start + step * row`` (no modifiers, no NULLs)."""
     found = {}
+    set_by_funnel = funnel.roles(node)
     for c in node.columns:
+        if c.name in set_by_funnel:
+            continue
         kind, spec = generator_of(c)
         arithmetic = None if c.modifiers or c.null_rate else kind.sequence(spec, c)
         if arithmetic is not None:

@@ -18,7 +18,7 @@ from importlib import resources
 import duckdb
 
 from dgsql import __version__
-from dgsql.compiler import inequality, names
+from dgsql.compiler import funnel, inequality, names
 from dgsql.compiler.column import column_sql, recompute
 from dgsql.compiler.context import ColumnContext, Join, TableContext, row_source
 from dgsql.compiler.facts import TableFacts
@@ -162,6 +162,7 @@ def _render_layers(
     joined: set[str] = set()
     columns = {c.name: c for c in table.node.columns}
     after = {g.bound.column: g.bound for g in table.guards if g.bound.after}
+    funnel_roles = funnel.roles(table.node)
     for level in range(table.layers):
         source = layers[-1].name
         replaced = [
@@ -178,10 +179,12 @@ def _render_layers(
             ctx = ColumnContext(tctx, cp.column, cp.path, source=source)
             if bound is not None:
                 ctx.bound = (inequality.bound_sql(bound, source), bound.strict)
-            sql, joins = column_sql(ctx)
+            role = funnel_roles.get(cp.column.name)
+            sql, joins = (funnel.column_sql(ctx, role), []) if role else column_sql(ctx)
             _check_parses(sql, table.name, cp.column.name)
             layer.select.append(
-                f"-- {cp.path}: {_recipe(cp.column)}\n        {sql} AS {ident(cp.column.name)}"
+                f"-- {cp.path}: {f'funnel {role}' if role else _recipe(cp.column)}\n"
+                f"        {sql} AS {ident(cp.column.name)}"
             )
             layer.joins += joins
             if any(not j.one_row for j in joins):
@@ -251,6 +254,8 @@ def _render_section(
 def _summary(table: TablePlan) -> str:
     if table.fanout:
         f = table.fanout
+        if f.distribution == "funnel":
+            return f"{table.node.kind}, a funnel of {f.hi} stages: 1 to {f.hi} rows per {f.parent} row"
         shape = f"poisson(lambda={f.lam})" if f.distribution == "poisson" else "uniform"
         bounds = f"[{f.lo}, {'inf' if f.hi is None else f.hi}]"
         return f"{table.node.kind}, {shape} {bounds} rows per {f.parent} row"
@@ -285,14 +290,19 @@ def _base_layer(plan: Plan, table: TablePlan, tctx: TableContext) -> _Layer:
 
     parent_row = f"{names.PARENT_ALIAS}.{names.ROW}"
     u = f"dg_uniform({fanout_salt('count')}, {parent_row})"
-    if f.distribution == "poisson":
+    carry: tuple[tuple[str, str], ...] = ()
+    if f.distribution == "funnel":
+        spawn = funnel.spawn(tctx, names.PARENT_ALIAS)
+        count, carry = spawn.count, spawn.carry
+    elif f.distribution == "poisson":
         z = f"dg_normal({u}, dg_uniform({fanout_salt('count:u2')}, {parent_row}))"
         count = poisson(f.lam, u, z, f.lo, f.hi)
     else:
         hi = f.hi if f.hi is not None else f.lo
         count = f"({lit(f.lo)} + floor({u} * {lit(hi - f.lo + 1)})::BIGINT)"
     joins: list[Join] = []
-    for i, mod in enumerate(table.node.modifiers):
+    # a funnel ignores table-level effects (``check`` warns), as Datagen did
+    for i, mod in enumerate(table.node.modifiers if f.distribution != "funnel" else []):
         count, join = _scaled_fanout(plan, table, tctx, i, mod.args, count)
         joins.append(join)
     tctx.add_helper(
@@ -308,18 +318,19 @@ def _base_layer(plan: Plan, table: TablePlan, tctx: TableContext) -> _Layer:
             first_name=names.FIRST_CHILD,
             chunk_name=names.CHUNK,
             chunk=table.chunk,
+            carry=carry,
         ),
     )
+    carried = "".join(f", {name}" for name, _ in carry)
     children = (
-        f"(SELECT {names.PARENT_ROW}, {names.FIRST_CHILD}, unnest(range({names.FANOUT_COUNT})) AS {names.CHILD}"
-        f" FROM {ident(fanout)})"
+        f"(SELECT {names.PARENT_ROW}, {names.FIRST_CHILD}{carried}, unnest(range({names.FANOUT_COUNT}))"
+        f" AS {names.CHILD} FROM {ident(fanout)})"
     )
-    return _Layer(
-        f"{names.LAYER}0",
-        children,
-        [names.PARENT_ROW, f"{names.FIRST_CHILD} + {names.CHILD} AS {names.ROW}"],
-        [],
-    )
+    select = [names.PARENT_ROW, f"{names.FIRST_CHILD} + {names.CHILD} AS {names.ROW}"]
+    if f.distribution == "funnel":
+        # never split in runs (plan), so the child's position among its parent's is its stage
+        select += [f"{names.CHILD} AS {names.STAGE}", *(name for name, _ in carry)]
+    return _Layer(f"{names.LAYER}0", children, select, [])
 
 
 def _scaled_fanout(

@@ -502,6 +502,57 @@ class Fanout(Strict):
         return (self.min or 0, self.max)
 
 
+class Stage(Strict):
+    stage_name: str = Field(min_length=1)
+    "The stage's name (written into a `stage_name` column)."
+    transition_rate: float = Field(default=1.0, ge=0, le=1)
+    "Probability of reaching this stage from the previous one (before the segment's multiplier); stage 0's is ignored."
+
+
+class SegmentVariation(Strict):
+    transition_multiplier: float = Field(default=1.0, ge=0)
+    "Multiplies every transition_rate of parents in this segment (the result is capped at 1)."
+
+
+class ExponentialGap(Strict):
+    distribution: Literal["exponential"] = "exponential"
+    mean_hours: float = Field(default=24.0, gt=0)
+    "Mean hours between consecutive stages."
+
+
+def _gap_kind(value: Any) -> str:
+    if isinstance(value, DistributionSpec) or (isinstance(value, dict) and "type" in value):
+        return "distribution"
+    return "exponential"
+
+
+Gap = Annotated[
+    Union[Annotated[ExponentialGap, Tag("exponential")], Annotated[DistributionSpec, Tag("distribution")]],  # noqa: UP007
+    Discriminator(_gap_kind),
+]
+
+
+class StageConfig(Strict):
+    """A funnel: it replaces the fanout (docs/dsl.md, "Funnels")."""
+
+    stages: list[Stage] = Field(min_length=1)
+    "The stages in order; stage 0 always happens, each later one with its transition_rate."
+    segment_variation: dict[str, SegmentVariation] = {}
+    "Per segment value of the parent's segment column, a transition_multiplier (default 1)."
+    segment_column: str | None = None
+    "ext: the primary parent's column holding its segment."
+    gap: Gap = ExponentialGap()
+    "Hours between consecutive stages' times: {distribution: exponential, mean_hours} or a distribution spec."
+
+    @model_validator(mode="after")
+    def _names(self) -> StageConfig:
+        names = [s.stage_name for s in self.stages]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(f"stage names {twice} repeat; give each stage its own name")
+        return self
+
+
 class Node(Strict):
     id: str = Field(min_length=1)
     kind: Literal["entity", "fact", "vocab"]
@@ -512,14 +563,18 @@ class Node(Strict):
     fanout: Fanout | None = None
     columns: list[Column] = Field(min_length=1)
     modifiers: list[TableModifier] = []  # type: ignore[valid-type]
+    stage_config: StageConfig | None = None
+    "A funnel: one row per stage each primary-parent row reaches; replaces the fanout."
     comment: str | None = None
 
     @model_validator(mode="after")
     def _kind(self) -> Node:
-        if self.kind != "fact" and (self.parents or self.fanout):
-            raise ValueError(f"parents and fanout belong to facts, not to a {self.kind}")
+        if self.kind != "fact" and (self.parents or self.fanout or self.stage_config):
+            raise ValueError(f"parents, fanout and stage_config belong to facts, not to a {self.kind}")
         if self.fanout is not None and not self.parents:
             raise ValueError("fanout needs parents")
+        if self.stage_config is not None and not self.parents:
+            raise ValueError("stage_config needs parents (each parent row runs the funnel)")
         return self
 
     def first_datetime(self, exclude: str) -> str | None:

@@ -20,6 +20,9 @@ from dgsql.compiler.checks import (
     fanout_bounds,
     fanout_distribution,
     foreign_key,
+    funnel_conversion,
+    funnel_stages,
+    funnel_times,
     inequality,
     mean_in_range,
     not_null,
@@ -43,6 +46,8 @@ REGISTRY: tuple[ModuleType, ...] = (
     not_null,
     foreign_key,
     fanout_bounds,
+    funnel_stages,
+    funnel_times,
     # values
     range,
     inequality,
@@ -55,6 +60,7 @@ REGISTRY: tuple[ModuleType, ...] = (
     # statistical validity of the declared generators
     datetime_shape,
     fanout_distribution,
+    funnel_conversion,
     outlier_share,
     distribution,
 )

@@ -33,6 +33,7 @@ import math
 from collections.abc import Iterator, Sequence
 from statistics import NormalDist
 
+from dgsql.compiler import funnel
 from dgsql.compiler.checks.grid import column_grid, dimension, grid_sql, weight_at
 from dgsql.compiler.checks.spec import CheckContext, CheckSpec, compiled, not_compiled
 from dgsql.compiler.checks.views import table
@@ -148,8 +149,8 @@ def compile(ctx: CheckContext) -> Iterator[CheckSpec]:
     for node in ctx.dataset.nodes:
         for col in node.written:
             gen = col.generator
-            if not isinstance(gen, DatetimeSeriesGen):
-                continue
+            if not isinstance(gen, DatetimeSeriesGen) or col.name in funnel.roles(node):
+                continue  # a funnel's stage times are checked by funnel_times
             patterns = [(p.dimension, p.weights) for p in series_patterns(gen.datetime_series, col)]
             jitter_var = 0.0
             other = []

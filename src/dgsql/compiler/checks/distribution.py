@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 
+from dgsql.compiler import funnel
 from dgsql.compiler.checks import value_model as vm
 from dgsql.compiler.checks.spec import CheckContext, CheckSpec, compiled, not_compiled
 from dgsql.compiler.checks.views import table
@@ -31,8 +32,8 @@ def _margin(bound: float, integer: bool) -> float:
 def compile(ctx: CheckContext) -> Iterator[CheckSpec]:
     for node in ctx.dataset.nodes:
         for col in node.written:
-            if vm.distribution(col) is None:
-                continue
+            if vm.distribution(col) is None or col.name in funnel.roles(node):
+                continue  # a funnel replaces a stage column's generator
             ref = f"{node.id}.{col.name}"
             source = ctx.column_path(node.id, col.name) + ".generator.distribution"
             bounds = vm.support(col)

@@ -1,5 +1,5 @@
 """Every primary-parent row of a fact has between ``fanout.min`` and ``fanout.max`` children
-(exactly one without ``fanout``). A table-level ``effect`` scales the counts, so the bounds
+(exactly one without ``fanout``; 1 to the number of stages in a funnel). A table-level ``effect`` scales the counts, so the bounds
 widen by the smallest and largest factor the effect table (or its default) can apply."""
 
 from __future__ import annotations
@@ -48,8 +48,14 @@ def compile(ctx: CheckContext) -> Iterator[CheckSpec]:
         if isinstance(link, str):
             yield not_compiled(KIND, CATEGORY, node.id, source, link)
             continue
-        lo_n, hi_n = node.fanout.bounds if node.fanout is not None else (1, 1)
-        bounds = _effect_bounds(ctx, node, lit(lo_n), None if hi_n is None else lit(hi_n))
+        if node.stage_config is not None:
+            # a funnel: 1 to N stages, whatever fanout or effect it carries (both ignored)
+            source = f"nodes[{i}].stage_config"
+            lo_n, hi_n = 1, len(node.stage_config.stages)
+            bounds: tuple[Sql, Sql | None] | str = (lit(lo_n), lit(hi_n))
+        else:
+            lo_n, hi_n = node.fanout.bounds if node.fanout is not None else (1, 1)
+            bounds = _effect_bounds(ctx, node, lit(lo_n), None if hi_n is None else lit(hi_n))
         if isinstance(bounds, str):
             yield not_compiled(KIND, CATEGORY, node.id, source, bounds)
             continue
@@ -69,6 +75,6 @@ def compile(ctx: CheckContext) -> Iterator[CheckSpec]:
                 "min": lo_n,
                 "max": hi_n,
                 "per": f"{link.parent}.{link.key}",
-                "scaled_by_effect": bool(node.modifiers),
+                "scaled_by_effect": bool(node.modifiers) and node.stage_config is None,
             },
         )

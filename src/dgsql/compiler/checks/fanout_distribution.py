@@ -66,7 +66,7 @@ def moments(pmf: dict[int, float]) -> tuple[float, float, float]:
 
 def compile(ctx: CheckContext) -> Iterator[CheckSpec]:
     for i, node in enumerate(ctx.dataset.nodes):
-        if node.kind != "fact" or node.fanout is None or not node.parents:
+        if node.kind != "fact" or node.fanout is None or not node.parents or node.stage_config:
             continue
         source = f"nodes[{i}].fanout"
         link = parent_link(ctx, node)
