@@ -1,7 +1,8 @@
 """The compiler: schema file → plan → one DuckDB SQL script, in ordered passes.
 
-load (``load``) → check (``check``: every kind checks itself) → order tables (``dag``) →
-plan (``plan``) → preflight (``preflight``) → render (``render``). Every schema problem is
+load (``load``) → check (``check``: every kind checks itself) → Datagen's forms rewritten into
+dgsql's (``datagen``) → order tables (``dag``) → plan (``plan``) → preflight (``preflight``) →
+render (``render``). Every schema problem is
 found before render: ``check``, ``build`` and ``emit-sql`` go through :func:`plan_schema`
 and report the same problems, all at once.
 """
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dgsql.compiler.check import check
+from dgsql.compiler.datagen import canonical
 from dgsql.compiler.linked import with_linked_bounds
 from dgsql.compiler.load import parse_dataset, read_schema
 from dgsql.compiler.plan import Plan, build_plan
@@ -38,8 +40,9 @@ class Compiled(Planned):
 
 
 def load(path: Path) -> tuple[S.Dataset, str, list[Problem]]:
-    """Read, parse and check a schema without planning it: (dataset, SHA-256, warnings).
-    Raises SchemaError with every error (the checks read the data this way)."""
+    """Read, parse and check a schema without planning it: (dataset with Datagen's forms
+    rewritten into dgsql's, SHA-256, warnings). Raises SchemaError with every error (the
+    checks read the data this way)."""
     data, digest = read_schema(path)
     dataset = parse_dataset(data)
     problems = check(dataset)
@@ -47,7 +50,7 @@ def load(path: Path) -> tuple[S.Dataset, str, list[Problem]]:
     warnings = [p for p in problems if p.severity == "warning"]
     if errors:
         raise SchemaError(errors, warnings)
-    return dataset, digest, warnings
+    return canonical(dataset), digest, warnings
 
 
 def plan_schema(

@@ -8,7 +8,7 @@ collides with dgsql's reserved internal names.
 
 from __future__ import annotations
 
-from dgsql.compiler import funnel
+from dgsql.compiler import datagen, funnel
 from dgsql.compiler.generators import generator_of
 from dgsql.compiler.kind import Site
 from dgsql.compiler.linked import crossings
@@ -134,11 +134,15 @@ class Checker:
                 self.refs.read(f"{path}.constraints.enum_ref", *found, reader=node.id)
         for m, mod in enumerate(col.modifiers):
             modifier = MODIFIERS[mod.transform]
+            skipped = modifier.skipped(mod.args, col, node)
+            if skipped is not None:
+                self.refs.warn(f"{path}.modifiers[{m}]", skipped)
+                continue
             if modifier.types and col.type not in modifier.types:
                 self.problem(
                     f"{path}.modifiers[{m}]",
                     f"{mod.transform} applies to {' or '.join(modifier.types)} columns, not to a {col.type}; "
-                    "remove it or change the column type.",
+                    + modifier.misfit(mod.args, col.type),
                 )
                 continue
             modifier.check(mod.args, site, f".modifiers[{m}].args")
@@ -233,8 +237,14 @@ class Checker:
         """The columns a composite_effect target reads from the files are written ones (only
         ``metric`` must exist; another missing column leaves the check not evaluated)."""
         refs = self.refs
-        if target.metric != "volume":
+        if datagen.volume_metric(target, node):
+            refs.warn(f"{path}.metric", datagen.VOLUME_METRIC.format(metric=target.metric, table=node.id))
+        elif target.metric != "volume":
             self.checked_column(f"{path}.metric", node, target.metric)
+        if datagen.percent_mape(target.tolerance):
+            mape = target.tolerance.mape
+            assert mape is not None
+            refs.warn(f"{path}.tolerance.mape", datagen.PERCENT_MAPE.format(mape=mape, fraction=mape / 100))
         named = [("timestamp", node, target.timestamp)]
         for k, inf in enumerate(target.influences):
             where = f"influences[{k}]"
@@ -243,11 +253,13 @@ class Checker:
                 (f"{where}.time_reference", node, inf.time_reference),
             ]
             named += [(f"{where}.on", node, local) for local in inf.on or {}]
-            effect_node = refs.tables.get(inf.effect_table or "")
+            effect_node = refs.tables.get(inf.effect_table or inf.table or "")
             if effect_node is not None:
                 named += [(f"{where}.on", effect_node, remote) for remote in (inf.on or {}).values()]
                 if inf.map is not None:
                     named.append((f"{where}.map.field", effect_node, inf.map.field))
+                elif inf.field is not None:
+                    named.append((f"{where}.field", effect_node, inf.field))
                 if inf.window is not None:
                     named += [
                         (f"{where}.window.start_col", effect_node, inf.window.start_col),

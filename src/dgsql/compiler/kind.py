@@ -149,6 +149,10 @@ class GeneratorKind:
         return None
 
 
+SKIPPED = "Datagen skipped it, and so does dgsql (the column is made as if it were absent)"
+"What Datagen and dgsql do with a modifier that cannot apply (:meth:`ModifierKind.skipped`)."
+
+
 class ModifierKind:
     """A modifier kind: ``key`` is its ``transform``; it wraps the column's value in order."""
 
@@ -162,6 +166,17 @@ class ModifierKind:
 
     def check(self, args: Any, site: Site, where: str) -> None:
         """Record every problem of ``args`` (``where`` is ``.modifiers[i].args``)."""
+
+    def skipped(self, args: Any, column: S.Column, node: S.Node) -> str | None:
+        """Why the modifier cannot apply to ``column``, where Datagen skipped it and so does
+        dgsql: the warning (what Datagen did, what dgsql does, the fix); None when it applies.
+        A skipped modifier is checked no further and dropped before planning
+        (``compiler/datagen.py``), so the column is made, and checked, as if it were absent."""
+        return None
+
+    def misfit(self, args: Any, column_type: str) -> str:
+        """The fix when it is put on a column type it does not apply to."""
+        return "remove it or change the column type."
 
     def reads(self, args: Any, column: S.Column, node: S.Node) -> list[str]:
         return []

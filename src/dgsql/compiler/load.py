@@ -58,16 +58,35 @@ def parse_dataset(data: dict[str, Any]) -> S.Dataset:
         # A union reports one error per branch; a literal branch's complaint about an object
         # or list is noise when another branch says what is wrong at the same place.
         paths = {json_path(tuple(err["loc"]), data) for err in errors if not _is_literal_noise(err)}
+        keys = {_key_path(err, data) for err in errors}
         problems = [
             _problem(err, data)
             for err in errors
             if not (_is_literal_noise(err) and json_path(tuple(err["loc"]), data) in paths)
+            and not _is_shape_noise(err, data, keys)
         ]
         raise SchemaError(problems) from None
 
 
 def _is_literal_noise(err: Any) -> bool:
     return err["type"] == "literal_error" and isinstance(err.get("input"), (dict, list))
+
+
+def _is_shape_noise(err: Any, data: dict[str, Any], paths: set[str]) -> bool:
+    """A union of one object or a list (a target kind) reports the branch the value is not as
+    "should be a valid list" (or dictionary): noise when the other branch found what is wrong inside."""
+    if err["type"] not in ("list_type", "model_type"):
+        return False
+    path = json_path(tuple(err["loc"]), data)
+    return any(p.startswith((f"{path}.", f"{path}[")) for p in paths)
+
+
+def _key_path(err: Any, data: dict[str, Any]) -> str:
+    """The JSON path a problem names: a missing or unknown key's own path."""
+    loc = tuple(err["loc"])
+    if err["type"] in ("missing", "extra_forbidden"):
+        return _join(json_path(loc[:-1], data), str(loc[-1]))
+    return json_path(loc, data)
 
 
 def json_path(loc: tuple[Any, ...], data: Any) -> str:

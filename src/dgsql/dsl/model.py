@@ -68,6 +68,10 @@ class Timeframe(Span):
 
 
 class Metadata(Strict):
+    """Keys other than these (Datagen schemas write ``domain``, ``use_case``…) are accepted and
+    ignored."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True, allow_inf_nan=False)
     name: str = Field(min_length=1)
     "Dataset name; part of every salt."
     description: str | None = None
@@ -148,8 +152,18 @@ class DistributionSpec(Strict):
     clamp: tuple[float, float] | None = None
     "[lo, hi] bounds applied to the draw."
 
+    @property
+    def sigma_as_std(self) -> bool:
+        """Datagen's normal ``{mean, sigma}``: dgsql reads ``sigma`` as ``std`` (with a warning;
+        Datagen ignored it and drew with std 1)."""
+        return self.type == "normal" and set(self.params) == {"mean", "sigma"}
+
     @model_validator(mode="after")
     def _params(self) -> DistributionSpec:
+        if self.sigma_as_std:
+            if self.params["sigma"] < 0:
+                raise ValueError("sigma must not be negative")
+            return self
         want = DISTRIBUTION_PARAMS[self.type]
         missing = [p for p in want if p not in self.params]
         extra = [p for p in self.params if p not in want]
@@ -374,7 +388,8 @@ class MagnitudeDist(Strict):
 
     @model_validator(mode="after")
     def _params(self) -> MagnitudeDist:
-        DistributionSpec(type=self.type, params=self.params, clamp=self.clamp)
+        if DistributionSpec(type=self.type, params=self.params, clamp=self.clamp).sigma_as_std:
+            raise ValueError("normal takes params {mean, std}; missing std; unknown sigma")
         return self
 
 
@@ -653,6 +668,9 @@ class MeanInRange(Strict):
 
 
 class Influence(Strict):
+    """The keys of the modifier the influence describes; an ``effect`` also takes Datagen's
+    ``table``, ``field`` and ``default`` for ``effect_table``, ``map.field`` and ``map.default``."""
+
     kind: Literal["seasonality", "effect", "outliers", "trend"]
     dimension: Literal["hour", "dow", "month"] | None = None
     weights: list[float] | None = None
@@ -667,17 +685,36 @@ class Influence(Strict):
     type: Literal["exponential", "linear", "logarithmic"] | None = None
     growth_rate: float | None = None
     time_reference: str | None = None
+    table: str | None = None
+    "Datagen's name of ``effect_table``."
+    field: str | None = None
+    "Datagen's name of ``map.field``."
+    default: float | None = None
+    "Datagen's name of ``map.default``."
+
+    @model_validator(mode="after")
+    def _aliases(self) -> Influence:
+        if self.table is not None and self.effect_table is not None:
+            raise ValueError("table is Datagen's name of effect_table; give one of them")
+        if self.map is not None and (self.field is not None or self.default is not None):
+            raise ValueError(
+                "field and default are Datagen's names of map.field and map.default; give map or them"
+            )
+        if self.default is not None and self.field is None:
+            raise ValueError("default needs field (the effect table's column giving the factor); add field")
+        return self
 
 
 class Tolerance(Strict):
     mae: float | None = None
     mape: float | None = None
+    "A fraction (0.1 = 10 %); above 1, Datagen's percentage: divided by 100, with a warning."
 
 
 class CompositeEffect(Strict):
     table: str
     metric: str
-    "'volume' (row counts) or a numeric column of the table."
+    "'volume' (row counts) or a numeric column of the table; any other name (Datagen never read it) means 'volume', with a warning."
     influences: list[Influence]
     tolerance: Tolerance = Tolerance(mae=0.1, mape=0.1)
     timestamp: str | None = None
@@ -703,7 +740,13 @@ class Dataset(Strict):
     nodes: list[Node] = Field(min_length=1)
     constraints: Constraints = Constraints()
     targets: Targets = Targets()
+    "``null`` (as Datagen schemas write) is no targets."
     dag: list[list[str]] | None = None
+
+    @field_validator("targets", mode="before")
+    @classmethod
+    def _no_targets(cls, v: Any) -> Any:
+        return {} if v is None else v
 
     def node(self, node_id: str) -> Node:
         return next(n for n in self.nodes if n.id == node_id)

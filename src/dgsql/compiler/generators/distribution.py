@@ -12,6 +12,7 @@ import math
 from collections.abc import Mapping
 
 from dgsql.compiler.context import ColumnContext, Fragment
+from dgsql.compiler.datagen import SIGMA_AS_STD
 from dgsql.compiler.kind import GeneratorKind, Site
 from dgsql.compiler.sqltext import double, list_of, lit
 from dgsql.compiler.weights import CASE_BRANCHES, CASE_COMPARISONS, case_pick, expected_comparisons
@@ -31,6 +32,8 @@ class Distribution(GeneratorKind):
     types = ("int", "float", "string", "bool")
 
     def check(self, spec: S.DistributionSpec, site: Site) -> None:
+        if spec.sigma_as_std:
+            site.warn(".generator.distribution.params", SIGMA_AS_STD.format(sigma=spec.params["sigma"]))
         if spec.clamp is None and spec.type in UNBOUNDED:
             site.warn(
                 ".generator.distribution", "no clamp; extreme draws are possible. Add clamp: [min, max]."

@@ -21,7 +21,7 @@ from typing import Any
 
 from dgsql.compiler import names
 from dgsql.compiler.context import ColumnContext, Join, TableContext, epoch_us
-from dgsql.compiler.kind import ModifierKind, Read, Site
+from dgsql.compiler.kind import SKIPPED, ModifierKind, Read, Site
 from dgsql.compiler.sqltext import double, ident, join_key
 from dgsql.compiler.templates import template
 from dgsql.dsl import model as S
@@ -63,8 +63,6 @@ def check(refs: References, path: str, node: S.Node, args: S.EffectArgs, column:
         )
     elif args.time_column:
         refs.typed(f"{path}.time_column", node, args.time_column, TIMES)
-    elif args.window and column is not None and time_column(args, column, node) is None:
-        refs.problem(path, "a windowed effect needs a datetime column in the row; add time_column.")
     elif args.window and column is None:
         ts = local_node.first_datetime(exclude="")
         if ts is None and refs.ds.timeframe is None:
@@ -89,6 +87,16 @@ class Effect(ModifierKind):
 
     def check(self, args: S.EffectArgs, site: Site, where: str) -> None:
         check(site.refs, site.path + where, site.node, args, site.column)
+
+    def skipped(self, args: S.EffectArgs, column: S.Column, node: S.Node) -> str | None:
+        if column.type in TIMES:
+            return f"effect applies to int or float columns, not to a {column.type}; {SKIPPED}. Remove it."
+        if column.type in NUMBERS and args.window and time_column(args, column, node) is None:
+            return (
+                f"a windowed effect needs the row's timestamp, and table {node.id!r} has no datetime column; "
+                f"{SKIPPED}. Remove it, or name a datetime or date column in args.time_column."
+            )
+        return None
 
     def reads(self, args: S.EffectArgs, column: S.Column, node: S.Node) -> list[str]:
         ts = time_column(args, column, node) if args.window else None

@@ -5,17 +5,22 @@ from collections.abc import Callable
 
 from dgsql.compiler.context import ColumnContext
 from dgsql.compiler.generators.distribution import clamp, draw
-from dgsql.compiler.kind import ModifierKind
+from dgsql.compiler.kind import SKIPPED, ModifierKind
 from dgsql.compiler.sqltext import double
 from dgsql.dsl import model as S
 from dgsql.dsl.laws import magnitude_nodes, scale
-from dgsql.dsl.types import NUMBERS
+from dgsql.dsl.types import NUMBERS, TIMES
 
 
 class Outliers(ModifierKind):
     key = "outliers"
     types = NUMBERS
     arithmetic = True
+
+    def skipped(self, args: S.OutliersArgs, column: S.Column, node: S.Node) -> str | None:
+        if column.type in TIMES:
+            return f"outliers apply to int or float columns, not to a {column.type}; {SKIPPED}. Remove it."
+        return None
 
     def render(self, args: S.OutliersArgs, value: str, ctx: ColumnContext) -> str:
         return render(args, value, ctx)

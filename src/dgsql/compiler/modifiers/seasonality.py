@@ -3,7 +3,7 @@ the sampling instead (``generators.datetime_series``), so it is the identity her
 
 from dgsql.compiler.context import ColumnContext
 from dgsql.compiler.generators.datetime_series import DIMENSION_SQL
-from dgsql.compiler.kind import ModifierKind, Site
+from dgsql.compiler.kind import SKIPPED, ModifierKind, Site
 from dgsql.compiler.sqltext import list_of
 from dgsql.dsl import model as S
 from dgsql.dsl.laws import scale
@@ -30,11 +30,14 @@ class Seasonality(ModifierKind):
             return
         if args.column:
             site.refs.typed(f"{site.path}{where}.column", site.node, args.column, TIMES)
-        elif time_column(args, site.column, site.node) is None:
-            site.problem(
-                where.removesuffix(".args"),
-                "seasonality on a numeric column needs a datetime column in the row; add args.column.",
+
+    def skipped(self, args: S.SeasonalityArgs, column: S.Column, node: S.Node) -> str | None:
+        if column.type in NUMBERS and time_column(args, column, node) is None:
+            return (
+                f"seasonality on a numeric column needs the row's timestamp, and table {node.id!r} has no "
+                f"datetime column; {SKIPPED}. Remove it, or name a datetime or date column in args.column."
             )
+        return None
 
     def reads(self, args: S.SeasonalityArgs, column: S.Column, node: S.Node) -> list[str]:
         ts = None if column.type in TIMES else time_column(args, column, node)
