@@ -8,6 +8,7 @@ collides with dgsql's reserved internal names.
 
 from __future__ import annotations
 
+from dgsql.compiler import behaviours
 from dgsql.compiler.generators import generator_of
 from dgsql.compiler.kind import Site
 from dgsql.compiler.modifiers import MODIFIERS, effect
@@ -107,6 +108,7 @@ class Checker:
                 self.column(f"{path}.columns[{j}]", node, col)
             for m, mod in enumerate(node.modifiers):
                 effect.check(self.refs, f"{path}.modifiers[{m}].args", node, mod.args, column=None)
+            behaviours.check(self.refs, path, node)
 
     def column(self, path: str, node: S.Node, col: S.Column) -> None:
         site = Site(self.refs, node, col, path)

@@ -18,7 +18,7 @@ from importlib import resources
 import duckdb
 
 from dgsql import __version__
-from dgsql.compiler import inequality, names
+from dgsql.compiler import behaviours, inequality, names
 from dgsql.compiler.column import column_sql, recompute
 from dgsql.compiler.context import ColumnContext, Join, TableContext, row_source
 from dgsql.compiler.facts import TableFacts
@@ -162,6 +162,8 @@ def _render_layers(
     joined: set[str] = set()
     columns = {c.name: c for c in table.node.columns}
     after = {g.bound.column: g.bound for g in table.guards if g.bound.after}
+    scaling = behaviours.scaling(plan.dataset, table.node)
+    factors = _value_factors(scaling, table.node)
     for level in range(table.layers):
         source = layers[-1].name
         replaced = [
@@ -178,6 +180,8 @@ def _render_layers(
             ctx = ColumnContext(tctx, cp.column, cp.path, source=source)
             if bound is not None:
                 ctx.bound = (inequality.bound_sql(bound, source), bound.strict)
+            if scaling is not None:
+                _scale_column(ctx, scaling, factors, source)
             sql, joins = column_sql(ctx)
             _check_parses(sql, table.name, cp.column.name)
             layer.select.append(
@@ -200,6 +204,33 @@ def _render_layers(
             layer.source = f"{pre.name} AS {source}"
         layers.append(layer)
     return tctx, layers, joined
+
+
+def _value_factors(scaling: behaviours.Scaling | None, node: S.Node) -> dict[str, str]:
+    """The distinct per-parent value factors the fact's columns read (SQL over the parent
+    alias → their column in the fanout table), in column order."""
+    found: dict[str, str] = {}
+    for col in node.columns if scaling is not None else ():
+        assert scaling is not None
+        for sql in scaling.value_factors(col.name, names.PARENT_ALIAS):
+            found.setdefault(sql, f"{behaviours.FACTOR}{len(found)}")
+    return found
+
+
+def _scale_column(
+    ctx: ColumnContext, scaling: behaviours.Scaling, factors: dict[str, str], source: str
+) -> None:
+    """A child column's value factors and, under a vintage, its draw after the parent's created_at."""
+    parts = [f"{source}.{factors[sql]}" for sql in scaling.value_factors(ctx.column.name, names.PARENT_ALIAS)]
+    if parts:
+        ctx.factor = " * ".join(parts)
+    if scaling.bounded(ctx.column):
+        created = f"{source}.{behaviours.CREATED}"
+        ctx.floor = created
+        if ctx.bound is None:
+            ctx.bound = (created, False)
+        else:
+            ctx.bound = (f"greatest({ctx.bound[0]}, {created})", ctx.bound[1])
 
 
 def _recipe(column: S.Column) -> str:
@@ -292,9 +323,22 @@ def _base_layer(plan: Plan, table: TablePlan, tctx: TableContext) -> _Layer:
         hi = f.hi if f.hi is not None else f.lo
         count = f"({lit(f.lo)} + floor({u} * {lit(hi - f.lo + 1)})::BIGINT)"
     joins: list[Join] = []
+    scaled = count
     for i, mod in enumerate(table.node.modifiers):
-        count, join = _scaled_fanout(plan, table, tctx, i, mod.args, count)
+        scaled, join = _scaled_fanout(plan, table, tctx, i, mod.args, scaled)
         joins.append(join)
+    scaling = behaviours.scaling(plan.dataset, table.node)
+    carried: list[str] = []
+    if scaling is not None:
+        factors = scaling.fanout_factors(names.PARENT_ALIAS)
+        scaled = " * ".join([scaled, *factors]) if factors else scaled
+        carried = [f"{sql} AS {name}" for sql, name in _value_factors(scaling, table.node).items()]
+        if any(scaling.bounded(c) for c in table.node.columns):
+            carried.append(f"{scaling.created_at(names.PARENT_ALIAS)} AS {behaviours.CREATED}")
+    if scaled != count:
+        # the one fanout rule: the clamped draw times every factor, rounded once, >= 0
+        count = f"greatest(round({scaled}), 0)::BIGINT"
+    extra = [c.rsplit(" AS ", 1)[1] for c in carried]
     tctx.add_helper(
         ident(fanout),
         template("fanout.sql.j2").render(
@@ -303,6 +347,8 @@ def _base_layer(plan: Plan, table: TablePlan, tctx: TableContext) -> _Layer:
             parent_row=names.PARENT_ROW,
             parent_alias=names.PARENT_ALIAS,
             count_sql=count,
+            carried=carried,
+            extra=extra,
             joins=joins,
             count_name=names.FANOUT_COUNT,
             first_name=names.FIRST_CHILD,
@@ -310,14 +356,15 @@ def _base_layer(plan: Plan, table: TablePlan, tctx: TableContext) -> _Layer:
             chunk=table.chunk,
         ),
     )
+    carry = "".join(f", {name}" for name in extra)
     children = (
-        f"(SELECT {names.PARENT_ROW}, {names.FIRST_CHILD}, unnest(range({names.FANOUT_COUNT})) AS {names.CHILD}"
+        f"(SELECT {names.PARENT_ROW}, {names.FIRST_CHILD}{carry}, unnest(range({names.FANOUT_COUNT})) AS {names.CHILD}"
         f" FROM {ident(fanout)})"
     )
     return _Layer(
         f"{names.LAYER}0",
         children,
-        [names.PARENT_ROW, f"{names.FIRST_CHILD} + {names.CHILD} AS {names.ROW}"],
+        [names.PARENT_ROW, f"{names.FIRST_CHILD} + {names.CHILD} AS {names.ROW}", *extra],
         [],
     )
 
@@ -325,8 +372,9 @@ def _base_layer(plan: Plan, table: TablePlan, tctx: TableContext) -> _Layer:
 def _scaled_fanout(
     plan: Plan, table: TablePlan, tctx: TableContext, index: int, args: S.EffectArgs, count: str
 ) -> tuple[str, Join]:
-    """A table-level effect: the parent row's fanout times the effect matched on the parent's
-    keys and first datetime column (the timeframe midpoint when it has none), rounded, >= 0."""
+    """A table-level effect: the parent row's fanout times (or plus) the effect matched on the
+    parent's keys and first datetime column (the timeframe midpoint when it has none), unrounded:
+    the fanout is rounded once, after every factor (:func:`_base_layer`)."""
     parent = plan.dataset.node(table.node.parents[0])
     local = {k: f"{names.PARENT_ALIAS}.{ident(k)}" for k in args.on}
     ts_name = parent.first_datetime(exclude="")
@@ -342,7 +390,7 @@ def _scaled_fanout(
     )
     helper = ident(names.effect_table(table.name, "", index))
     join, f = effect.matcher(tctx, args, helper, f"{names.MATCH}_{index}", parent, local, ts)
-    return f"greatest(round({effect.apply(args, count, f)}), 0)::BIGINT", join
+    return effect.apply(args, count, f), join
 
 
 def _check_parses(sql: str, table: str, column: str) -> None:
