@@ -124,7 +124,7 @@ UNKNOWN_KEYS = {
     "no-near-miss": (
         lambda s: s["nodes"][0].update(colour="blue"),
         "nodes[0].colour: unknown key; remove it (the keys here: id, kind, pk, rows, parents, fanout, "
-        "columns, modifiers, stage_config, comment).",
+        "columns, modifiers, stage_config, segment_behavior, vintage_behavior, comment).",
     ),
     # suggestions come from the keys valid at that place: `table` exists only inside targets
     "top-level-tables": (

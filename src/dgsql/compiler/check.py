@@ -8,7 +8,7 @@ collides with dgsql's reserved internal names.
 
 from __future__ import annotations
 
-from dgsql.compiler import datagen, funnel
+from dgsql.compiler import behaviours, datagen, funnel
 from dgsql.compiler.generators import generator_of
 from dgsql.compiler.kind import Site
 from dgsql.compiler.linked import crossings
@@ -110,6 +110,7 @@ class Checker:
             for m, mod in enumerate(node.modifiers):
                 effect.check(self.refs, f"{path}.modifiers[{m}].args", node, mod.args, column=None)
             funnel.check(self.refs, path, node)
+            behaviours.check(self.refs, path, node)
 
     def column(self, path: str, node: S.Node, col: S.Column) -> None:
         site = Site(self.refs, node, col, path)

@@ -1,4 +1,5 @@
-"""The value pipeline of one column: generator → modifiers in order → cast → NULLs."""
+"""The value pipeline of one column: generator → modifiers in order → a parent's factors
+(segment, vintage) → cast → NULLs."""
 
 from __future__ import annotations
 
@@ -31,9 +32,13 @@ def column_sql(ctx: ColumnContext) -> tuple[str, list[Join]]:
         sql = MODIFIERS[mod.transform].render(mod.args, sql, ctx)
     ctx.modifier = -1
     joins += ctx.modifier_joins
-    if col.type == "int" and fractional(col, ctx.dataset):
+    if ctx.floor is not None and col.modifiers:
+        sql = f"greatest({sql}, {ctx.floor})"  # a modifier may move a truncated draw below its floor
+    if ctx.factor is not None:
+        sql = f"({sql}) * {ctx.factor}"
+    if col.type == "int" and (ctx.factor is not None or fractional(col, ctx.dataset)):
         sql = f"round({sql})"  # DuckDB's cast rounds half to even; the DSL rounds half away from zero
-    if col.modifiers or fragment.sql_type != SQL_TYPES[col.type]:
+    if col.modifiers or ctx.factor is not None or fragment.sql_type != SQL_TYPES[col.type]:
         sql = f"CAST({sql} AS {SQL_TYPES[col.type]})"
     if col.nullable and col.null_rate:
         sql = f"CASE WHEN {ctx.uniform('null')} < {double(col.null_rate)} THEN NULL ELSE {sql} END"

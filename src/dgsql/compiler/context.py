@@ -102,7 +102,11 @@ class ColumnContext:
     at_row: str | None = None
     "Render the column at this row index instead of the current row (a recomputed lookup)."
     bound: tuple[str, bool] | None = None
-    "(SQL value, strict) the column is drawn after (an inequality), or None."
+    "(SQL value, strict) the column is drawn after (an inequality, a parent's created_at), or None."
+    factor: str | None = None
+    "SQL factor of the value after its modifiers (a parent's segment or vintage), or None."
+    floor: str | None = None
+    "A value the column never goes below after its modifiers (a parent's created_at), or None."
 
     # -- identity --------------------------------------------------------
     @property

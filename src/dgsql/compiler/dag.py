@@ -22,6 +22,11 @@ from dgsql.errors import SchemaError
 def reads(ds: S.Dataset, node: S.Node) -> list[Read]:
     """Every read of another table (or of ``node`` itself, for self-references)."""
     found = [Read(p, "parent" if i == 0 else "other_parent") for i, p in enumerate(node.parents)]
+    if node.kind == "fact" and node.parents:
+        primary = next((n for n in ds.nodes if n.id == node.parents[0]), None)
+        if primary is not None and (primary.segment_behavior or primary.vintage_behavior):
+            # the parent's segment or created_at scales the fact: its values are read
+            found.append(Read(primary.id, "behaviour"))
     for col in node.columns:
         kind, spec = generator_of(col)
         found += kind.tables(spec, ds)

@@ -27,7 +27,8 @@ class Read:
 
     table: str
     kind: str
-    "parent (the primary parent, whose rows spawn the fact's), other_parent, lookup, choices_ref, enum_ref, effect."
+    """parent (the primary parent, whose rows spawn the fact's), other_parent, lookup, choices_ref,
+    enum_ref, effect, behaviour (the primary parent's segment or vintage scales the fact)."""
     column: str | None = None
     "The column a lookup reads."
     keyed: bool = False

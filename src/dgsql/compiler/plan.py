@@ -15,7 +15,7 @@ from typing import Literal
 
 import networkx as nx
 
-from dgsql.compiler import funnel
+from dgsql.compiler import behaviours, funnel
 from dgsql.compiler.bounds import Bound, column_reads, table_bounds
 from dgsql.compiler.dag import order_tables
 from dgsql.compiler.dag import reads as table_reads
@@ -25,7 +25,7 @@ from dgsql.compiler.kind import Place
 from dgsql.compiler.modifiers import MODIFIERS
 from dgsql.compiler.names import RESERVED_PREFIX
 from dgsql.dsl import model as S
-from dgsql.dsl.laws import poisson_pmf, poisson_point
+from dgsql.dsl.laws import kind_weights, poisson_pmf, poisson_point
 from dgsql.errors import SchemaError
 
 ROW_GROUP = 122_880
@@ -165,7 +165,7 @@ def build_plan(ds: S.Dataset, seed: int, scale: float = 1.0, sample: int | None 
         except SchemaError as e:
             problems += e.problems
             continue
-        expected[node.id] = _expected_rows(table, expected)
+        expected[node.id] = _expected_rows(table, expected) * mean_fanout_factor(ds, node)
         read, kept = _later_reads(ds, node.id, table.facts)
         facts = replace(table.facts, expected_rows=expected[node.id], kept=kept)
         table = replace(
@@ -179,6 +179,9 @@ def build_plan(ds: S.Dataset, seed: int, scale: float = 1.0, sample: int | None 
             chunk = fanout_chunk(table.fanout, known[table.fanout.parent].expected_rows, expected[node.id])
             table = replace(table, chunk=chunk)
         after = {g.bound.column for g in table.guards if g.bound.after}
+        scaling = behaviours.scaling(ds, node)
+        if scaling is not None:
+            after |= {c.name for c in node.columns if scaling.bounded(c)}
         joined = _joined(ds, node, known | {node.id: facts}, after)
         if joined:
             # Hash and ASOF joins do not keep the probe side's order at more than one thread,
@@ -256,6 +259,31 @@ def fanout_mean(fanout: Fanout) -> float:
     if point is not None:
         return float(point)
     return sum(k * p for k, p in enumerate(poisson_pmf(fanout.lam, fanout.lo, fanout.hi)))
+
+
+def mean_fanout_factor(ds: S.Dataset, node: S.Node) -> float:
+    """The mean of the primary parent's segment ``fanout_multiplier`` over its segment column's
+    declared choice weights (1 when they are not literal). Vintage curves depend on the parents'
+    created_at, whose law the plan does not integrate: they count as 1 here."""
+    scaling = behaviours.scaling(ds, node)
+    if scaling is None or scaling.segment is None:
+        return 1.0
+    seg = scaling.segment
+    col = next((c for c in scaling.parent.columns if c.name == seg.segment_column), None)
+    if col is None or not isinstance(col.generator, S.ChoiceGen) or col.generator.choice.choices is None:
+        return 1.0
+    spec = col.generator.choice
+    if spec.weights is not None:
+        weights = list(spec.weights)
+    elif spec.weights_kind is None:
+        weights = [1.0] * len(spec.choices)
+    else:
+        kind, params = S.parse_weights_kind(spec.weights_kind)
+        weights = kind_weights(kind, params, len(spec.choices))
+    total = sum(weights)
+    texts = [behaviours.segment_text(c) for c in spec.choices]
+    multipliers = [seg.behaviors[t].fanout_multiplier if t in seg.behaviors else 1.0 for t in texts]
+    return sum(w * m for w, m in zip(weights, multipliers, strict=True)) / total if total > 0 else 1.0
 
 
 def _expected_rows(table: TablePlan, expected: dict[str, float]) -> float:

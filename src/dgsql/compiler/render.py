@@ -18,7 +18,7 @@ from importlib import resources
 import duckdb
 
 from dgsql import __version__
-from dgsql.compiler import funnel, inequality, names
+from dgsql.compiler import behaviours, funnel, inequality, names
 from dgsql.compiler.column import column_sql, recompute
 from dgsql.compiler.context import ColumnContext, Join, TableContext, row_source
 from dgsql.compiler.facts import TableFacts
@@ -163,6 +163,8 @@ def _render_layers(
     columns = {c.name: c for c in table.node.columns}
     after = {g.bound.column: g.bound for g in table.guards if g.bound.after}
     funnel_roles = funnel.roles(table.node)
+    scaling = behaviours.scaling(plan.dataset, table.node)
+    factors = _value_factors(scaling, table.node)
     for level in range(table.layers):
         source = layers[-1].name
         replaced = [
@@ -180,6 +182,8 @@ def _render_layers(
             if bound is not None:
                 ctx.bound = (inequality.bound_sql(bound, source), bound.strict)
             role = funnel_roles.get(cp.column.name)
+            if scaling is not None:
+                _scale_column(ctx, scaling, factors, source)
             sql, joins = (funnel.column_sql(ctx, role), []) if role else column_sql(ctx)
             _check_parses(sql, table.name, cp.column.name)
             layer.select.append(
@@ -203,6 +207,33 @@ def _render_layers(
             layer.source = f"{pre.name} AS {source}"
         layers.append(layer)
     return tctx, layers, joined
+
+
+def _value_factors(scaling: behaviours.Scaling | None, node: S.Node) -> dict[str, str]:
+    """The distinct per-parent value factors the fact's columns read (SQL over the parent
+    alias → their column in the fanout table), in column order."""
+    found: dict[str, str] = {}
+    for col in node.columns if scaling is not None else ():
+        assert scaling is not None
+        for sql in scaling.value_factors(col.name, names.PARENT_ALIAS):
+            found.setdefault(sql, f"{behaviours.FACTOR}{len(found)}")
+    return found
+
+
+def _scale_column(
+    ctx: ColumnContext, scaling: behaviours.Scaling, factors: dict[str, str], source: str
+) -> None:
+    """A child column's value factors and, under a vintage, its draw after the parent's created_at."""
+    parts = [f"{source}.{factors[sql]}" for sql in scaling.value_factors(ctx.column.name, names.PARENT_ALIAS)]
+    if parts:
+        ctx.factor = " * ".join(parts)
+    if scaling.bounded(ctx.column):
+        created = f"{source}.{behaviours.CREATED}"
+        ctx.floor = created
+        if ctx.bound is None:
+            ctx.bound = (created, False)
+        else:
+            ctx.bound = (f"greatest({ctx.bound[0]}, {created})", ctx.bound[1])
 
 
 def _recipe(column: S.Column) -> str:
@@ -290,10 +321,11 @@ def _base_layer(plan: Plan, table: TablePlan, tctx: TableContext) -> _Layer:
 
     parent_row = f"{names.PARENT_ALIAS}.{names.ROW}"
     u = f"dg_uniform({fanout_salt('count')}, {parent_row})"
-    carry: tuple[tuple[str, str], ...] = ()
+    carry: list[tuple[str, str]] = []
+    "Per-parent values the children read: (name, SQL over the parent row)."
     if f.distribution == "funnel":
         spawn = funnel.spawn(tctx, names.PARENT_ALIAS)
-        count, carry = spawn.count, spawn.carry
+        count, carry = spawn.count, list(spawn.carry)
     elif f.distribution == "poisson":
         z = f"dg_normal({u}, dg_uniform({fanout_salt('count:u2')}, {parent_row}))"
         count = poisson(f.lam, u, z, f.lo, f.hi)
@@ -301,10 +333,23 @@ def _base_layer(plan: Plan, table: TablePlan, tctx: TableContext) -> _Layer:
         hi = f.hi if f.hi is not None else f.lo
         count = f"({lit(f.lo)} + floor({u} * {lit(hi - f.lo + 1)})::BIGINT)"
     joins: list[Join] = []
-    # a funnel ignores table-level effects (``check`` warns), as Datagen did
-    for i, mod in enumerate(table.node.modifiers if f.distribution != "funnel" else []):
-        count, join = _scaled_fanout(plan, table, tctx, i, mod.args, count)
+    scaled = count
+    # a funnel's stages are its count: it ignores table-level effects (``check`` warns), as
+    # Datagen did, and the parent's fanout multipliers
+    funnel_fact = f.distribution == "funnel"
+    for i, mod in enumerate(table.node.modifiers if not funnel_fact else []):
+        scaled, join = _scaled_fanout(plan, table, tctx, i, mod.args, scaled)
         joins.append(join)
+    scaling = behaviours.scaling(plan.dataset, table.node)
+    if scaling is not None:
+        factors = [] if funnel_fact else scaling.fanout_factors(names.PARENT_ALIAS)
+        scaled = " * ".join([scaled, *factors]) if factors else scaled
+        carry += [(name, sql) for sql, name in _value_factors(scaling, table.node).items()]
+        if any(scaling.bounded(c) for c in table.node.columns):
+            carry.append((behaviours.CREATED, scaling.created_at(names.PARENT_ALIAS)))
+    if scaled != count:
+        # the one fanout rule: the clamped draw times every factor, rounded once, >= 0
+        count = f"greatest(round({scaled}), 0)::BIGINT"
     tctx.add_helper(
         ident(fanout),
         template("fanout.sql.j2").render(
@@ -327,17 +372,19 @@ def _base_layer(plan: Plan, table: TablePlan, tctx: TableContext) -> _Layer:
         f" AS {names.CHILD} FROM {ident(fanout)})"
     )
     select = [names.PARENT_ROW, f"{names.FIRST_CHILD} + {names.CHILD} AS {names.ROW}"]
-    if f.distribution == "funnel":
+    if funnel_fact:
         # never split in runs (plan), so the child's position among its parent's is its stage
-        select += [f"{names.CHILD} AS {names.STAGE}", *(name for name, _ in carry)]
+        select.append(f"{names.CHILD} AS {names.STAGE}")
+    select += [name for name, _ in carry]
     return _Layer(f"{names.LAYER}0", children, select, [])
 
 
 def _scaled_fanout(
     plan: Plan, table: TablePlan, tctx: TableContext, index: int, args: S.EffectArgs, count: str
 ) -> tuple[str, Join]:
-    """A table-level effect: the parent row's fanout times the effect matched on the parent's
-    keys and first datetime column (the timeframe midpoint when it has none), rounded, >= 0."""
+    """A table-level effect: the parent row's fanout times (or plus) the effect matched on the
+    parent's keys and first datetime column (the timeframe midpoint when it has none), unrounded:
+    the fanout is rounded once, after every factor (:func:`_base_layer`)."""
     parent = plan.dataset.node(table.node.parents[0])
     local = {k: f"{names.PARENT_ALIAS}.{ident(k)}" for k in args.on}
     ts_name = parent.first_datetime(exclude="")
@@ -353,7 +400,7 @@ def _scaled_fanout(
     )
     helper = ident(names.effect_table(table.name, "", index))
     join, f = effect.matcher(tctx, args, helper, f"{names.MATCH}_{index}", parent, local, ts)
-    return f"greatest(round({effect.apply(args, count, f)}), 0)::BIGINT", join
+    return effect.apply(args, count, f), join
 
 
 def _check_parses(sql: str, table: str, column: str) -> None:

@@ -18,6 +18,7 @@ from pydantic import (
     ConfigDict,
     Discriminator,
     Field,
+    PrivateAttr,
     Tag,
     field_validator,
     model_validator,
@@ -568,6 +569,106 @@ class StageConfig(Strict):
         return self
 
 
+# ------------------------------------------------- behaviours of an entity's children
+
+
+class SegmentEffect(Strict):
+    fanout_multiplier: float = Field(default=1.0, ge=0)
+    "Children per row of this segment are multiplied by it (before the one rounding)."
+    value_multiplier: float = 1.0
+    "The ``applies_to_columns`` of this segment's children are multiplied by it."
+
+
+class SegmentInfo(BaseModel):
+    """A segment as a funnel names it; only ``base_probability`` is read here (the funnel's own
+    keys belong to the funnel)."""
+
+    model_config = ConfigDict(extra="allow", frozen=True, allow_inf_nan=False)
+    base_probability: float | None = Field(default=None, ge=0)
+    "ext: the segment's share: the choice weight of the segment column when it has none."
+
+
+class SegmentBehavior(Strict):
+    segment_column: str = Field(min_length=1)
+    "The entity's column naming each row's segment."
+    behaviors: dict[str, SegmentEffect] = {}
+    "Per segment value (as text): multipliers of the children's fanout and values; others 1.0."
+    applies_to_columns: list[str] = []
+    "Numeric columns of the child facts that ``value_multiplier`` scales."
+    segments: dict[str, SegmentInfo] = {}
+    "The funnel form: per segment value, its ``base_probability``."
+
+    @model_validator(mode="after")
+    def _some(self) -> SegmentBehavior:
+        if not self.behaviors and not self.segments:
+            raise ValueError("give behaviors (multipliers per segment) or segments (funnel shares)")
+        if self.applies_to_columns and not self.behaviors:
+            raise ValueError("applies_to_columns needs behaviors with value_multiplier")
+        return self
+
+
+CURVE_TYPES = ("linear", "exponential", "logarithmic")
+
+
+class CurveParams(Strict):
+    a: float = 1.0
+    b: float = 0.0
+
+
+class ParametricCurve(Strict):
+    curve_type: Literal["linear", "exponential", "logarithmic"]
+    "linear a+b·age, exponential a·e^(b·age), logarithmic a+b·ln(age+1); floored at 0."
+    params: CurveParams = CurveParams()
+
+
+class AgeMultiplier(Strict):
+    curve: list[float] | ParametricCurve | Literal["linear", "exponential", "logarithmic"]
+    """A list (entry i at age i, the last entry beyond), ``{curve_type, params}``, or a curve type
+    with ``params`` beside it."""
+    params: CurveParams | None = None
+    "With a curve type name as ``curve``: its parameters."
+    time_unit: Literal["day", "month", "year"] = "month"
+    "Age unit: days, months of 30 days, years of 365 days."
+    applies_to: str | list[str] = "fanout"
+    '"fanout", "all" (fanout and every numeric non-key child column), a column name or a list.'
+
+    @model_validator(mode="after")
+    def _curve(self) -> AgeMultiplier:
+        if isinstance(self.curve, list):
+            if not self.curve:
+                raise ValueError("curve is an empty list; give at least one multiplier")
+            if any(c < 0 for c in self.curve):
+                raise ValueError("curve multipliers must not be negative")
+            if self.params is not None:
+                raise ValueError("params belong to a parametric curve, not to a list")
+        elif isinstance(self.curve, ParametricCurve) and self.params is not None:
+            raise ValueError("give params inside curve or beside a curve type name, not both")
+        if isinstance(self.applies_to, list) and not self.applies_to:
+            raise ValueError("applies_to is an empty list; name at least one column")
+        return self
+
+    @property
+    def parametric(self) -> ParametricCurve | None:
+        """The curve as ``{curve_type, params}``, or None for a list curve."""
+        if isinstance(self.curve, ParametricCurve):
+            return self.curve
+        if isinstance(self.curve, str):
+            return ParametricCurve(curve_type=self.curve, params=self.params or CurveParams())
+        return None
+
+    @property
+    def targets(self) -> list[str]:
+        """``applies_to`` as a list (``fanout``, ``all`` or column names)."""
+        return [self.applies_to] if isinstance(self.applies_to, str) else list(self.applies_to)
+
+
+class VintageBehavior(Strict):
+    created_at_column: str = "created_at"
+    "The entity's datetime column its age is measured from (to the timeframe's end)."
+    age_based_multipliers: dict[str, AgeMultiplier] = Field(min_length=1)
+    "Named curves of age, each scaling the children's fanout or numeric columns."
+
+
 class Node(Strict):
     id: str = Field(min_length=1)
     kind: Literal["entity", "fact", "vocab"]
@@ -580,6 +681,10 @@ class Node(Strict):
     modifiers: list[TableModifier] = []  # type: ignore[valid-type]
     stage_config: StageConfig | None = None
     "A funnel: one row per stage each primary-parent row reaches; replaces the fanout."
+    segment_behavior: SegmentBehavior | None = None
+    "ext of Datagen's later versions: per segment, multipliers of the children's fanout and values."
+    vintage_behavior: VintageBehavior | None = None
+    "ext of Datagen's later versions: curves of the row's age scaling its children."
     comment: str | None = None
 
     @model_validator(mode="after")
@@ -591,6 +696,36 @@ class Node(Strict):
         if self.stage_config is not None and not self.parents:
             raise ValueError("stage_config needs parents (each parent row runs the funnel)")
         return self
+
+    @model_validator(mode="after")
+    def _segment_weights(self) -> Node:
+        """The funnel form's ``base_probability`` as the segment column's choice weights, when
+        that column is a ``choice`` of literal choices without weights of its own (the checking
+        pass warns that it did so)."""
+        seg = self.segment_behavior
+        if seg is None or not any(s.base_probability is not None for s in seg.segments.values()):
+            return self
+        j, col = next(
+            ((j, c) for j, c in enumerate(self.columns) if c.name == seg.segment_column), (-1, None)
+        )
+        if col is None or not isinstance(col.generator, ChoiceGen):
+            return self
+        spec = col.generator.choice
+        if spec.choices is None or spec.weights is not None or spec.weights_kind is not None:
+            return self
+        probs = {k: s.base_probability or 0.0 for k, s in seg.segments.items()}
+        weights = [probs.get(str(c).lower() if isinstance(c, bool) else str(c), 0.0) for c in spec.choices]
+        if sum(weights) <= 0:
+            return self  # the checking pass reports it
+        gen = ChoiceGen(choice=spec.model_copy(update={"weights": weights}))
+        columns = list(self.columns)
+        columns[j] = col.model_copy(update={"generator": gen})
+        object.__setattr__(self, "columns", columns)
+        object.__setattr__(self, "_weights_from_segments", True)
+        return self
+
+    _weights_from_segments: bool = PrivateAttr(default=False)
+    "The segment column's choice weights came from ``segment_behavior.segments``."
 
     def first_datetime(self, exclude: str) -> str | None:
         """The first datetime column of the row other than ``exclude``."""

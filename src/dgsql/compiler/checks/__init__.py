@@ -31,7 +31,9 @@ from dgsql.compiler.checks import (
     primary_key,
     range,
     row_count,
+    segment_behavior,
     unique,
+    vintage_behavior,
     weekend_share,
 )
 from dgsql.compiler.checks.spec import CATEGORIES, CheckContext, CheckSpec
@@ -57,6 +59,8 @@ REGISTRY: tuple[ModuleType, ...] = (
     weekend_share,
     mean_in_range,
     composite_effect,
+    segment_behavior,
+    vintage_behavior,
     # statistical validity of the declared generators
     datetime_shape,
     fanout_distribution,

@@ -33,7 +33,7 @@ import math
 from collections.abc import Iterator, Sequence
 from statistics import NormalDist
 
-from dgsql.compiler import funnel
+from dgsql.compiler import behaviours, funnel
 from dgsql.compiler.checks.grid import column_grid, dimension, grid_sql, weight_at
 from dgsql.compiler.checks.spec import CheckContext, CheckSpec, compiled, not_compiled
 from dgsql.compiler.checks.views import table
@@ -173,6 +173,8 @@ def compile(ctx: CheckContext) -> Iterator[CheckSpec]:
                 )
             elif grid is None:
                 problem = "the column's grid needs a timeframe"
+            elif behaviours.time_bounded(ctx.dataset, node, col):
+                problem = "the column is drawn after its parent's created_at (vintage_behavior)"
             if problem:
                 for dim in dict.fromkeys(d for d, _ in patterns):
                     yield not_compiled(KIND, CATEGORY, ref, source, problem, id=f"{KIND}:{ref}:{dim}")

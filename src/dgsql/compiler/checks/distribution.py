@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 
-from dgsql.compiler import funnel
+from dgsql.compiler import behaviours, funnel
 from dgsql.compiler.checks import value_model as vm
 from dgsql.compiler.checks.spec import CheckContext, CheckSpec, compiled, not_compiled
 from dgsql.compiler.checks.views import table
@@ -37,6 +37,8 @@ def compile(ctx: CheckContext) -> Iterator[CheckSpec]:
             ref = f"{node.id}.{col.name}"
             source = ctx.column_path(node.id, col.name) + ".generator.distribution"
             bounds = vm.support(col)
+            if behaviours.value_scaled(ctx.dataset, node, col.name):
+                bounds = "a parent's segment or vintage multiplier scales the column"
             if isinstance(bounds, str) or col.type not in ("int", "float"):
                 yield not_compiled(
                     KIND, CATEGORY, ref, source, bounds if isinstance(bounds, str) else f"a {col.type} column"

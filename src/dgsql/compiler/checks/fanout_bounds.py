@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from dgsql.compiler import behaviours
 from dgsql.compiler.checks.fanout import children_cte, parent_link
 from dgsql.compiler.checks.spec import CheckContext, CheckSpec, compiled, not_compiled
 from dgsql.compiler.checks.views import table
@@ -21,6 +22,12 @@ TEMPLATE = """\
 SELECT parent_key, children, {lo} AS min_children, {hi} AS max_children
 FROM children
 WHERE children < {lo} OR children > {hi}"""
+
+SCALED = """\
+{children}
+SELECT c.parent_key, c.children, {lo} AS min_children, {hi} AS max_children
+FROM children AS c JOIN {parent} AS p ON p.{pk} = c.parent_key
+WHERE c.children < {lo} OR c.children > {hi}"""
 
 
 def _effect_bounds(ctx: CheckContext, node: Node, lo: Sql, hi: Sql | None) -> tuple[Sql, Sql | None] | str:
@@ -60,13 +67,22 @@ def compile(ctx: CheckContext) -> Iterator[CheckSpec]:
             yield not_compiled(KIND, CATEGORY, node.id, source, bounds)
             continue
         lo, hi = bounds
+        scaling = behaviours.scaling(ctx.dataset, node)
+        factors = scaling.fanout_factors("p") if scaling is not None else []
+        parts = {"children": children_cte(link, node.id)}
+        if factors:
+            # the parent row's segment and vintage factors: the bounds scale per parent
+            f = Sql(" * ".join(factors))
+            lo = fill("greatest(0, floor(({lo}) * {f}))", lo=lo, f=f)
+            hi = fill("ceil(({hi}) * {f})", hi=hi, f=f) if hi is not None else None
+            parts.update(parent=table(link.parent), pk=ident(link.key))
         yield compiled(
             KIND,
             CATEGORY,
             node.id,
             sql=fill(
-                TEMPLATE,
-                children=children_cte(link, node.id),
+                SCALED if factors else TEMPLATE,
+                **parts,
                 lo=lo,
                 hi=hi if hi is not None else Sql("NULL"),
             ),
@@ -76,5 +92,6 @@ def compile(ctx: CheckContext) -> Iterator[CheckSpec]:
                 "max": hi_n,
                 "per": f"{link.parent}.{link.key}",
                 "scaled_by_effect": bool(node.modifiers) and node.stage_config is None,
+                "scaled_by_parent": bool(factors),
             },
         )

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 
+from dgsql.compiler import behaviours
 from dgsql.compiler.checks.fanout import children_cte, parent_link
 from dgsql.compiler.checks.spec import CheckContext, CheckSpec, compiled, not_compiled
 from dgsql.compiler.sqltext import double, fill
@@ -70,11 +71,15 @@ def compile(ctx: CheckContext) -> Iterator[CheckSpec]:
             continue
         source = f"nodes[{i}].fanout"
         link = parent_link(ctx, node)
-        if isinstance(link, str) or node.modifiers:
+        scaling = behaviours.scaling(ctx.dataset, node)
+        scaled = scaling is not None and bool(scaling.fanout_factors("p"))
+        if isinstance(link, str) or node.modifiers or scaled:
             reason = (
                 link
                 if isinstance(link, str)
                 else "a table-level effect scales the fanout, so λ is not its law"
+                if node.modifiers
+                else "the parent's segment or vintage scales the fanout (checked by segment_behavior, vintage_behavior)"
             )
             yield not_compiled(KIND, CATEGORY, node.id, source, reason)
             continue

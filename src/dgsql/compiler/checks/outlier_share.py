@@ -16,6 +16,7 @@ import math
 from collections.abc import Iterator
 from typing import Any
 
+from dgsql.compiler import behaviours
 from dgsql.compiler.checks import value_model as vm
 from dgsql.compiler.checks.spec import CheckContext, CheckSpec, compiled, not_compiled
 from dgsql.compiler.checks.views import table
@@ -92,6 +93,8 @@ def compile(ctx: CheckContext) -> Iterator[CheckSpec]:
                 problem = "more than one outliers modifier"
             elif isinstance(steps, str):
                 problem = steps
+            elif behaviours.value_scaled(ctx.dataset, node, col.name):
+                problem = "a parent's segment or vintage multiplier scales the column"
             elif rate == 0:
                 continue
             found = None if problem else threshold(col, steps, upper=spike)

@@ -1,0 +1,105 @@
+"""``vintage_behavior`` of an entity, on each child fact:
+
+- fanout: per age bucket of the parent (the rounded age of a list curve, clipped to its last
+  entry; deciles of the age for a parametric curve), the children per parent match the
+  expectation from the declared curve (``checks/behaviour.py``: the clamped fanout law times the
+  parent's factors, rounded once);
+- timestamps: no ``datetime_series`` column of a child precedes its parent's ``created_at``
+  (exact; the rows that do are the failures).
+
+The vintage curves on value columns are not checked on their own (they enter the segment
+value check's expected ratio)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from dgsql.compiler import behaviours
+from dgsql.compiler.checks.behaviour import ALIAS, fanout_by_group, link_of, scaled_facts
+from dgsql.compiler.checks.spec import CheckContext, CheckSpec, compiled, not_compiled
+from dgsql.compiler.checks.views import table
+from dgsql.compiler.sqltext import Sql, fill, ident
+
+KIND = "vintage_behavior"
+CATEGORY = "behaviour"
+DECLARED_BY = None
+DECILES = 10
+
+TIMESTAMPS = """\
+SELECT x.{fk} AS parent_key, x.{col} AS child_time, p.{created} AS parent_created_at
+FROM {fact} AS x JOIN {parent} AS p ON x.{fk} = p.{pk}
+WHERE CAST(x.{col} AS TIMESTAMP) < CAST(p.{created} AS TIMESTAMP)"""
+
+
+def age_bucket(scaling: behaviours.Scaling, curve: behaviours.S.AgeMultiplier) -> Sql:
+    """The bucket of the parent's age the fanout is compared by."""
+    assert scaling.vintage is not None and scaling.end is not None
+    created = f"{ALIAS}.{ident(scaling.vintage.created_at_column)}"
+    age = behaviours.age_sql(created, scaling.end, curve.time_unit)
+    if isinstance(curve.curve, list):
+        return Sql(f"least(CAST(round({age}) AS BIGINT), {len(curve.curve) - 1})")
+    return Sql(f"ntile({DECILES}) OVER (ORDER BY {age})")
+
+
+def compile(ctx: CheckContext) -> Iterator[CheckSpec]:
+    for _, node, scaling in scaled_facts(ctx):
+        vintage = scaling.vintage
+        if vintage is None:
+            continue
+        source = f"nodes[{ctx.node_index[scaling.parent.id]}].vintage_behavior"
+        link = link_of(ctx, node)
+        curves = [
+            (name, c) for name, c in vintage.age_based_multipliers.items() if c in scaling.curves("fanout")
+        ]
+        if curves:
+            name, curve = curves[0]
+            target = f"{node.id}:fanout"
+            where = f"{source}.age_based_multipliers.{name}"
+            if isinstance(link, str) or node.modifiers or scaling.end is None:
+                reason = (
+                    link
+                    if isinstance(link, str)
+                    else "a table-level effect also scales the fanout"
+                    if node.modifiers
+                    else "no timeframe"
+                )
+                yield not_compiled(KIND, CATEGORY, target, where, reason)
+            else:
+                yield compiled(
+                    KIND,
+                    CATEGORY,
+                    target,
+                    sql=fanout_by_group(ctx, node, scaling, link, age_bucket(scaling, curve)),
+                    mode="stat",
+                    source=where,
+                    expect={
+                        "by": f"age of {scaling.parent.id}.{vintage.created_at_column} in {curve.time_unit}s",
+                        "curves": [n for n, _ in curves],
+                    },
+                )
+        for col in node.written:
+            if not scaling.bounded(col):
+                continue
+            target = f"{node.id}.{col.name}"
+            where = f"{source}.created_at_column"
+            if isinstance(link, str) or ctx.column(scaling.parent.id, vintage.created_at_column) is None:
+                reason = link if isinstance(link, str) else f"{scaling.parent.id} writes no created_at column"
+                yield not_compiled(KIND, CATEGORY, target, where, reason, id=f"{KIND}:{target}:timestamps")
+                continue
+            yield compiled(
+                KIND,
+                CATEGORY,
+                target,
+                id=f"{KIND}:{target}:timestamps",
+                sql=fill(
+                    TIMESTAMPS,
+                    fk=ident(link.child_column),
+                    col=ident(col.name),
+                    created=ident(vintage.created_at_column),
+                    fact=table(node.id),
+                    parent=table(link.parent),
+                    pk=ident(link.key),
+                ),
+                source=where,
+                expect={"not_before": f"{scaling.parent.id}.{vintage.created_at_column}"},
+            )
