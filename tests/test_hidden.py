@@ -260,9 +260,9 @@ ERRORS: dict[str, tuple[Callable[[dict], Any], str]] = {
     ),
     "table-effect-time": (
         lambda s: node(s, "items").update(modifiers=[effect(window=WINDOW)]),
-        "nodes[2].modifiers[0].args: the effect matches on users.at, the parent's first datetime column, "
-        "which is hidden (never written), so table 'items' cannot read it; drop \"hidden\" or put a "
-        "written datetime column first.",
+        "nodes[2].modifiers[0].args: the effect matches on users.at, the parent's first datetime or date "
+        "column, which is hidden (never written), so table 'items' cannot read it; drop \"hidden\" or put a "
+        "written datetime or date column first.",
     ),
     "unique": (constrain("unique", "users.base"), "constraints.unique[0]: " + checked("users.base")),
     "fk-from": (

@@ -383,23 +383,22 @@ def _scaled_fanout(
     plan: Plan, table: TablePlan, tctx: TableContext, index: int, args: S.EffectArgs, count: str
 ) -> tuple[str, Join]:
     """A table-level effect: the parent row's fanout times (or plus) the effect matched on the
-    parent's keys and first datetime column (the timeframe midpoint when it has none), unrounded:
-    the fanout is rounded once, after every factor (:func:`_base_layer`)."""
-    parent = plan.dataset.node(table.node.parents[0])
-    local = {k: f"{names.PARENT_ALIAS}.{ident(k)}" for k in args.on}
-    ts_name = parent.first_datetime(exclude="")
-    if ts_name is not None:
-        ts = f"{names.PARENT_ALIAS}.{ident(ts_name)}"
-    elif plan.dataset.timeframe is not None:
-        tf = plan.dataset.timeframe
-        ts = lit(tf.start + (tf.end - tf.start) / 2)
+    parent's kept keys and first datetime or date column (the timeframe midpoint when it has
+    none), unrounded: the fanout is rounded once, after every factor (:func:`_base_layer`);
+    ``effect.TableEffect`` has Datagen's rules."""
+    te = effect.table_effect(plan.dataset, table.node, args)
+    local = {k: f"{names.PARENT_ALIAS}.{ident(k)}" for k in te.on}
+    if te.time is not None:
+        ts = f"{names.PARENT_ALIAS}.{ident(te.time)}"
+    elif te.midpoint is not None:
+        ts = lit(te.midpoint)
     else:
         ts = None
     assert ts is not None or not args.window, (
         f"{table.path}: a windowed effect without a time passed the checks"
     )
     helper = ident(names.effect_table(table.name, "", index))
-    join, f = effect.matcher(tctx, args, helper, f"{names.MATCH}_{index}", parent, local, ts)
+    join, f = effect.matcher(tctx, args, helper, f"{names.MATCH}_{index}", te.parent, local, ts, te.field)
     return effect.apply(args, count, f), join
 
 

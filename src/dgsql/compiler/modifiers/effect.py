@@ -9,12 +9,13 @@ end into half-open pieces, each carrying the field of the first row whose window
 Each segment is listed under every time **bucket** it touches (a fixed grid over the
 timeframe; times outside fall in the first or last bucket), and the row joins on its keys and
 its bucket — a hash join — then checks ``lo <= ts < hi``. No correlated subquery, no loop.
-The same matcher scales fanout in a table-level effect. docs/dsl.md has the semantics,
-docs/performance.md the measurements.
+The same matcher scales fanout in a table-level effect, as Datagen ran it (:class:`TableEffect`).
+docs/dsl.md has the semantics, docs/performance.md the measurements.
 """
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -41,6 +42,107 @@ def time_column(args: S.EffectArgs, column: S.Column, node: S.Node) -> str | Non
     return args.time_column or node.first_datetime(exclude=column.name)
 
 
+GATE = 1.0
+"A table-level effect's factor where a row of the effect table matches but lacks ``map.field``."
+
+
+@dataclass(frozen=True)
+class TableEffect:
+    """A table-level effect as Datagen ran it; the checker, the renderer and validate's fanout
+    checks all read it from here.
+
+    Datagen matched on the parent row: a key the parent lacks is dropped (with every key dropped
+    only the window, or nothing, is left to match); a ``map.field`` the effect table lacks only
+    gates (``GATE`` where a row matches, ``map.default`` where none does); the window is tested
+    at the parent's first datetime **or date** column (a date is its midnight), else at the
+    timeframe's midpoint."""
+
+    args: S.EffectArgs
+    parent: S.Node
+    on: dict[str, str]
+    "The ``on`` pairs kept: those whose local key is a column of the parent."
+    dropped: tuple[str, ...]
+    "Local keys the parent lacks, in schema order."
+    gate: bool
+    "``map.field`` is not a column of the effect table."
+    time: str | None
+    "The parent's column tested against the window."
+    midpoint: datetime | None
+    "The timeframe's midpoint, tested when the parent has no time column (and there is a timeframe)."
+
+    @property
+    def field(self) -> str:
+        """The factor of a matching effect row, as SQL over the effect table's columns."""
+        return double(GATE) if self.gate else ident(self.args.map.field)
+
+    def matches(self) -> str:
+        """What the effect matches on once keys are dropped: ``store_id and its window``."""
+        keys = " and ".join(self.on)
+        if keys:
+            return f"{keys} and its window" if self.args.window else f"{keys} alone"
+        if self.args.window:
+            return "its window alone"
+        return f"nothing, so every parent row gets the factor of the first row of {self.args.effect_table!r}"
+
+
+def parent_time(parent: S.Node) -> str | None:
+    """The time a table-level effect tests: the parent's first ``datetime`` or ``date`` column."""
+    return next((c.name for c in parent.columns if c.type in ("datetime", "date")), None)
+
+
+def table_effect(ds: S.Dataset, node: S.Node, args: S.EffectArgs) -> TableEffect:
+    """``args`` of a table-level effect of ``node`` (a fact whose parent and effect table exist)."""
+    parent = ds.node(node.parents[0])
+    columns = {c.name for c in parent.columns}
+    effect_node = ds.node(args.effect_table)
+    time = parent_time(parent)
+    tf = ds.timeframe
+    return TableEffect(
+        args=args,
+        parent=parent,
+        on={k: v for k, v in args.on.items() if k in columns},
+        dropped=tuple(k for k in args.on if k not in columns),
+        gate=all(c.name != args.map.field for c in effect_node.columns),
+        time=time,
+        midpoint=tf.start + (tf.end - tf.start) / 2 if time is None and tf is not None else None,
+    )
+
+
+def _near(name: str, node: S.Node) -> str:
+    near = difflib.get_close_matches(name, [c.name for c in node.columns], n=1)
+    return f" (did you mean {near[0]!r}?)" if near else ""
+
+
+def _check_keys(refs: References, path: str, te: TableEffect, node: S.Node, table: S.Node) -> None:
+    """A table-level effect's keys, as Datagen read them: a key the parent lacks is a warning."""
+    parent = te.parent
+    for local in te.dropped:
+        refs.warn(
+            f"{path}.on",
+            f"table {parent.id!r} has no column {local!r}{_near(local, parent)}, so the key is dropped "
+            f"(as Datagen did) and the effect matches on {te.matches()}; add {local!r} to {parent.id!r} "
+            "or remove the key.",
+        )
+    for local, remote in te.on.items():
+        refs.keys(f"{path}.on", parent, local, table, remote, reader=node.id)
+
+
+def _check_field(refs: References, path: str, te: TableEffect, node: S.Node, table: S.Node) -> None:
+    """A table-level effect's ``map.field``, as Datagen read it: one the effect table lacks gates."""
+    args = te.args
+    if te.gate:
+        op = "times" if args.map.op == "mul" else "plus"
+        refs.warn(
+            f"{path}.map.field",
+            f"table {table.id!r} has no column {args.map.field!r}{_near(args.map.field, table)}, so (as in "
+            f"Datagen) the effect only gates: the fanout is k {op} {GATE} where a row of {table.id!r} "
+            f"matches and k {op} map.default ({args.map.default}) where none does; name a numeric "
+            f"column of {table.id!r} or add {args.map.field!r} to it.",
+        )
+    else:
+        refs.typed(f"{path}.map.field", table, args.map.field, NUMBERS, reader=node.id)
+
+
 def check(refs: References, path: str, node: S.Node, args: S.EffectArgs, column: S.Column | None) -> None:
     """The effect's references: ``column``'s modifier, or a table-level effect (``column`` None),
     which scales a fact's fanout and matches on its primary parent's keys and time."""
@@ -50,32 +152,40 @@ def check(refs: References, path: str, node: S.Node, args: S.EffectArgs, column:
         refs.problem(path, "a table-level effect scales fanout; it needs a fact with parents.")
     if table is None or local_node is None:
         return
-    for local, remote in args.on.items():
-        refs.keys(f"{path}.on", local_node, local, table, remote, reader=node.id)
+    te = table_effect(refs.ds, node, args) if column is None else None
+    if te is not None:
+        _check_keys(refs, path, te, node, table)
+    else:
+        for local, remote in args.on.items():
+            refs.keys(f"{path}.on", local_node, local, table, remote, reader=node.id)
     if args.window:
         for end in ("start_col", "end_col"):
             refs.typed(f"{path}.window.{end}", table, getattr(args.window, end), TIMES, reader=node.id)
-    refs.typed(f"{path}.map.field", table, args.map.field, NUMBERS, reader=node.id)
+    if te is not None:
+        _check_field(refs, path, te, node, table)
+    else:
+        refs.typed(f"{path}.map.field", table, args.map.field, NUMBERS, reader=node.id)
     if args.time_column and column is None:
         refs.problem(
             f"{path}.time_column",
-            "a table-level effect matches on the parent row's first datetime column; remove time_column.",
+            "a table-level effect matches on the parent row's first datetime or date column; remove time_column.",
         )
     elif args.time_column:
         refs.typed(f"{path}.time_column", node, args.time_column, TIMES)
     elif args.window and column is None:
-        ts = local_node.first_datetime(exclude="")
+        ts = parent_time(local_node)
         if ts is None and refs.ds.timeframe is None:
             refs.problem(
                 path,
-                f"a windowed effect needs a timeframe or a datetime column in {local_node.id!r}; add one.",
+                f"a windowed effect needs a timeframe or a datetime or date column in {local_node.id!r}; "
+                "add one.",
             )
         elif ts is not None and next(c for c in local_node.columns if c.name == ts).hidden:
             refs.problem(
                 path,
-                f"the effect matches on {local_node.id}.{ts}, the parent's first datetime column, which is "
-                f'hidden (never written), so table {node.id!r} cannot read it; drop "hidden" or put a '
-                "written datetime column first.",
+                f"the effect matches on {local_node.id}.{ts}, the parent's first datetime or date column, "
+                f'which is hidden (never written), so table {node.id!r} cannot read it; drop "hidden" or '
+                "put a written datetime or date column first.",
             )
 
 
@@ -142,13 +252,21 @@ def buckets_for(ds: S.Dataset, effect_rows: float) -> Buckets:
     return Buckets(epoch_us(start), -(-span_us // count), count)
 
 
-def segments(args: S.EffectArgs, effect_node: S.Node, local_node: S.Node, buckets: Buckets) -> str:
-    """The helper table's query: ``k0…, [bucket, lo, hi,] f``, at most one segment per key and time."""
+def segments(
+    args: S.EffectArgs,
+    effect_node: S.Node,
+    local_node: S.Node,
+    buckets: Buckets,
+    on: dict[str, str],
+    field: str,
+) -> str:
+    """The helper table's query: ``k0…, [bucket, lo, hi,] f``, at most one segment per key and time;
+    ``on`` the key pairs matched, ``field`` the factor's SQL over an effect row."""
     types = {c.name: c.type for c in effect_node.columns}
     local_types = {c.name: c.type for c in local_node.columns}
     keys = [
         f"{join_key(remote, types[remote], local_types[local])} AS k{i}"
-        for i, (local, remote) in enumerate(args.on.items())
+        for i, (local, remote) in enumerate(on.items())
     ]
     effect_pk = effect_node.pk
     rank = f"({ident(effect_pk)}, {names.ROW})" if effect_pk else names.ROW
@@ -158,7 +276,7 @@ def segments(args: S.EffectArgs, effect_node: S.Node, local_node: S.Node, bucket
     return template("effect_segments.sql.j2").render(
         keys=keys,
         ks=[f"k{i}" for i in range(len(keys))],
-        field=ident(args.map.field),
+        field=field,
         rank=rank,
         effect=ident(args.effect_table),
         window=window,
@@ -175,13 +293,18 @@ def matcher(
     local_node: S.Node,
     local: dict[str, str],
     ts: str | None,
+    field: str | None = None,
 ) -> tuple[Join, str]:
     """Add the effect's segments table (quoted name ``helper``) to the table's helpers; return
-    the join onto it and the matched factor (or the default). ``local`` maps each ``on`` key of
-    ``local_node`` to its SQL; ``ts`` is the row's timestamp SQL."""
+    the join onto it and the matched factor (or the default). ``local`` maps each key of
+    ``local_node`` matched (``args.on``, or those of it kept) to its SQL; ``ts`` is the row's
+    timestamp SQL; ``field`` the factor's SQL over an effect row (``map.field``'s column)."""
     buckets = buckets_for(tctx.dataset, tctx.known[args.effect_table].expected_rows)
-    tctx.add_helper(helper, segments(args, tctx.dataset.node(args.effect_table), local_node, buckets))
-    conditions = [f"{alias}.k{i} = {local[key]}" for i, key in enumerate(args.on)]
+    on = {k: v for k, v in args.on.items() if k in local}
+    field = field or ident(args.map.field)
+    effect_node = tctx.dataset.node(args.effect_table)
+    tctx.add_helper(helper, segments(args, effect_node, local_node, buckets, on, field))
+    conditions = [f"{alias}.k{i} = {local[key]}" for i, key in enumerate(on)]
     if args.window:
         assert ts is not None
         at = f"CAST({ts} AS TIMESTAMP)"
