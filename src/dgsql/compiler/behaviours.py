@@ -101,8 +101,8 @@ class Scaling:
 
     def curves(self, target: str) -> list[S.AgeMultiplier]:
         """The vintage curves scaling ``target`` (``"fanout"`` or a column of the fact)."""
-        if self.vintage is None:
-            return []
+        if self.vintage is None or (target == "fanout" and self.fact.stage_config is not None):
+            return []  # a funnel's stages are its count
         found = []
         for curve in self.vintage.age_based_multipliers.values():
             named = curve.targets
@@ -118,9 +118,9 @@ class Scaling:
         return curve_sql(curve, age_sql(created, self.end, curve.time_unit))
 
     def fanout_factors(self, alias: str) -> list[str]:
-        """SQL factors of the parent row's child count."""
+        """SQL factors of the parent row's child count (none for a funnel: its stages are its count)."""
         found = []
-        if self.segment is not None:
+        if self.segment is not None and self.fact.stage_config is None:
             seg = segment_sql(self.segment, alias, "fanout_multiplier")
             found += [seg] if seg else []
         return found + [self.curve_sql(c, alias) for c in self.curves("fanout")]

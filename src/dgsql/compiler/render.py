@@ -335,14 +335,14 @@ def _base_layer(plan: Plan, table: TablePlan, tctx: TableContext) -> _Layer:
     joins: list[Join] = []
     scaled = count
     # a funnel's stages are its count: it ignores table-level effects (``check`` warns), as
-    # Datagen did, and the parent's fanout multipliers
+    # Datagen did, and the parent's fanout multipliers (``behaviours.Scaling``)
     funnel_fact = f.distribution == "funnel"
     for i, mod in enumerate(table.node.modifiers if not funnel_fact else []):
         scaled, join = _scaled_fanout(plan, table, tctx, i, mod.args, scaled)
         joins.append(join)
     scaling = behaviours.scaling(plan.dataset, table.node)
     if scaling is not None:
-        factors = [] if funnel_fact else scaling.fanout_factors(names.PARENT_ALIAS)
+        factors = scaling.fanout_factors(names.PARENT_ALIAS)
         scaled = " * ".join([scaled, *factors]) if factors else scaled
         carry += [(name, sql) for sql, name in _value_factors(scaling, table.node).items()]
         if any(scaling.bounded(c) for c in table.node.columns):

@@ -35,7 +35,7 @@ def compile(ctx: CheckContext) -> Iterator[CheckSpec]:
         if isinstance(link, str) or node.modifiers:
             reason = link if isinstance(link, str) else "a table-level effect also scales the fanout"
             yield not_compiled(KIND, CATEGORY, target, source, reason)
-        elif any(m != 1.0 for m in declared.values()):
+        elif any(m != 1.0 for m in declared.values()) and node.stage_config is None:
             yield compiled(
                 KIND,
                 CATEGORY,
