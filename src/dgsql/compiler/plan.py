@@ -266,8 +266,8 @@ def mean_fanout_factor(ds: S.Dataset, node: S.Node) -> float:
     declared choice weights (1 when they are not literal). Vintage curves depend on the parents'
     created_at, whose law the plan does not integrate: they count as 1 here."""
     scaling = behaviours.scaling(ds, node)
-    if scaling is None or scaling.segment is None:
-        return 1.0
+    if scaling is None or scaling.segment is None or node.stage_config is not None:
+        return 1.0  # a funnel's count is its stages
     seg = scaling.segment
     col = next((c for c in scaling.parent.columns if c.name == seg.segment_column), None)
     if col is None or not isinstance(col.generator, S.ChoiceGen) or col.generator.choice.choices is None:
