@@ -310,3 +310,18 @@ def test_duckdb_cli_writes_the_same_files(dg, tmp_path):
         ours = built.sql(f"SELECT * EXCLUDE (file_row_number) FROM {name} ORDER BY file_row_number")
         theirs = built.sql(f"SELECT * FROM read_parquet('{tmp_path / 'cli' / name}.parquet')")
         assert ours == theirs
+
+
+def test_a_vintage_value_curve_has_its_own_check(dg):
+    """A curve on ``amount``: per age bucket of the parent, amount's mean against the curve's
+    ratio; it passes on honest data and fails on data built without the curve."""
+    vintage = {
+        "age_based_multipliers": {
+            "grow": {"curve": [1.0, 1.5, 2.0, 3.0], "time_unit": "month", "applies_to": "amount"}
+        }
+    }
+    doc = schema(dg, vintage=vintage, rows=3000)
+    honest = statuses(dg, doc, dg.build(doc))
+    assert honest["vintage_behavior:purchase.amount:value"] == "passed"
+    without = statuses(dg, doc, dg.build(schema(dg, rows=3000)))
+    assert without["vintage_behavior:purchase.amount:value"] == "failed"

@@ -4,21 +4,22 @@
   entry; deciles of the age for a parametric curve), the children per parent match the
   expectation from the declared curve (``checks/behaviour.py``: the clamped fanout law times the
   parent's factors, rounded once);
+- value: per age bucket of the parent, a scaled column's mean relative to the largest bucket's
+  matches the ratio of the buckets' mean factors (the curve, times any segment multiplier;
+  ``checks/behaviour.py``'s value statistic, as the segment value check);
 - timestamps: no ``datetime_series`` column of a child precedes its parent's ``created_at``
-  (exact; the rows that do are the failures).
-
-The vintage curves on value columns are not checked on their own (they enter the segment
-value check's expected ratio)."""
+  (exact; the rows that do are the failures)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
 from dgsql.compiler import behaviours
-from dgsql.compiler.checks.behaviour import ALIAS, fanout_by_group, link_of, scaled_facts
+from dgsql.compiler.checks.behaviour import ALIAS, fanout_by_group, link_of, scaled_facts, value_by_group
 from dgsql.compiler.checks.spec import CheckContext, CheckSpec, compiled, not_compiled
 from dgsql.compiler.checks.views import table
 from dgsql.compiler.sqltext import Sql, fill, ident
+from dgsql.dsl.types import NUMBERS
 
 KIND = "vintage_behavior"
 CATEGORY = "behaviour"
@@ -77,6 +78,32 @@ def compile(ctx: CheckContext) -> Iterator[CheckSpec]:
                         "curves": [n for n, _ in curves],
                     },
                 )
+        for col in node.written:
+            value_curves = [
+                (n, c) for n, c in vintage.age_based_multipliers.items() if c in scaling.curves(col.name)
+            ]
+            if not value_curves or col.type not in NUMBERS:
+                continue
+            name, curve = value_curves[0]
+            target = f"{node.id}.{col.name}"
+            where = f"{source}.age_based_multipliers.{name}"
+            if isinstance(link, str) or scaling.end is None:
+                reason = link if isinstance(link, str) else "no timeframe"
+                yield not_compiled(KIND, CATEGORY, target, where, reason, id=f"{KIND}:{target}:value")
+                continue
+            yield compiled(
+                KIND,
+                CATEGORY,
+                target,
+                id=f"{KIND}:{target}:value",
+                sql=value_by_group(ctx, node, scaling, link, age_bucket(scaling, curve), col.name),
+                mode="stat",
+                source=where,
+                expect={
+                    "by": f"age of {scaling.parent.id}.{vintage.created_at_column} in {curve.time_unit}s",
+                    "curves": [n for n, _ in value_curves],
+                },
+            )
         for col in node.written:
             if not scaling.bounded(col):
                 continue
