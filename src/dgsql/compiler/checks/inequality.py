@@ -50,39 +50,27 @@ def compile(ctx: CheckContext) -> Iterator[CheckSpec]:
         expect = {"left": ineq.left, "op": ineq.op, "right": ineq.right}
         if crossing is not None and crossing.link is not None:
             link = crossing.link
-            yield compiled(
-                KIND,
-                CATEGORY,
-                ineq.left,
-                id=f"{KIND}:{target}",
-                sql=fill(
-                    LINKED,
-                    examples=ctx.example_columns(link.child, "c", link.key, crossing.child_column),
-                    parent_value=qualified("p", crossing.parent_column),
-                    child_value=qualified("c", crossing.child_column),
-                    child=table(link.child),
-                    parent=table(link.parent),
-                    key=ident(link.key),
-                    pk=ident(link.pk),
-                    op=Sql(OPERATORS[crossing.op]),
-                ),
-                source=source,
-                expect={**expect, "through": f"{link.child}.{link.key} = {link.parent}.{link.pk}"},
+            sql = fill(
+                LINKED,
+                examples=ctx.example_columns(link.child, "c", link.key, crossing.child_column),
+                parent_value=qualified("p", crossing.parent_column),
+                child_value=qualified("c", crossing.child_column),
+                child=table(link.child),
+                parent=table(link.parent),
+                key=ident(link.key),
+                pk=ident(link.pk),
+                op=Sql(OPERATORS[crossing.op]),
             )
-            continue
-        yield compiled(
-            KIND,
-            CATEGORY,
-            ineq.left,
-            id=f"{KIND}:{target}",
-            sql=fill(
+            expect["through"] = f"{link.child}.{link.key} = {link.parent}.{link.pk}"
+        else:
+            sql = fill(
                 TEMPLATE,
                 examples=ctx.example_columns(lt, "", lc, rc),
                 table=table(lt),
                 left=ident(lc),
                 right=ident(rc),
                 op=Sql(OPERATORS[ineq.op]),
-            ),
-            source=source,
-            expect=expect,
+            )
+        yield compiled(
+            KIND, CATEGORY, ineq.left, id=f"{KIND}:{target}", sql=sql, source=source, expect=expect
         )
