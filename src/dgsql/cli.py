@@ -5,7 +5,6 @@ JSON); progress and messages go to stderr. Tracebacks only with ``--debug``."""
 from __future__ import annotations
 
 import json
-import shutil
 import sys
 import traceback
 from collections.abc import Callable, Sequence
@@ -22,7 +21,8 @@ from dgsql.compiler import DEFAULT_COMPRESSION, Compression, Planned, load, plan
 from dgsql.compiler.seeds import DEFAULT_SEED
 from dgsql.dsl.problems import Problem
 from dgsql.errors import DgsqlError, SchemaError, UsageError
-from dgsql.runtime import output, session
+from dgsql.runtime import session
+from dgsql.runtime.build import build as run_build
 from dgsql.runtime.report import DEFAULT_THRESHOLD
 from dgsql.runtime.validate import checks_script, validate
 
@@ -153,33 +153,18 @@ def build(
 
     def action() -> int:
         planned = _plan(schema, seed=seed, scale=scale, sample=sample or dry_run_sample, strict=strict)
-        output.check_target(out_dir, force)
-        temp = output.temp_path(out_dir)
-        compiled = render(planned, temp.as_posix(), compression)
         settings = session.Settings(threads, memory_limit, str(temp_dir) if temp_dir else None)
-        with output.staging(out_dir, temp, force):
-            spill = temp / ".spill"
-            if settings.temp_dir is None:
-                settings = session.Settings(threads, memory_limit, spill.as_posix())
-            con = session.connect(settings)
-            try:
-                with err.status("generating…"):
-                    result = session.run(
-                        compiled,
-                        con,
-                        on_table=lambda t: err.print(f"  {t.name}: {t.rows:,} rows in {t.seconds:.2f} s"),
-                        writable=[temp.as_posix(), settings.temp_dir or spill.as_posix()],
-                    )
-                meta = session.metadata(compiled, result, scale)
-                (temp / output.METADATA).write_text(json.dumps(meta, indent=2) + "\n")
-                report = (
-                    validate(compiled.dataset, temp, con=con)
-                    if run_checks or sample or dry_run_sample
-                    else None
-                )
-            finally:
-                con.close()
-            shutil.rmtree(spill, ignore_errors=True)
+        with err.status("generating…"):
+            result = run_build(
+                planned,
+                out_dir,
+                compression=compression,
+                settings=settings,
+                force=force,
+                run_checks=bool(run_checks or sample or dry_run_sample),
+                on_table=lambda t: err.print(f"  {t.name}: {t.rows:,} rows in {t.seconds:.2f} s"),
+            )
+        report = result.report
         _summary(result, out_dir)
         if report is None:
             return 0

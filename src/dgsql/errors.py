@@ -20,14 +20,26 @@ class SchemaError(DgsqlError):
     max_shown = 50
 
     def __init__(self, problems: Sequence[str | Problem], warnings: Sequence[Problem] = ()):
-        self.problems = list(dict.fromkeys(str(p) for p in problems))
+        unique: dict[str, str | Problem] = {}
+        for p in problems:
+            unique.setdefault(str(p), p)
+        self.problems: list[Problem] = [_problem(p) for p in unique.values()]
+        "Each with ``path`` and ``message``; ``str(problem)`` is the line the CLI prints."
         self.warnings = list(warnings)
         super().__init__("\n".join(self.lines()))
 
     def lines(self) -> list[str]:
-        shown = self.problems[: self.max_shown]
+        shown = [str(p) for p in self.problems[: self.max_shown]]
         rest = len(self.problems) - len(shown)
         return shown + ([f"... and {rest} more"] if rest else [])
+
+
+def _problem(p: str | Problem) -> Problem:
+    """A problem given as its line ``path: message`` split back into its parts."""
+    if isinstance(p, Problem):
+        return p
+    path, sep, message = p.partition(": ")
+    return Problem(path, message) if sep else Problem("$", p)
 
 
 class UsageError(DgsqlError):

@@ -10,15 +10,15 @@ and report the same problems, all at once.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 from dgsql.compiler.check import check
 from dgsql.compiler.datagen import canonical
 from dgsql.compiler.linked import with_linked_bounds
-from dgsql.compiler.load import parse_dataset, read_schema
+from dgsql.compiler.load import parse_dataset
 from dgsql.compiler.plan import Plan, build_plan
 from dgsql.compiler.preflight import PlannedTable, preflight
 from dgsql.compiler.render import DEFAULT_COMPRESSION, Compression, Script, render_script
+from dgsql.compiler.source import SchemaSource, read_source
 from dgsql.dsl import model as S
 from dgsql.dsl.problems import Problem
 from dgsql.errors import SchemaError
@@ -39,11 +39,11 @@ class Compiled(Planned):
     script: Script
 
 
-def load(path: Path) -> tuple[S.Dataset, str, list[Problem]]:
+def load(path: SchemaSource) -> tuple[S.Dataset, str, list[Problem]]:
     """Read, parse and check a schema without planning it: (dataset with Datagen's forms
     rewritten into dgsql's, SHA-256, warnings). Raises SchemaError with every error (the
-    checks read the data this way)."""
-    data, digest = read_schema(path)
+    checks read the data this way). ``path``: a file, JSON text or an object (``source``)."""
+    data, digest = read_source(path)
     dataset = parse_dataset(data)
     problems = check(dataset)
     errors = [p for p in problems if p.severity == "error"]
@@ -54,7 +54,7 @@ def load(path: Path) -> tuple[S.Dataset, str, list[Problem]]:
 
 
 def plan_schema(
-    path: Path, *, seed: int, scale: float = 1.0, sample: int | None = None, strict: bool = False
+    path: SchemaSource, *, seed: int, scale: float = 1.0, sample: int | None = None, strict: bool = False
 ) -> Planned:
     """Load, check, order, plan and preflight; raises SchemaError listing every error (and,
     when ``strict``, every warning as an error)."""
@@ -70,15 +70,23 @@ def plan_schema(
     return Planned(dataset, digest, plan, tuple(ahead.tables), tuple(warnings))
 
 
-def render(planned: Planned, out_dir: str, compression: Compression = DEFAULT_COMPRESSION) -> Compiled:
-    script = render_script(planned.plan, out_dir, compression)
+def render(
+    planned: Planned,
+    out_dir: str | None,
+    compression: Compression = DEFAULT_COMPRESSION,
+    *,
+    into: str = "main",
+) -> Compiled:
+    """The script writing ``out_dir/<table>.parquet``; with ``out_dir=None``, the script creating
+    each table in the session's schema ``into`` instead (no files)."""
+    script = render_script(planned.plan, out_dir, compression, into=into)
     return Compiled(
         planned.dataset, planned.schema_sha256, planned.plan, planned.tables, planned.warnings, script
     )
 
 
 def compile_schema(
-    path: Path,
+    path: SchemaSource,
     *,
     seed: int,
     scale: float = 1.0,

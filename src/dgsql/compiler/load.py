@@ -33,8 +33,13 @@ def read_schema(path: Path) -> tuple[dict[str, Any], str]:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise SchemaError([f"$: {path} is not UTF-8 text; save the schema as UTF-8 JSON."]) from None
+    return parse_text(text, str(path)), digest
+
+
+def parse_text(text: str, name: str = "the schema text") -> dict[str, Any]:
+    """The JSON object in ``text`` (``name`` says where it came from in messages)."""
     if not text.strip():
-        raise SchemaError([f"$: {path} is empty; write a JSON object with version, metadata and nodes."])
+        raise SchemaError([f"$: {name} is empty; write a JSON object with version, metadata and nodes."])
     try:
         data = json.loads(text)
     except json.JSONDecodeError as e:
@@ -47,7 +52,7 @@ def read_schema(path: Path) -> tuple[dict[str, Any], str]:
                 f"$: the schema is a JSON {type(data).__name__}; it must be an object with version, metadata and nodes."
             ]
         )
-    return data, digest
+    return data
 
 
 def parse_dataset(data: dict[str, Any]) -> S.Dataset:

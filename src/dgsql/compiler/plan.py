@@ -26,6 +26,7 @@ from dgsql.compiler.modifiers import MODIFIERS
 from dgsql.compiler.names import RESERVED_PREFIX
 from dgsql.dsl import model as S
 from dgsql.dsl.laws import kind_weights, poisson_pmf, poisson_point
+from dgsql.dsl.problems import Problem
 from dgsql.errors import SchemaError
 
 ROW_GROUP = 122_880
@@ -155,7 +156,7 @@ def build_plan(ds: S.Dataset, seed: int, scale: float = 1.0, sample: int | None 
     """Order and plan a checked ``ds``; raises SchemaError with every problem found."""
     order = order_tables(ds)
     paths = {n.id: f"nodes[{i}]" for i, n in enumerate(ds.nodes)}
-    problems: list[str] = []
+    problems: list[str | Problem] = []
     tables: list[TablePlan] = []
     known: dict[str, TableFacts] = {}
     expected: dict[str, float] = {}

@@ -104,14 +104,19 @@ def macros(used_by: str | None = None) -> str:
     return "\n\n".join(kept)
 
 
-def render_script(plan: Plan, out_dir: str, compression: Compression = DEFAULT_COMPRESSION) -> Script:
+def render_script(
+    plan: Plan, out_dir: str | None, compression: Compression = DEFAULT_COMPRESSION, *, into: str = "main"
+) -> Script:
     """The script of a checked plan: rendering never finds a schema problem (``plan_schema``
-    found them all), so anything that goes wrong here is a dgsql bug."""
+    found them all), so anything that goes wrong here is a dgsql bug.
+
+    ``out_dir=None``: no files; each table is created as a table of the session's schema
+    ``into`` instead of copied to Parquet (the Python API's ``dgsql.generate``)."""
     known: dict[str, TableFacts] = {}
     sections = []
     for table in plan.tables:
         known[table.name] = table.facts
-        sections.append(_render_table(plan, table, dict(known), out_dir, compression))
+        sections.append(_render_table(plan, table, dict(known), out_dir, compression, into))
     header = (
         template("script.sql.j2")
         .render(
@@ -121,6 +126,7 @@ def render_script(plan: Plan, out_dir: str, compression: Compression = DEFAULT_C
             scale=plan.scale,
             duckdb_version=duckdb.__version__,
             out_dir=out_dir,
+            into=into,
             macros=macros(used_by="\n".join(s.sql + s.cleanup for s in sections)),
             sections=[],
         )
@@ -142,7 +148,12 @@ class _Layer:
 
 
 def _render_table(
-    plan: Plan, table: TablePlan, known: dict[str, TableFacts], out_dir: str, compression: Compression
+    plan: Plan,
+    table: TablePlan,
+    known: dict[str, TableFacts],
+    out_dir: str | None,
+    compression: Compression,
+    into: str,
 ) -> Section:
     tctx, layers, joined = _render_layers(plan, table, known)
     if not joined <= table.joined:
@@ -150,7 +161,7 @@ def _render_table(
             f"{table.path} ({table.name}): columns {sorted(joined - table.joined)} join in an order-breaking "
             "way the plan did not foresee; please report it with the schema."
         )
-    return _render_section(plan, table, tctx, layers, out_dir, compression)
+    return _render_section(plan, table, tctx, layers, out_dir, compression, into)
 
 
 def _render_layers(
@@ -246,8 +257,9 @@ def _render_section(
     table: TablePlan,
     tctx: TableContext,
     layers: list[_Layer],
-    out_dir: str,
+    out_dir: str | None,
     compression: Compression,
+    into: str,
 ) -> Section:
     # hidden columns are computed in the layers but neither written nor kept for later tables
     written = [cp.column.name for cp in table.columns if not cp.column.hidden]
@@ -265,7 +277,8 @@ def _render_section(
         helpers=tctx.helpers,
         query=query,
         output_columns=optional,
-        file=f"{out_dir}/{table.name}.parquet",
+        file=None if out_dir is None else f"{out_dir}/{table.name}.parquet",
+        into=into,
         copy_options=f"FORMAT parquet, COMPRESSION {compression.value}",
     )
     problem = _parse_error(sql)

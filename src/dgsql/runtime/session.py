@@ -6,6 +6,7 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import duckdb
 
@@ -13,6 +14,7 @@ from dgsql import __version__
 from dgsql.compiler import Compiled
 from dgsql.compiler.sqltext import SQL_TYPES
 from dgsql.errors import EngineError, InternalError, SchemaError, UsageError
+from dgsql.runtime.report import Report
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,10 @@ class TableResult:
 class BuildResult:
     tables: list[TableResult] = field(default_factory=list)
     seconds: float = 0.0
+    out_dir: Path | None = None
+    "The folder a build wrote (None for a run into the session's tables)."
+    report: Report | None = None
+    "The checks' report when the build ran them."
 
     @property
     def rows(self) -> int:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -34,14 +35,58 @@ def validate(dataset: Dataset, data_dir: Path, *, con: duckdb.DuckDBPyConnection
     Raises :class:`UsageError` for a missing folder or table file, an unreadable Parquet file or
     an unreadable ``.metadata.json``.
     """
-    started = time.perf_counter()
     data_dir = Path(data_dir)
     has_metadata = _check_files(dataset, data_dir)
-    checks = compile_checks(dataset)
     own = con is None
     session = duckdb.connect() if con is None else con
-    try:
+
+    def setup() -> None:
         _setup(session, dataset, data_dir, has_metadata)
+
+    return _check(dataset, session, setup, has_metadata, str(data_dir), own=own)
+
+
+def validate_tables(
+    dataset: Dataset, con: duckdb.DuckDBPyConnection, relations: dict[str, str], metadata: dict | None
+) -> Report:
+    """Check tables already in session ``con`` (``dgsql.generate``'s): ``relations`` gives each
+    table's qualified name as SQL, ``metadata`` the ``.metadata.json`` document (or None)."""
+    has_metadata = metadata is not None
+
+    def setup() -> None:
+        for stmt in _view_statements(dataset, relations, metadata):
+            con.execute(stmt)
+
+    return _check(dataset, con, setup, has_metadata, "<session>", own=False)
+
+
+def _view_statements(dataset: Dataset, relations: dict[str, str], metadata: dict | None) -> list[str]:
+    stmts = [f"CREATE SCHEMA IF NOT EXISTS {SCHEMA};"]
+    stmts += [
+        fill("CREATE OR REPLACE VIEW {t} AS SELECT * FROM {r};", t=table(n.id), r=Sql(relations[n.id]))
+        for n in dataset.nodes
+    ]
+    if metadata is not None:
+        body = fill("SELECT CAST({d} AS JSON) AS doc", d=lit(json.dumps(metadata)))
+    else:
+        body = Sql("SELECT CAST(NULL AS JSON) AS doc")
+    stmts.append(f"CREATE OR REPLACE TEMP MACRO {METADATA_MACRO}() AS TABLE {body};")
+    return stmts
+
+
+def _check(
+    dataset: Dataset,
+    session: duckdb.DuckDBPyConnection,
+    setup: Callable[[], None],
+    has_metadata: bool,
+    data_dir: str,
+    *,
+    own: bool,
+) -> Report:
+    started = time.perf_counter()
+    checks = compile_checks(dataset)
+    try:
+        setup()
         results = [_run(session, c, has_metadata) for c in checks]
         tables = _profile(session, dataset)
     finally:
@@ -55,7 +100,7 @@ def validate(dataset: Dataset, data_dir: Path, *, con: duckdb.DuckDBPyConnection
             session.close()
     return Report(
         dataset=dataset.metadata.name,
-        data_dir=str(data_dir),
+        data_dir=data_dir,
         results=results,
         tables=tables,
         seconds=time.perf_counter() - started,

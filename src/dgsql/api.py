@@ -1,0 +1,166 @@
+"""The Python API: the CLI's commands as functions (``import dgsql``), same passes, same
+problems, same rows. ``docs/python.md`` has examples."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from dgsql.compiler import DEFAULT_COMPRESSION, Compiled, Compression, load, plan_schema, render
+from dgsql.compiler.preflight import PlannedTable
+from dgsql.compiler.seeds import DEFAULT_SEED
+from dgsql.compiler.source import SchemaSource
+from dgsql.compiler.sqltext import ident
+from dgsql.dsl import model as S
+from dgsql.dsl.problems import Problem
+from dgsql.runtime import session
+from dgsql.runtime.build import build as run_build
+from dgsql.runtime.report import Report
+from dgsql.runtime.validate import validate as validate_files
+from dgsql.runtime.validate import validate_tables
+
+
+def load_schema(schema: SchemaSource) -> S.Dataset:
+    """The checked schema (a path, JSON text or a dict); raises ``SchemaError`` whose
+    ``problems`` are the lines ``dgsql check`` prints."""
+    return load(schema)[0]
+
+
+@dataclass(frozen=True)
+class Script:
+    """A compiled script: ``str(script)`` is the SQL ``dgsql emit-sql`` prints."""
+
+    compiled: Compiled
+
+    def __str__(self) -> str:
+        return self.compiled.script.text
+
+    @property
+    def sql(self) -> str:
+        return self.compiled.script.text
+
+    @property
+    def tables(self) -> tuple[PlannedTable, ...]:
+        "Per table in generation order: ``name``, ``kind``, ``expected_rows``, ``estimated_bytes``."
+        return self.compiled.tables
+
+    @property
+    def targets(self) -> S.Targets:
+        return self.compiled.dataset.targets
+
+    @property
+    def dataset(self) -> S.Dataset:
+        return self.compiled.dataset
+
+    @property
+    def warnings(self) -> tuple[Problem, ...]:
+        return self.compiled.warnings
+
+
+def compile(  # noqa: A001 - the verb users look for
+    schema: SchemaSource,
+    seed: int = DEFAULT_SEED,
+    scale: float = 1.0,
+    out_dir: str = "out",
+    *,
+    compression: Compression = DEFAULT_COMPRESSION,
+    strict: bool = False,
+) -> Script:
+    """The script ``dgsql emit-sql`` prints for the same arguments."""
+    planned = plan_schema(schema, seed=seed, scale=scale, strict=strict)
+    return Script(render(planned, out_dir.rstrip("/") or "/", compression))
+
+
+@dataclass(frozen=True)
+class Generated:
+    """A dataset generated as tables of a DuckDB session (no files)."""
+
+    con: duckdb.DuckDBPyConnection
+    dataset: S.Dataset
+    result: session.BuildResult
+    metadata: dict
+    "What ``.metadata.json`` would hold."
+    schema: str
+    "The session's schema holding the tables (``main``)."
+
+    @property
+    def tables(self) -> list[str]:
+        return [t.name for t in self.result.tables]
+
+    def table(self, name: str) -> duckdb.DuckDBPyRelation:
+        if name not in self.tables:
+            raise KeyError(f"{name!r}: no such table; the tables are {', '.join(self.tables)}.")
+        return self.con.sql(f"SELECT * FROM {self.relation(name)}")
+
+    def relation(self, name: str) -> str:
+        'The table\'s qualified name as SQL (``main."users"``).'
+        return f"{ident(self.schema)}.{ident(name)}"
+
+    def rows(self, name: str) -> int:
+        return next(t.rows for t in self.result.tables if t.name == name)
+
+
+def generate(
+    schema: SchemaSource,
+    con: duckdb.DuckDBPyConnection | None = None,
+    seed: int = DEFAULT_SEED,
+    scale: float = 1.0,
+    *,
+    strict: bool = False,
+) -> Generated:
+    """Build the dataset into ``con`` (a new in-memory DuckDB by default) as real tables, one per
+    schema table in the connection's current schema, replacing tables of the same name. The
+    rows are those ``dgsql build`` writes to Parquet. The script's helper tables are dropped;
+    its ``dg_*`` macros stay."""
+    planned = plan_schema(schema, seed=seed, scale=scale, strict=strict)
+    con = duckdb.connect() if con is None else con
+    (into,) = con.execute("SELECT current_schema()").fetchone()
+    compiled = render(planned, None, into=into)
+    before = _temp_tables(con)
+    try:
+        result = session.run(compiled, con)
+    finally:
+        for name in _temp_tables(con) - before:
+            con.execute(f"DROP TABLE IF EXISTS temp.main.{ident(name)}")
+    meta = session.metadata(compiled, result, scale)
+    return Generated(con, compiled.dataset, result, meta, into)
+
+
+def _temp_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
+    return {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE temporary").fetchall()}
+
+
+def build(
+    schema: SchemaSource,
+    out: str | Path,
+    seed: int = DEFAULT_SEED,
+    scale: float = 1.0,
+    *,
+    threads: int | None = None,
+    memory_limit: str | None = None,
+    temp_dir: str | Path | None = None,
+    force: bool = False,
+    compression: Compression = DEFAULT_COMPRESSION,
+    run_checks: bool = False,
+    strict: bool = False,
+) -> session.BuildResult:
+    """What ``dgsql build`` does: ``out/<table>.parquet`` and ``out/.metadata.json``. The result
+    has ``tables`` (``name``, ``rows``, ``seconds``), ``seconds``, ``out_dir`` and, with
+    ``run_checks``, the checks' ``report``."""
+    planned = plan_schema(schema, seed=seed, scale=scale, strict=strict)
+    settings = session.Settings(threads, memory_limit, str(temp_dir) if temp_dir else None)
+    return run_build(
+        planned, Path(out), compression=compression, settings=settings, force=force, run_checks=run_checks
+    )
+
+
+def validate(schema: SchemaSource, data: str | Path | Generated) -> Report:
+    """What ``dgsql validate`` does, on a build's folder or on a :class:`Generated`: the report
+    (``quality_score``, ``results``, ``passed_gate()``, ``to_json()``)."""
+    dataset = load_schema(schema)
+    if isinstance(data, Generated):
+        relations = {name: data.relation(name) for name in data.tables}
+        return validate_tables(dataset, data.con, relations, data.metadata)
+    return validate_files(dataset, Path(data))
