@@ -104,7 +104,8 @@ def test_once(dgsql_dataset):
 """
     )
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-    args = [sys.executable, "-m", "pytest", "-q", "-p", "dgsql.pytest_plugin", "-p", "no:cacheprovider"]
+    # the installed package registers the plugin (entry point ``pytest11``): no ``-p`` needed
+    args = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
     run = subprocess.run([*args, str(tmp_path)], cwd=tmp_path, env=env, capture_output=True, text=True)
     assert run.returncode == 0, run.stdout + run.stderr
     assert "1 passed" in run.stdout
