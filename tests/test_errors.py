@@ -130,7 +130,7 @@ UNKNOWN_KEYS = {
     "top-level-tables": (
         lambda s: s.update(tables=[]),
         "tables: unknown key; remove it (the keys here: version, metadata, timeframe, nodes, constraints, "
-        "targets, dag).",
+        "targets, dag, $schema).",
     ),
 }
 

@@ -4,7 +4,11 @@ JSON); progress and messages go to stderr. Tracebacks only with ``--debug``."""
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
+import os
+import platform
+import signal
 import sys
 import traceback
 from collections.abc import Callable, Sequence
@@ -15,10 +19,12 @@ import duckdb
 import typer
 from rich.console import Console
 from rich.table import Table
+from typer.core import TyperOption
 
 from dgsql import __version__
 from dgsql.compiler import DEFAULT_COMPRESSION, Compression, Planned, load, plan_schema, render
 from dgsql.compiler.seeds import DEFAULT_SEED
+from dgsql.dsl.json_schema import dataset_json_schema
 from dgsql.dsl.problems import Problem
 from dgsql.errors import DgsqlError, SchemaError, UsageError
 from dgsql.runtime import session
@@ -35,7 +41,9 @@ app = typer.Typer(
 err = Console(stderr=True, highlight=False)
 state = {"debug": False}
 
-SchemaArg = Annotated[Path, typer.Argument(help="Schema JSON file (Datagen DSL v1).", show_default=False)]
+SchemaArg = Annotated[
+    Path, typer.Argument(help="Schema file, JSON or YAML (Datagen DSL v1).", show_default=False)
+]
 StrictOpt = Annotated[bool, typer.Option("--strict", help="Treat every warning as an error (exit 2).")]
 SeedOpt = Annotated[int, typer.Option("--seed", help="Master seed; same seed, same data.")]
 ScaleOpt = Annotated[float, typer.Option("--scale", help="Multiply every entity's rows by F.", min=0.0)]
@@ -45,6 +53,9 @@ def _funnel(action: Callable[[], int | None]) -> None:
     """The one error handler: DgsqlError → its exit code; anything else is a bug (exit 4)."""
     try:
         code = action() or 0
+        sys.stdout.flush()  # a closed pipe shows here, inside the funnel, not at exit
+    except BrokenPipeError:
+        code = _closed_pipe()
     except DgsqlError as e:
         lines = e.lines() if isinstance(e, SchemaError) else str(e).splitlines()
         for line in lines:
@@ -73,6 +84,30 @@ def _funnel(action: Callable[[], int | None]) -> None:
     raise typer.Exit(code)
 
 
+def _closed_pipe() -> int:
+    """The reader of stdout went away (``dgsql emit-sql s.json | head``): end quietly with the
+    status a process killed by SIGPIPE gets, as the Python docs advise (library/signal, "Note on
+    SIGPIPE"): stdout now points at devnull so the flush at exit raises nothing."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # a stdout without a file descriptor (tests)
+        pass
+    finally:
+        os.close(devnull)
+    return 128 + signal.SIGPIPE.value if hasattr(signal, "SIGPIPE") else 1
+
+
+def _flags_without_type(self: TyperOption, ctx: typer.Context) -> str | None:
+    """Typer 0.29 shows ``<bool>`` beside on/off flags (``--force <bool>``): a flag takes no value."""
+    return None if self.is_flag else _display_type_rich(self, ctx)
+
+
+_display_type_rich = getattr(TyperOption, "display_type_rich", None)
+if _display_type_rich is not None:  # older Typer versions print no type for flags
+    TyperOption.display_type_rich = _flags_without_type  # type: ignore[method-assign]
+
+
 def _warn(warnings: Sequence[Problem]) -> None:
     for problem in warnings:
         print(f"warning: {problem}", file=sys.stderr)
@@ -87,7 +122,8 @@ def _plan(schema: Path, *, seed: int, scale: float, sample: int | None, strict: 
 
 def _print_version(value: bool) -> None:
     if value:
-        print(f"dgsql {__version__} (DuckDB {duckdb.__version__})")
+        engine = importlib.metadata.version("duckdb")
+        print(f"dgsql {__version__} (DuckDB {engine}, Python {platform.python_version()})")
         raise typer.Exit(0)
 
 
@@ -301,6 +337,20 @@ def emit_sql(
         planned = _plan(schema, seed=seed, scale=scale, sample=None, strict=strict)
         compiled = render(planned, out_dir.rstrip("/") or "/", compression)
         sys.stdout.write(compiled.script.text)
+        return 0
+
+    _funnel(action)
+
+
+@app.command("schema")
+def schema_command() -> None:
+    """Print the DSL's JSON Schema (draft 2020-12), for editors that complete and check schema files.
+
+    Examples:
+      dgsql schema > dgsql.schema.json     # then see docs/editors.md"""
+
+    def action() -> int:
+        sys.stdout.write(json.dumps(dataset_json_schema(), indent=2) + "\n")
         return 0
 
     _funnel(action)

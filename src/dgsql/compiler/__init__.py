@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from dgsql.compiler.check import check
 from dgsql.compiler.datagen import canonical
 from dgsql.compiler.linked import with_linked_bounds
-from dgsql.compiler.load import parse_dataset
+from dgsql.compiler.load import parse_dataset, with_lines
 from dgsql.compiler.plan import Plan, build_plan
 from dgsql.compiler.preflight import PlannedTable, preflight
 from dgsql.compiler.render import DEFAULT_COMPRESSION, Compression, Script, render_script
@@ -43,14 +43,23 @@ def load(path: SchemaSource) -> tuple[S.Dataset, str, list[Problem]]:
     """Read, parse and check a schema without planning it: (dataset with Datagen's forms
     rewritten into dgsql's, SHA-256, warnings). Raises SchemaError with every error (the
     checks read the data this way). ``path``: a file, JSON text or an object (``source``)."""
-    data, digest = read_source(path)
-    dataset = parse_dataset(data)
-    problems = check(dataset)
+    dataset, digest, warnings, _ = _load(path)
+    return dataset, digest, warnings
+
+
+def _load(path: SchemaSource) -> tuple[S.Dataset, str, list[Problem], dict[str, int]]:
+    """:func:`load`, and the line of each JSON path of a YAML file for the problems found later."""
+    data, digest, lines = read_source(path)
+    try:
+        dataset = parse_dataset(data)
+    except SchemaError as e:
+        raise SchemaError(with_lines(e.problems, lines)) from None
+    problems = with_lines(check(dataset), lines)
     errors = [p for p in problems if p.severity == "error"]
     warnings = [p for p in problems if p.severity == "warning"]
     if errors:
         raise SchemaError(errors, warnings)
-    return canonical(dataset), digest, warnings
+    return canonical(dataset), digest, warnings, lines
 
 
 def plan_schema(
@@ -58,11 +67,12 @@ def plan_schema(
 ) -> Planned:
     """Load, check, order, plan and preflight; raises SchemaError listing every error (and,
     when ``strict``, every warning as an error)."""
-    dataset, digest, warnings = load(path)
+    dataset, digest, warnings, lines = _load(path)
     plan = build_plan(with_linked_bounds(dataset), seed, scale, sample)
     ahead = preflight(plan)
-    warnings += [p for p in ahead.problems if p.severity == "warning"]
-    errors = [p for p in ahead.problems if p.severity == "error"]
+    problems = with_lines(ahead.problems, lines)
+    warnings += [p for p in problems if p.severity == "warning"]
+    errors = [p for p in problems if p.severity == "error"]
     if strict:
         errors, warnings = errors + warnings, []
     if errors:

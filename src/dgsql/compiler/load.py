@@ -12,47 +12,102 @@ import json
 import re
 import types
 import typing
+from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from dgsql.compiler import yaml_source
 from dgsql.dsl import model as S
+from dgsql.dsl.problems import Problem
 from dgsql.errors import SchemaError, UsageError
+
+YAML_SUFFIXES = (".yaml", ".yml")
+P = TypeVar("P", str, Problem)
 
 
 def read_schema(path: Path) -> tuple[dict[str, Any], str]:
-    """Return the parsed JSON object and the SHA-256 of the file's bytes."""
+    """Return the parsed object and the SHA-256 of the file's bytes."""
+    data, digest, _ = read_file(path)
+    return data, digest
+
+
+def read_file(path: Path) -> tuple[dict[str, Any], str, dict[str, int]]:
+    """Return the parsed object, the SHA-256 of the file's bytes and, for a YAML file, the line
+    (1-based) of each JSON path in it (``{}`` for JSON, whose errors name no lines)."""
+    yaml_file = path.suffix.lower() in YAML_SUFFIXES
+    what = "YAML" if yaml_file else "JSON"
     if not path.exists():
-        raise UsageError(f"{path}: no such file; give the path of a schema JSON file.")
+        raise UsageError(f"{path}: no such file; give the path of a schema JSON or YAML file.")
     if path.is_dir():
-        raise UsageError(f"{path}: is a folder; give the path of a schema JSON file.")
+        raise UsageError(f"{path}: is a folder; give the path of a schema JSON or YAML file.")
     raw = path.read_bytes()
     digest = hashlib.sha256(raw).hexdigest()
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise SchemaError([f"$: {path} is not UTF-8 text; save the schema as UTF-8 JSON."]) from None
-    return parse_text(text, str(path)), digest
+        raise SchemaError([f"$: {path} is not UTF-8 text; save the schema as UTF-8 {what}."]) from None
+    data, lines = parse_text(text, str(path), yaml_file)
+    return data, digest, lines
 
 
-def parse_text(text: str, name: str = "the schema text") -> dict[str, Any]:
-    """The JSON object in ``text`` (``name`` says where it came from in messages)."""
+def parse_text(
+    text: str, name: str = "the schema text", yaml_text: bool = False
+) -> tuple[dict[str, Any], dict[str, int]]:
+    """The object in JSON (or YAML) ``text`` (``name`` says where it came from in messages), and
+    for YAML the line of each JSON path in it."""
+    what = "YAML" if yaml_text else "JSON"
     if not text.strip():
-        raise SchemaError([f"$: {name} is empty; write a JSON object with version, metadata and nodes."])
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise SchemaError(
-            [f"$: not valid JSON ({e.msg} at line {e.lineno} column {e.colno}); fix the syntax."]
-        ) from None
+        raise SchemaError([f"$: {name} is empty; write a {what} object with version, metadata and nodes."])
+    lines: dict[str, int] = {}
+    if yaml_text:
+        data, lines = yaml_source.load(text)
+    else:
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as e:
+            raise SchemaError(
+                [f"$: not valid JSON ({e.msg} at line {e.lineno} column {e.colno}); fix the syntax."]
+            ) from None
     if not isinstance(data, dict):
+        kind = "null" if data is None else type(data).__name__
         raise SchemaError(
-            [
-                f"$: the schema is a JSON {type(data).__name__}; it must be an object with version, metadata and nodes."
-            ]
+            [f"$: the schema is a {what} {kind}; it must be an object with version, metadata and nodes."]
         )
-    return data
+    return data, lines
+
+
+def with_lines(problems: Sequence[P], lines: dict[str, int]) -> list[P]:
+    """Name the line of each problem's path (or of the nearest enclosing one) in a YAML file:
+    ``nodes[0].rows: …`` → ``nodes[0].rows (line 7): …``.
+
+    >>> with_lines(["nodes[0].pk: required key is missing; add it."], {"nodes[0]": 4, "nodes": 3})
+    ['nodes[0].pk (line 4): required key is missing; add it.']
+    """
+    out: list[Any] = []
+    for p in problems:
+        path = p.path if isinstance(p, Problem) else p.partition(": ")[0]
+        line = _line_of(path, lines) if lines and (isinstance(p, Problem) or ": " in p) else None
+        if line is None:
+            out.append(p)
+        elif isinstance(p, Problem):
+            out.append(replace(p, path=f"{path} (line {line})"))
+        else:
+            out.append(f"{path} (line {line}): {p.partition(': ')[2]}")
+    return out
+
+
+def _line_of(path: str, lines: dict[str, int]) -> int | None:
+    while path:
+        if path in lines:
+            return lines[path]
+        cut = max(path.rfind("."), path.rfind("["))
+        if cut <= 0:
+            break
+        path = path[:cut]
+    return lines.get(path)
 
 
 def parse_dataset(data: dict[str, Any]) -> S.Dataset:
@@ -188,6 +243,9 @@ def _problem(err: dict[str, Any], data: dict[str, Any]) -> str:
         return f"{_join(json_path(loc[:-1], data), str(loc[-1]))}: required key is missing; add it."
     if kind == "literal_error":
         expected = err.get("ctx", {}).get("expected", "")
+        given = err["input"]
+        if isinstance(given, (int, float)) and not isinstance(given, bool) and f"'{given}'" in expected:
+            return f"{path}: {given!r} is a number; write it as the string {str(given)!r} (in quotes)."
         return f"{path}: {err['input']!r} is not allowed; use one of {expected}."
     if kind == "generator":
         given = err.get("input")

@@ -31,7 +31,7 @@ Scalar = bool | int | float | str
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, use_attribute_docstrings=True)
 
 
 def _utc(value: datetime) -> datetime:
@@ -62,7 +62,7 @@ def _check_freq(value: str) -> str:
 
 
 class Timeframe(Span):
-    freq: str = "H"
+    freq: str = Field(default="H", examples=["H", "15min", "D", "MS"])
     "Grid frequency: S/s, T/min, H/h, D/d, W, MS or M, with an optional integer multiple (30s, 15min, 2h)."
 
     _freq = field_validator("freq")(_check_freq)
@@ -72,10 +72,11 @@ class Metadata(Strict):
     """Keys other than these (Datagen schemas write ``domain``, ``use_case``…) are accepted and
     ignored."""
 
-    model_config = ConfigDict(extra="ignore", frozen=True, allow_inf_nan=False)
+    model_config = ConfigDict(extra="ignore", frozen=True, allow_inf_nan=False, use_attribute_docstrings=True)
     name: str = Field(min_length=1)
     "Dataset name; part of every salt."
     description: str | None = None
+    "Free text about the dataset."
 
 
 # ---------------------------------------------------------------- generators
@@ -83,15 +84,19 @@ class Metadata(Strict):
 
 class SequenceSpec(Strict):
     start: int | float = 1
+    "First value (row 0)."
     step: int | float = 1
+    "Added per row: value = start + step · row."
 
 
 class ChoiceSpec(Strict):
     choices: list[Scalar] | None = None
+    "The values to pick from (literals of the column's type)."
     choices_ref: str | None = None
     "`table.column` whose values (in row order, duplicates kept) are the choices."
     weights: list[float] | None = None
-    weights_kind: str | None = None
+    "One non-negative weight per choice (relative; need not sum to 1)."
+    weights_kind: str | None = Field(default=None, examples=["uniform", "zipf@1.2", "head_tail@{0.8,1.1}"])
     "`uniform`, `zipf@a`, or `head_tail@{h,a}`."
 
     @model_validator(mode="after")
@@ -148,6 +153,7 @@ DISTRIBUTION_PARAMS = {
 
 class DistributionSpec(Strict):
     type: Literal["normal", "lognormal", "uniform", "poisson"]
+    "normal, lognormal, uniform or poisson."
     params: dict[str, float]
     "normal {mean, std}; lognormal {mean, sigma} of the underlying normal; uniform {low, high}; poisson {lambda}."
     clamp: tuple[float, float] | None = None
@@ -190,6 +196,7 @@ class DistributionSpec(Strict):
 
 class Pattern(Strict):
     dimension: Literal["hour", "dow", "month"]
+    "hour (24 weights), dow (7, Monday first) or month (12)."
     weights: list[float]
     "24 (hour), 7 (dow, 0 = Monday) or 12 (month) non-negative weights."
 
@@ -211,16 +218,19 @@ class DatetimeSeriesSpec(Strict):
     freq: str | None = None
     "Grid frequency; defaults to the timeframe's."
     pattern: Pattern | None = None
+    "One weighting of the grid by hour, day of week or month."
     patterns: list[Pattern] | None = None
+    "Several weightings, multiplied together."
 
     _freq = field_validator("freq")(lambda v: v if v is None else _check_freq(v))
 
 
 class FakerSpec(BaseModel):
-    model_config = ConfigDict(extra="allow", frozen=True, allow_inf_nan=False)
-    method: str
+    model_config = ConfigDict(extra="allow", frozen=True, allow_inf_nan=False, use_attribute_docstrings=True)
+    method: str = Field(examples=["name", "email", "address", "company"])
     "A Faker method; extra keys are its arguments."
     locale: str | None = None
+    "Faker locale, e.g. en_US or de_DE (default en_US)."
     locale_from: str | None = None
     "A column of the same row holding a country code or locale."
 
@@ -251,43 +261,53 @@ class LookupSpec(Strict):
 
 
 class ExpressionSpec(Strict):
-    code: str = Field(min_length=1)
+    code: str = Field(min_length=1, examples=["price * quantity", "ordered_at + hours(2)"])
+    "A SQL-like expression over earlier columns of the same row, e.g. `price * quantity`."
 
 
 class EnumListSpec(Strict):
     values: list[Scalar] = Field(min_length=1)
+    "Values taken in turn, row by row (cycling)."
 
 
 class SequenceGen(Strict):
     sequence: SequenceSpec
+    "Arithmetic sequence: start + step · row."
 
 
 class ChoiceGen(Strict):
     choice: ChoiceSpec
+    "A weighted pick among literal values or another table's column."
 
 
 class DistributionGen(Strict):
     distribution: DistributionSpec
+    "A draw from normal, lognormal, uniform or poisson."
 
 
 class DatetimeSeriesGen(Strict):
     datetime_series: DatetimeSeriesSpec
+    "A point of a time grid, optionally weighted by hour, weekday or month."
 
 
 class FakerGen(Strict):
     faker: FakerSpec
+    "Realistic text (names, emails, addresses…) from a Faker method."
 
 
 class LookupGen(Strict):
     lookup: LookupSpec
+    "A value of another table's column: a random row, or a join with `on`."
 
 
 class ExpressionGen(Strict):
     expression: ExpressionSpec
+    "A value computed from the row's other columns."
 
 
 class EnumListGen(Strict):
     enum_list: EnumListSpec
+    "Values cycled in order."
 
 
 GENERATOR_MODELS = {
@@ -334,33 +354,43 @@ def generator_spec(gen: BaseModel) -> Any:
 
 class MultiplyArgs(Strict):
     factor: float
+    "The value is multiplied by it."
 
 
 class AddArgs(Strict):
     value: float
+    "Added to the value."
 
 
 class ClampArgs(Strict):
     min: float | None = None
+    "Lower bound (none when omitted)."
     max: float | None = None
+    "Upper bound (none when omitted)."
 
 
 class JitterArgs(Strict):
     std: float = Field(ge=0)
+    "Standard deviation of the noise."
     mode: Literal["add", "mul"] = "add"
+    "add: value + noise; mul: value · (1 + noise)."
 
 
 class TimeJitterArgs(Strict):
     std_minutes: float = Field(ge=0)
+    "Standard deviation of the shift, in minutes."
 
 
 class MapValuesArgs(Strict):
     mapping: dict[str, Scalar | None]
+    "Old value (as text) → new value; `null` makes it NULL. Values not listed are kept."
 
 
 class SeasonalityArgs(Strict):
     dimension: Literal["hour", "dow", "month"]
+    "hour (24 weights), dow (7, Monday first) or month (12)."
     weights: list[float]
+    "The value is multiplied by the weight of its row's hour, weekday or month."
     column: str | None = None
     "ext: the datetime column whose hour/dow/month picks the weight."
 
@@ -372,20 +402,29 @@ class SeasonalityArgs(Strict):
 
 class TrendParams(Strict):
     a: float = 0.1
+    "Curve parameter a."
     b: float = 1.0
+    "Curve parameter b."
 
 
 class TrendArgs(Strict):
     type: Literal["exponential", "linear", "logarithmic"]
+    "Shape of the trend over time: exponential, linear or logarithmic."
     growth_rate: float = 0.0
+    "Growth per year of the time reference."
     params: TrendParams = TrendParams()
+    "Parameters of the curve."
     time_reference: str | None = None
+    "The datetime column the trend follows (default: the row's first datetime column)."
 
 
 class MagnitudeDist(Strict):
     type: Literal["normal", "lognormal", "uniform", "poisson"]
+    "Distribution of an outlier's factor."
     params: dict[str, float]
+    "Its parameters, as in a distribution generator."
     clamp: tuple[float, float] = (0.1, 10.0)
+    "[lo, hi] bounds of the factor."
 
     @model_validator(mode="after")
     def _params(self) -> MagnitudeDist:
@@ -396,34 +435,51 @@ class MagnitudeDist(Strict):
 
 class OutliersArgs(Strict):
     rate: float = Field(ge=0, le=1)
+    "Share of rows made outliers, 0 to 1."
     mode: Literal["spike", "drop"] = "spike"
+    "spike: multiply by the factor; drop: divide by it."
     magnitude_dist: MagnitudeDist = MagnitudeDist(type="lognormal", params={"mean": 0.0, "sigma": 0.5})
+    "Distribution of the outlier factor."
 
 
 class EffectWindow(Strict):
     start_col: str
+    "The effect table's column where the effect starts."
     end_col: str
+    "The effect table's column where it ends."
 
 
 class EffectMap(Strict):
     field: str
+    "The effect table's numeric column applied to the value."
     op: Literal["mul", "add"] = "mul"
+    "mul or add."
     default: float = 1.0
+    "Applied when no effect row matches."
 
 
 class EffectArgs(Strict):
     effect_table: str
+    "The table whose rows are the effects (e.g. promotions)."
     on: dict[str, str] = {}
+    'Join keys: {"this table\'s column": "effect table\'s column"}.'
     window: EffectWindow | None = None
+    "The effect applies when the row's time is within [start_col, end_col]."
     map: EffectMap
+    "Which effect column changes the value, and how."
     time_column: str | None = None
+    "The row's datetime column compared with the window (default: the first)."
 
 
 def _mod(name: str, args: type[Strict]) -> type[Strict]:
     return type(
         f"{args.__name__[:-4]}Modifier",
         (Strict,),
-        {"__annotations__": {"transform": Literal[name], "args": args}},  # type: ignore[valid-type]
+        {
+            "__annotations__": {"transform": Literal[name], "args": args},  # type: ignore[valid-type]
+            "transform": Field(description="The modifier's kind."),
+            "args": Field(description=f"The arguments of {name}."),
+        },
     )
 
 
@@ -462,22 +518,32 @@ def _compiles(v: str | None) -> str | None:
 
 class ColumnConstraints(Strict):
     pattern: str | None = None
+    "A regular expression every value must match (a check)."
     enum: list[Scalar] | None = None
+    "The only values allowed (a check)."
     enum_ref: str | None = None
+    "`table.column` holding the allowed values (a check)."
 
     _pattern = field_validator("pattern")(_compiles)
 
 
 class Column(Strict):
     name: str = Field(min_length=1)
+    "Column name in the output file."
     type: Literal["int", "float", "string", "bool", "datetime", "date"]
+    "int, float, string, bool, datetime or date."
     nullable: bool = False
+    "The column may hold NULL."
     null_rate: float | None = Field(default=None, ge=0, le=1)
     "ext: share of NULL rows; only with nullable: true."
     generator: Generator
+    'How values are made: one key naming the generator, e.g. {"sequence": {"start": 1}}.'
     modifiers: list[Modifier] = []
+    "Transforms applied in order to the generated value."
     constraints: ColumnConstraints | None = None
+    "Checks of this column's values (run by `validate`)."
     comment: str | None = None
+    "Free text."
     hidden: bool = False
     "ext: dgsql extension; generated, usable by the row's columns, not written."
 
@@ -490,9 +556,13 @@ class Column(Strict):
 
 class Fanout(Strict):
     distribution: Literal["poisson", "uniform"] = "poisson"
+    "poisson (mean lambda) or uniform (min to max)."
     lambda_: float | None = Field(default=None, alias="lambda", ge=0)
+    "Mean children per parent row (poisson)."
     min: int | None = Field(default=None, ge=0)
+    "Fewest children per parent row."
     max: int | None = Field(default=None, ge=0)
+    "Most children per parent row."
     clamp: tuple[int, int] | None = None
     "Synonym of [min, max]."
 
@@ -532,6 +602,7 @@ class SegmentVariation(Strict):
 
 class ExponentialGap(Strict):
     distribution: Literal["exponential"] = "exponential"
+    "Always exponential (a distribution spec may be given instead of this object)."
     mean_hours: float = Field(default=24.0, gt=0)
     "Mean hours between consecutive stages."
 
@@ -583,7 +654,7 @@ class SegmentInfo(BaseModel):
     """A segment as a funnel names it; only ``base_probability`` is read here (the funnel's own
     keys belong to the funnel)."""
 
-    model_config = ConfigDict(extra="allow", frozen=True, allow_inf_nan=False)
+    model_config = ConfigDict(extra="allow", frozen=True, allow_inf_nan=False, use_attribute_docstrings=True)
     base_probability: float | None = Field(default=None, ge=0)
     "ext: the segment's share: the choice weight of the segment column when it has none."
 
@@ -612,13 +683,16 @@ CURVE_TYPES = ("linear", "exponential", "logarithmic")
 
 class CurveParams(Strict):
     a: float = 1.0
+    "Curve parameter a."
     b: float = 0.0
+    "Curve parameter b."
 
 
 class ParametricCurve(Strict):
     curve_type: Literal["linear", "exponential", "logarithmic"]
     "linear a+b·age, exponential a·e^(b·age), logarithmic a+b·ln(age+1); floored at 0."
     params: CurveParams = CurveParams()
+    "Its parameters a and b."
 
 
 class AgeMultiplier(Strict):
@@ -671,14 +745,21 @@ class VintageBehavior(Strict):
 
 class Node(Strict):
     id: str = Field(min_length=1)
+    "Table name (also the output file's name)."
     kind: Literal["entity", "fact", "vocab"]
+    "entity (a row count), fact (rows per parent row) or vocab (a small fixed list)."
     pk: str | None = None
+    "The primary-key column."
     rows: int | None = Field(default=None, ge=0)
     "Entity row count (default 1000), multiplied by --scale."
     parents: list[str] = []
+    "Tables this fact's rows belong to; the first is the primary parent."
     fanout: Fanout | None = None
+    "Children per primary-parent row."
     columns: list[Column] = Field(min_length=1)
+    "The table's columns, in order; a column may read earlier ones."
     modifiers: list[TableModifier] = []  # type: ignore[valid-type]
+    "Table-level modifiers (effect)."
     stage_config: StageConfig | None = None
     "A funnel: one row per stage each primary-parent row reaches; replaces the fanout."
     segment_behavior: SegmentBehavior | None = None
@@ -686,6 +767,7 @@ class Node(Strict):
     vintage_behavior: VintageBehavior | None = None
     "ext of Datagen's later versions: curves of the row's age scaling its children."
     comment: str | None = None
+    "Free text."
 
     @model_validator(mode="after")
     def _kind(self) -> Node:
@@ -742,32 +824,45 @@ class Node(Strict):
 
 class ForeignKey(Strict):
     from_: str = Field(alias="from")
+    "`table.column` holding the reference."
     to: str
+    "`table.column` it refers to."
 
 
 class Range(Strict):
     attr: str
+    "`table.column` checked."
     min: float | None = None
+    "Smallest value allowed."
     max: float | None = None
+    "Largest value allowed."
 
 
 class Inequality(Strict):
     left: str
+    "`table.column` on the left."
     op: Literal["<", "<=", ">", ">=", "=="]
+    "<, <=, >, >= or ==."
     right: str
+    "`table.column` on the right (same table)."
 
 
 class PatternConstraint(Strict):
     attr: str
+    "`table.column` checked."
     regex: str
+    "Regular expression every value must match."
 
     _regex = field_validator("regex")(_compiles)
 
 
 class EnumConstraint(Strict):
     attr: str
+    "`table.column` checked."
     values: list[Scalar] | None = None
+    "The allowed values."
     enum_ref: str | None = None
+    "`table.column` holding the allowed values."
 
     @model_validator(mode="after")
     def _one(self) -> EnumConstraint:
@@ -778,11 +873,17 @@ class EnumConstraint(Strict):
 
 class Constraints(Strict):
     unique: list[str] = []
+    "`table.column`s whose values must be unique."
     foreign_keys: list[ForeignKey] = []
+    "References that must resolve."
     ranges: list[Range] = []
+    "Value bounds."
     inequalities: list[Inequality] = []
+    "Relations between two columns of a row (e.g. shipped_at >= ordered_at)."
     pattern: list[PatternConstraint] = []
+    "Regular expressions values must match."
     enum: list[EnumConstraint] = []
+    "Allowed value sets."
 
 
 # ------------------------------------------------------------------- targets
@@ -790,16 +891,24 @@ class Constraints(Strict):
 
 class WeekendShare(Strict):
     table: str
+    "The table checked."
     timestamp: str
+    "Its datetime column."
     min: float = 0.0
+    "Smallest share of rows on Saturday or Sunday."
     max: float = 1.0
+    "Largest share."
 
 
 class MeanInRange(Strict):
     table: str
+    "The table checked."
     column: str
+    "Its numeric column."
     min: float
+    "Smallest mean allowed."
     max: float
+    "Largest mean allowed."
 
 
 class Influence(Strict):
@@ -807,19 +916,33 @@ class Influence(Strict):
     ``table``, ``field`` and ``default`` for ``effect_table``, ``map.field`` and ``map.default``."""
 
     kind: Literal["seasonality", "effect", "outliers", "trend"]
+    "The modifier this influence describes: seasonality, effect, outliers or trend."
     dimension: Literal["hour", "dow", "month"] | None = None
+    "As the `dimension` key of the modifier this influence describes."
     weights: list[float] | None = None
+    "As the `weights` key of the modifier this influence describes."
     column: str | None = None
+    "As the `column` key of the modifier this influence describes."
     effect_table: str | None = None
+    "As the `effect_table` key of the modifier this influence describes."
     on: dict[str, str] | None = None
+    "As the `on` key of the modifier this influence describes."
     window: EffectWindow | None = None
+    "As the `window` key of the modifier this influence describes."
     map: EffectMap | None = None
+    "As the `map` key of the modifier this influence describes."
     rate: float | None = None
+    "As the `rate` key of the modifier this influence describes."
     mode: Literal["spike", "drop"] | None = None
+    "As the `mode` key of the modifier this influence describes."
     magnitude_dist: MagnitudeDist | None = None
+    "As the `magnitude_dist` key of the modifier this influence describes."
     type: Literal["exponential", "linear", "logarithmic"] | None = None
+    "As the `type` key of the modifier this influence describes."
     growth_rate: float | None = None
+    "As the `growth_rate` key of the modifier this influence describes."
     time_reference: str | None = None
+    "As the `time_reference` key of the modifier this influence describes."
     table: str | None = None
     "Datagen's name of ``effect_table``."
     field: str | None = None
@@ -842,23 +965,31 @@ class Influence(Strict):
 
 class Tolerance(Strict):
     mae: float | None = None
+    "Largest mean absolute error allowed."
     mape: float | None = None
     "A fraction (0.1 = 10 %); above 1, Datagen's percentage: divided by 100, with a warning."
 
 
 class CompositeEffect(Strict):
     table: str
+    "The table checked."
     metric: str
     "'volume' (row counts) or a numeric column of the table; any other name (Datagen never read it) means 'volume', with a warning."
     influences: list[Influence]
+    "The modifiers whose combined effect is measured."
     tolerance: Tolerance = Tolerance(mae=0.1, mape=0.1)
+    "How far the measured effect may be from the expected."
     timestamp: str | None = None
+    "The datetime column measured (default: the first)."
 
 
 class Targets(Strict):
     weekend_share: WeekendShare | list[WeekendShare] | None = None
+    "Share of rows on weekends within bounds."
     mean_in_range: MeanInRange | list[MeanInRange] | None = None
+    "A column's mean within bounds."
     composite_effect: CompositeEffect | list[CompositeEffect] | None = None
+    "The effect of modifiers measured on the data."
 
     def all(self, key: str) -> list[Any]:
         value = getattr(self, key)
@@ -868,15 +999,32 @@ class Targets(Strict):
 # ------------------------------------------------------------------- dataset
 
 
+def _nullable(schema: dict[str, Any]) -> None:
+    """JSON Schema of a key that also accepts ``null``."""
+    ref = {k: schema.pop(k) for k in ("$ref", "type", "properties") if k in schema}
+    schema["anyOf"] = [ref, {"type": "null"}]
+
+
 class Dataset(Strict):
+    """A Datagen DSL v1 schema: the dataset's tables (nodes), their columns and the checks the
+    data must pass."""
+
     version: Literal["1.0"]
+    'DSL version; always ``"1.0"``.'
     metadata: Metadata
+    "The dataset's name and description."
     timeframe: Timeframe | None = None
+    "The time span and grid datetime columns draw from."
     nodes: list[Node] = Field(min_length=1)
+    "The tables, in any order (dgsql orders them by their references)."
     constraints: Constraints = Constraints()
-    targets: Targets = Targets()
+    "Checks of keys and values (run by `validate`)."
+    targets: Targets = Field(default=Targets(), json_schema_extra=_nullable)
     "``null`` (as Datagen schemas write) is no targets."
     dag: list[list[str]] | None = None
+    "Datagen's explicit table order; dgsql computes its own."
+    schema_uri: str | None = Field(default=None, alias="$schema")
+    "URI of this file's JSON Schema (``dgsql schema`` prints it), for editors; the compiler ignores it."
 
     @field_validator("targets", mode="before")
     @classmethod
