@@ -49,59 +49,46 @@ def compile(ctx: CheckContext) -> Iterator[CheckSpec]:
             continue
         source = f"nodes[{ctx.node_index[scaling.parent.id]}].vintage_behavior"
         link = link_of(ctx, node)
-        curves = [
-            (name, c) for name, c in vintage.age_based_multipliers.items() if c in scaling.curves("fanout")
-        ]
-        if curves:
+        # the fanout and each numeric column a curve scales: the statistic per age bucket
+        scaled = ["fanout", *(c.name for c in node.written if c.type in NUMBERS)]
+        for what in scaled:
+            curves = [(n, c) for n, c in vintage.age_based_multipliers.items() if c in scaling.curves(what)]
+            if not curves:
+                continue
             name, curve = curves[0]
-            target = f"{node.id}:fanout"
+            fanout = what == "fanout"
+            target = f"{node.id}:fanout" if fanout else f"{node.id}.{what}"
+            check_id = None if fanout else f"{KIND}:{target}:value"
             where = f"{source}.age_based_multipliers.{name}"
-            if isinstance(link, str) or node.modifiers or scaling.end is None:
-                reason = (
-                    link
-                    if isinstance(link, str)
-                    else "a table-level effect also scales the fanout"
-                    if node.modifiers
-                    else "no timeframe"
-                )
-                yield not_compiled(KIND, CATEGORY, target, where, reason)
-            else:
-                yield compiled(
-                    KIND,
-                    CATEGORY,
-                    target,
-                    sql=fanout_by_group(ctx, node, scaling, link, age_bucket(scaling, curve)),
-                    mode="stat",
-                    source=where,
-                    expect={
-                        "by": f"age of {scaling.parent.id}.{vintage.created_at_column} in {curve.time_unit}s",
-                        "curves": [n for n, _ in curves],
-                    },
-                )
-        for col in node.written:
-            value_curves = [
-                (n, c) for n, c in vintage.age_based_multipliers.items() if c in scaling.curves(col.name)
-            ]
-            if not value_curves or col.type not in NUMBERS:
+            reason = (
+                link
+                if isinstance(link, str)
+                else "a table-level effect also scales the fanout"
+                if fanout and node.modifiers
+                else "no timeframe"
+                if scaling.end is None
+                else None
+            )
+            if reason is not None:
+                yield not_compiled(KIND, CATEGORY, target, where, reason, id=check_id)
                 continue
-            name, curve = value_curves[0]
-            target = f"{node.id}.{col.name}"
-            where = f"{source}.age_based_multipliers.{name}"
-            if isinstance(link, str) or scaling.end is None:
-                reason = link if isinstance(link, str) else "no timeframe"
-                yield not_compiled(KIND, CATEGORY, target, where, reason, id=f"{KIND}:{target}:value")
-                continue
+            assert not isinstance(link, str)
+            group = age_bucket(scaling, curve)
             yield compiled(
                 KIND,
                 CATEGORY,
                 target,
-                id=f"{KIND}:{target}:value",
-                sql=value_by_group(ctx, node, scaling, link, age_bucket(scaling, curve), col.name),
+                id=check_id,
+                sql=(
+                    fanout_by_group(ctx, node, scaling, link, group)
+                    if fanout
+                    else value_by_group(ctx, node, scaling, link, group, what)
+                ),
                 mode="stat",
                 source=where,
                 expect={
                     "by": f"age of {scaling.parent.id}.{vintage.created_at_column} in {curve.time_unit}s",
-                    "curves": [n for n, _ in value_curves],
+                    "curves": [n for n, _ in curves],
                 },
             )
         for col in node.written:
