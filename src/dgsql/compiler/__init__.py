@@ -18,7 +18,15 @@ from dgsql.compiler.linked import with_linked_bounds
 from dgsql.compiler.load import parse_dataset, read_schema
 from dgsql.compiler.plan import Plan, build_plan
 from dgsql.compiler.preflight import PlannedTable, preflight
-from dgsql.compiler.render import DEFAULT_COMPRESSION, Compression, Script, render_script
+from dgsql.compiler.render import (
+    DEFAULT_COMPRESSION,
+    KEY_LIMIT,
+    Compression,
+    OutputFormat,
+    Script,
+    Target,
+    render_script,
+)
 from dgsql.dsl import model as S
 from dgsql.dsl.problems import Problem
 from dgsql.errors import SchemaError
@@ -70,8 +78,20 @@ def plan_schema(
     return Planned(dataset, digest, plan, tuple(ahead.tables), tuple(warnings))
 
 
-def render(planned: Planned, out_dir: str, compression: Compression = DEFAULT_COMPRESSION) -> Compiled:
-    script = render_script(planned.plan, out_dir, compression)
+def render(
+    planned: Planned,
+    out_dir: str,
+    compression: Compression | None = DEFAULT_COMPRESSION,
+    *,
+    fmt: OutputFormat = OutputFormat.parquet,
+    into_db: bool = False,
+) -> Compiled:
+    """The script writing ``planned`` to ``out_dir`` as ``fmt`` (or, ``into_db``, into the
+    database the client has open). Persistent tables declare their primary key up to
+    :data:`KEY_LIMIT` expected rows."""
+    keyed = frozenset(t.name for t in planned.tables if t.expected_rows <= KEY_LIMIT)
+    target = Target(fmt, compression, into_db, keyed)
+    script = render_script(planned.plan, out_dir, compression, target)
     return Compiled(
         planned.dataset, planned.schema_sha256, planned.plan, planned.tables, planned.warnings, script
     )

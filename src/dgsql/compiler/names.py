@@ -68,6 +68,11 @@ def rows_table(table: str) -> str:
     return f"__dg_rows_{table}"
 
 
+def aside_table(table: str) -> str:
+    """A kept table's temporary name while ``emit-sql --into-db`` fills its persistent namesake."""
+    return f"__dg_aside_{table}"
+
+
 def fanout_table(table: str) -> str:
     return f"__dg_fanout_{table}"
 
