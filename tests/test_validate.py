@@ -142,7 +142,11 @@ def _cli_rows(script: str, cwd: Path) -> dict[str, dict[str, str]]:
     return rows
 
 
-def test_checks_script_runs_in_the_duckdb_cli(dataset: S.Dataset, clean: Path, tmp_path: Path) -> None:
+def test_checks_script_runs_in_the_duckdb_cli(
+    dataset: S.Dataset, clean: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a relative folder is read from where the CLI runs: there, and where the script is written
+    monkeypatch.chdir(tmp_path)
     shutil.copytree(clean, tmp_path / "out")
     rows = _cli_rows(checks_script(dataset, "out"), tmp_path)
     ids = [c.id for c in compile_checks(dataset)]

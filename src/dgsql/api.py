@@ -8,8 +8,9 @@ from pathlib import Path
 
 import duckdb
 
-from dgsql.compiler import DEFAULT_COMPRESSION, Compiled, Compression, load, plan_schema, render
+from dgsql.compiler import Compiled, Compression, OutputFormat, load, plan_schema, render
 from dgsql.compiler.preflight import PlannedTable
+from dgsql.compiler.render import resolve_compression
 from dgsql.compiler.seeds import DEFAULT_SEED
 from dgsql.compiler.source import SchemaSource
 from dgsql.compiler.sqltext import ident
@@ -65,12 +66,16 @@ def compile(  # noqa: A001 - the verb users look for
     scale: float = 1.0,
     out_dir: str = "out",
     *,
-    compression: Compression = DEFAULT_COMPRESSION,
+    format: OutputFormat | str = OutputFormat.parquet,  # noqa: A002 - the CLI's --format
+    compression: Compression | str | None = None,
     strict: bool = False,
 ) -> Script:
-    """The script ``dgsql emit-sql`` prints for the same arguments."""
+    """The script ``dgsql emit-sql`` prints for the same arguments (``format``: parquet, csv,
+    jsonl or duckdb; ``compression``: the format's default when None)."""
+    fmt = OutputFormat(format)
+    codec = resolve_compression(fmt, None if compression is None else Compression(compression))
     planned = plan_schema(schema, seed=seed, scale=scale, strict=strict)
-    return Script(render(planned, out_dir.rstrip("/") or "/", compression))
+    return Script(render(planned, out_dir.rstrip("/") or "/", codec, fmt=fmt))
 
 
 @dataclass(frozen=True)
@@ -142,17 +147,21 @@ def build(
     memory_limit: str | None = None,
     temp_dir: str | Path | None = None,
     force: bool = False,
-    compression: Compression = DEFAULT_COMPRESSION,
+    format: OutputFormat | str = OutputFormat.parquet,  # noqa: A002 - the CLI's --format
+    compression: Compression | str | None = None,
     run_checks: bool = False,
     strict: bool = False,
 ) -> session.BuildResult:
-    """What ``dgsql build`` does: ``out/<table>.parquet`` and ``out/.metadata.json``. The result
-    has ``tables`` (``name``, ``rows``, ``seconds``), ``seconds``, ``out_dir`` and, with
-    ``run_checks``, the checks' ``report``."""
+    """What ``dgsql build`` does: ``out/<table>.parquet`` (or ``.csv``, ``.jsonl``, one
+    ``<dataset>.duckdb``) and ``out/.metadata.json``. The result has ``tables`` (``name``,
+    ``rows``, ``seconds``), ``seconds``, ``out_dir`` and, with ``run_checks``, the checks'
+    ``report``."""
+    fmt = OutputFormat(format)
+    codec = resolve_compression(fmt, None if compression is None else Compression(compression))
     planned = plan_schema(schema, seed=seed, scale=scale, strict=strict)
     settings = session.Settings(threads, memory_limit, str(temp_dir) if temp_dir else None)
     return run_build(
-        planned, Path(out), compression=compression, settings=settings, force=force, run_checks=run_checks
+        planned, Path(out), compression=codec, fmt=fmt, settings=settings, force=force, run_checks=run_checks
     )
 
 

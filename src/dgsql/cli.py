@@ -22,7 +22,8 @@ from rich.table import Table
 from typer.core import TyperOption
 
 from dgsql import __version__
-from dgsql.compiler import DEFAULT_COMPRESSION, Compression, Planned, load, plan_schema, render
+from dgsql.compiler import Compression, OutputFormat, Planned, load, plan_schema, render
+from dgsql.compiler.render import resolve_compression
 from dgsql.compiler.seeds import DEFAULT_SEED
 from dgsql.dsl.json_schema import dataset_json_schema
 from dgsql.dsl.problems import Problem
@@ -150,8 +151,21 @@ Threshold = Annotated[
     float, typer.Option("--threshold", help="Quality score needed to pass.", min=0, max=100)
 ]
 CompressionOpt = Annotated[
-    Compression,
-    typer.Option("--compression", help="Parquet codec: snappy (faster to write) or zstd (smaller files)."),
+    Compression | None,
+    typer.Option(
+        "--compression",
+        help="Codec: parquet takes snappy (the default, faster to write), zstd (smaller) or gzip; "
+        "csv and jsonl take gzip or zstd (default none); duckdb takes none.",
+        show_default=False,
+    ),
+]
+FormatOpt = Annotated[
+    OutputFormat,
+    typer.Option(
+        "--format",
+        help="parquet (one file per table), csv (with a header), jsonl (JSON lines) or duckdb "
+        "(one <dataset>.duckdb file of persistent tables).",
+    ),
 ]
 DatagenSample = Annotated[int | None, typer.Option("--dry-run-sample", hidden=True, min=1)]
 
@@ -175,7 +189,8 @@ def build(
         bool, typer.Option("--validate", help="Run every check in the build's session and print the report.")
     ] = False,
     threshold: Threshold = DEFAULT_THRESHOLD,
-    compression: CompressionOpt = DEFAULT_COMPRESSION,
+    compression: CompressionOpt = None,
+    fmt: FormatOpt = OutputFormat.parquet,
     strict: StrictOpt = False,
 ) -> None:
     """Compile SCHEMA and run it in one DuckDB session: <out-dir>/<table>.parquet + .metadata.json.
@@ -188,17 +203,20 @@ def build(
       dgsql build schema.json --sample 1000 --strict    # a quick dry run, warnings fail"""
 
     def action() -> int:
+        codec = resolve_compression(fmt, compression)
         planned = _plan(schema, seed=seed, scale=scale, sample=sample or dry_run_sample, strict=strict)
         settings = session.Settings(threads, memory_limit, str(temp_dir) if temp_dir else None)
         with err.status("generating…"):
             result = run_build(
                 planned,
                 out_dir,
-                compression=compression,
+                compression=codec,
+                fmt=fmt,
                 settings=settings,
                 force=force,
                 run_checks=bool(run_checks or sample or dry_run_sample),
                 on_table=lambda t: err.print(f"  {t.name}: {t.rows:,} rows in {t.seconds:.2f} s"),
+                on_note=lambda note: err.print(f"note: {note}"),
             )
         report = result.report
         _summary(result, out_dir)
@@ -256,7 +274,10 @@ def check(
 def validate_command(
     schema: SchemaArg,
     data_dir: Annotated[
-        Path, typer.Option("--data-dir", "-d", help="Folder with the build's Parquet files.")
+        Path,
+        typer.Option(
+            "--data-dir", "-d", help="The build's folder (Parquet, CSV or JSON lines), or its .duckdb file."
+        ),
     ],
     report_file: Annotated[
         Path | None, typer.Option("--report", "-o", help="Also write the JSON report to FILE.")
@@ -322,20 +343,35 @@ def emit_sql(
     out_dir: Annotated[
         str, typer.Option("--out-dir", "-o", help="Folder the script's COPY statements write to.")
     ] = "out",
-    compression: CompressionOpt = DEFAULT_COMPRESSION,
+    compression: CompressionOpt = None,
+    fmt: FormatOpt = OutputFormat.parquet,
+    into_db: Annotated[
+        bool,
+        typer.Option(
+            "--into-db",
+            help="No files: create persistent tables in the database the client has open "
+            "(duckdb my.db < build.sql).",
+        ),
+    ] = False,
     strict: StrictOpt = False,
 ) -> None:
     """Print the SQL script that `build` runs; any DuckDB client running it writes the same files.
 
     Examples:
       dgsql emit-sql schema.json --out-dir out > build.sql
-      duckdb -c ".read build.sql"      # the stock DuckDB CLI writes the same rows"""
+      duckdb -c ".read build.sql"      # the stock DuckDB CLI writes the same rows
+      dgsql emit-sql schema.json --into-db > build.sql && duckdb my.db < build.sql"""
 
     def action() -> int:
         if not out_dir or "\n" in out_dir:
             raise UsageError("--out-dir: give a folder path on one line.")
+        if into_db and (fmt is not OutputFormat.parquet or compression is not None):
+            raise UsageError("--into-db writes tables, not files: drop --format and --compression.")
+        codec = None if into_db else resolve_compression(fmt, compression)
         planned = _plan(schema, seed=seed, scale=scale, sample=None, strict=strict)
-        compiled = render(planned, out_dir.rstrip("/") or "/", compression)
+        compiled = render(
+            planned, out_dir.rstrip("/") or "/", codec, fmt=fmt, into="main" if into_db else None
+        )
         sys.stdout.write(compiled.script.text)
         return 0
 

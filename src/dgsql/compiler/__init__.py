@@ -17,7 +17,15 @@ from dgsql.compiler.linked import with_linked_bounds
 from dgsql.compiler.load import parse_dataset, with_lines
 from dgsql.compiler.plan import Plan, build_plan
 from dgsql.compiler.preflight import PlannedTable, preflight
-from dgsql.compiler.render import DEFAULT_COMPRESSION, Compression, Script, render_script
+from dgsql.compiler.render import (
+    DEFAULT_COMPRESSION,
+    KEY_LIMIT,
+    Compression,
+    OutputFormat,
+    Script,
+    Target,
+    render_script,
+)
 from dgsql.compiler.source import SchemaSource, read_source
 from dgsql.dsl import model as S
 from dgsql.dsl.problems import Problem
@@ -83,13 +91,18 @@ def plan_schema(
 def render(
     planned: Planned,
     out_dir: str | None,
-    compression: Compression = DEFAULT_COMPRESSION,
+    compression: Compression | None = DEFAULT_COMPRESSION,
     *,
-    into: str = "main",
+    fmt: OutputFormat = OutputFormat.parquet,
+    into: str | None = None,
 ) -> Compiled:
-    """The script writing ``out_dir/<table>.parquet``; with ``out_dir=None``, the script creating
-    each table in the session's schema ``into`` instead (no files)."""
-    script = render_script(planned.plan, out_dir, compression, into=into)
+    """The script writing ``planned`` to ``out_dir`` as ``fmt``; with ``into``, the script
+    creating each table in that schema of the database the client has open instead (no
+    files; ``out_dir`` unused). Persistent tables declare their primary key up to
+    :data:`KEY_LIMIT` expected rows."""
+    keyed = frozenset(t.name for t in planned.tables if t.expected_rows <= KEY_LIMIT)
+    target = Target(fmt, compression, into, keyed)
+    script = render_script(planned.plan, out_dir, compression, target)
     return Compiled(
         planned.dataset, planned.schema_sha256, planned.plan, planned.tables, planned.warnings, script
     )

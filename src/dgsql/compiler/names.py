@@ -68,6 +68,12 @@ def rows_table(table: str) -> str:
     return f"__dg_rows_{table}"
 
 
+def aside_table(table: str) -> str:
+    """A kept table's temporary name while its persistent namesake in the open database is
+    created and filled (a qualified ``main.t`` would find the temporary ``temp.main.t``)."""
+    return f"__dg_aside_{table}"
+
+
 def fanout_table(table: str) -> str:
     return f"__dg_fanout_{table}"
 

@@ -26,10 +26,10 @@ from dgsql.compiler.generators.distribution import poisson
 from dgsql.compiler.modifiers import effect
 from dgsql.compiler.plan import ROW_GROUP, Plan, TablePlan
 from dgsql.compiler.seeds import salt
-from dgsql.compiler.sqltext import ident, lit, wrapped
+from dgsql.compiler.sqltext import SQL_TYPES, ident, lit, wrapped
 from dgsql.compiler.templates import template
 from dgsql.dsl import model as S
-from dgsql.errors import InternalError
+from dgsql.errors import InternalError, UsageError
 
 
 class Compression(str, Enum):
@@ -39,9 +39,106 @@ class Compression(str, Enum):
     "DuckDB's default; every Parquet reader has it; ~20% faster to write than zstd here."
     zstd = "zstd"
     "Files 10–25% smaller, slower to write."
+    gzip = "gzip"
+    "The codec every CSV and JSON reader has; slowest to write."
 
 
 DEFAULT_COMPRESSION = Compression.snappy
+
+
+class OutputFormat(str, Enum):
+    """What a build writes: one file per table, or one DuckDB database file."""
+
+    parquet = "parquet"
+    "``<table>.parquet``: typed, compressed, the default."
+    csv = "csv"
+    "``<table>.csv``: a header line, RFC 4180 quoting, ISO 8601 dates and timestamps."
+    jsonl = "jsonl"
+    "``<table>.jsonl``: one JSON object per line."
+    duckdb = "duckdb"
+    "``<dataset>.duckdb``: one database file with a persistent table per table."
+
+
+KEY_LIMIT = 100_000_000
+"""Above this many expected rows a persistent table is written without its primary key:
+DuckDB checks a declared key with an in-memory index as rows are inserted, which at that size
+costs more memory and time than the build itself."""
+
+COMPRESSIONS = {
+    OutputFormat.parquet: (Compression.snappy, Compression.zstd, Compression.gzip),
+    OutputFormat.csv: (Compression.gzip, Compression.zstd),
+    OutputFormat.jsonl: (Compression.gzip, Compression.zstd),
+    OutputFormat.duckdb: (),
+}
+"The codecs each format takes (``--compression``)."
+SUFFIX = {Compression.gzip: ".gz", Compression.zstd: ".zst"}
+"File name suffix of a compressed CSV or JSON lines file (DuckDB's readers detect the codec by it)."
+DATABASE_ALIAS = "dg_out"
+"The name the script attaches the output database file under."
+
+
+def resolve_compression(fmt: OutputFormat, compression: Compression | None) -> Compression | None:
+    """The codec a build of ``fmt`` uses: Parquet's default when none is given; an error
+    (:class:`UsageError`) for a codec the format does not have.
+
+    >>> resolve_compression(OutputFormat.csv, None) is None
+    True
+    """
+    if compression is None:
+        return DEFAULT_COMPRESSION if fmt is OutputFormat.parquet else None
+    allowed = COMPRESSIONS[fmt]
+    if compression not in allowed:
+        takes = (
+            f"takes {' or '.join(c.value for c in allowed)}"
+            if allowed
+            else "has no codec to choose (DuckDB compresses its own storage); drop --compression"
+        )
+        raise UsageError(f"--compression {compression.value}: the {fmt.value} format {takes}.")
+    return compression
+
+
+def database_file(dataset: str) -> str:
+    """The file name of a ``duckdb``-format build: the dataset's name, made safe for a file name.
+
+    >>> database_file("shop v2/eu")
+    'shop_v2_eu.duckdb'
+    """
+    return (re.sub(r"[^\w.-]+", "_", dataset).strip("._") or "dataset") + ".duckdb"
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where a script's tables go (``build --format`` / ``emit-sql --into-db``)."""
+
+    format: OutputFormat = OutputFormat.parquet
+    compression: Compression | None = DEFAULT_COMPRESSION
+    into: str | None = None
+    "No files: persistent tables in this schema of the database the client has open."
+    keyed: frozenset[str] | None = None
+    "Tables whose primary key is declared (persistent tables); None: every table with a key."
+
+    @property
+    def persistent(self) -> bool:
+        return self.into is not None or self.format is OutputFormat.duckdb
+
+    def file(self, table: str, dataset: str) -> str:
+        """The file (relative to the output folder) holding ``table``."""
+        if self.format is OutputFormat.duckdb:
+            return database_file(dataset)
+        plain = self.format is OutputFormat.parquet or self.compression is None
+        suffix = "" if plain else SUFFIX[self.compression]  # type: ignore[index]
+        return f"{table}.{self.format.value}{suffix}"
+
+    def copy_options(self) -> str:
+        if self.format is OutputFormat.parquet:
+            assert self.compression is not None
+            return f"FORMAT parquet, COMPRESSION {self.compression.value}"
+        codec = f", COMPRESSION {self.compression.value}" if self.compression else ""
+        if self.format is OutputFormat.csv:
+            # DuckDB writes RFC 4180 CSV: fields with a comma, quote or newline are quoted and
+            # quotes doubled; NULL is an empty unquoted field, the empty string ""
+            return f"FORMAT csv, HEADER true{codec}"
+        return f"FORMAT json{codec}"  # newline-delimited: one object per line
 
 
 class CompileError(InternalError):
@@ -62,13 +159,17 @@ class Script:
     header: str
     "Macros and the output folder."
     sections: tuple[Section, ...]
-    compression: Compression
+    compression: Compression | None
+    target: Target = Target()
+    footer: str = ""
+    "Statements after the last table (detach the output database)."
 
     @property
     def text(self) -> str:
         return (
             self.header
             + "".join("\n\n" + s.sql + (f"\n{s.cleanup}" if s.cleanup else "") for s in self.sections)
+            + (f"\n\n{self.footer}" if self.footer else "")
             + "\n"
         )
 
@@ -105,18 +206,25 @@ def macros(used_by: str | None = None) -> str:
 
 
 def render_script(
-    plan: Plan, out_dir: str | None, compression: Compression = DEFAULT_COMPRESSION, *, into: str = "main"
+    plan: Plan,
+    out_dir: str | None,
+    compression: Compression | None = DEFAULT_COMPRESSION,
+    target: Target | None = None,
 ) -> Script:
     """The script of a checked plan: rendering never finds a schema problem (``plan_schema``
-    found them all), so anything that goes wrong here is a dgsql bug.
-
-    ``out_dir=None``: no files; each table is created as a table of the session's schema
-    ``into`` instead of copied to Parquet (the Python API's ``dgsql.generate``)."""
+    found them all), so anything that goes wrong here is a dgsql bug. ``target`` says where
+    the tables go: files in ``out_dir`` (Parquet written with ``compression`` by default), one
+    database file there, or (``target.into``, ``out_dir`` unused) tables of a schema of the
+    database the client has open."""
+    target = target or Target(compression=compression)
     known: dict[str, TableFacts] = {}
     sections = []
     for table in plan.tables:
         known[table.name] = table.facts
-        sections.append(_render_table(plan, table, dict(known), out_dir, compression, into))
+        sections.append(_render_table(plan, table, dict(known), out_dir, target))
+    written = (
+        f"{out_dir}/{target.file('<table>', plan.dataset.metadata.name)}"  # the database file for duckdb
+    )
     header = (
         template("script.sql.j2")
         .render(
@@ -126,13 +234,18 @@ def render_script(
             scale=plan.scale,
             duckdb_version=duckdb.__version__,
             out_dir=out_dir,
-            into=into,
             macros=macros(used_by="\n".join(s.sql + s.cleanup for s in sections)),
             sections=[],
+            target=target,
+            written=written,
+            alias=DATABASE_ALIAS,
         )
         .rstrip()
     )
-    return Script(header, tuple(sections), compression)
+    footer = (
+        f"DETACH {DATABASE_ALIAS};" if target.format is OutputFormat.duckdb and target.into is None else ""
+    )
+    return Script(header, tuple(sections), target.compression, target, footer)
 
 
 @dataclass
@@ -148,12 +261,7 @@ class _Layer:
 
 
 def _render_table(
-    plan: Plan,
-    table: TablePlan,
-    known: dict[str, TableFacts],
-    out_dir: str | None,
-    compression: Compression,
-    into: str,
+    plan: Plan, table: TablePlan, known: dict[str, TableFacts], out_dir: str | None, target: Target
 ) -> Section:
     tctx, layers, joined = _render_layers(plan, table, known)
     if not joined <= table.joined:
@@ -161,7 +269,7 @@ def _render_table(
             f"{table.path} ({table.name}): columns {sorted(joined - table.joined)} join in an order-breaking "
             "way the plan did not foresee; please report it with the schema."
         )
-    return _render_section(plan, table, tctx, layers, out_dir, compression, into)
+    return _render_section(plan, table, tctx, layers, out_dir, target)
 
 
 def _render_layers(
@@ -258,8 +366,7 @@ def _render_section(
     tctx: TableContext,
     layers: list[_Layer],
     out_dir: str | None,
-    compression: Compression,
-    into: str,
+    target: Target,
 ) -> Section:
     # hidden columns are computed in the layers but neither written nor kept for later tables
     written = [cp.column.name for cp in table.columns if not cp.column.hidden]
@@ -271,20 +378,25 @@ def _render_section(
         select=f"{names.ROW}, {columns}" if table.materialize else optional,
         row=names.ROW,
     )
+    persistent = _persistent(plan, table, target) if target.persistent else None
     sql = template("table.sql.j2").render(
         t=table,
         summary=_summary(table),
         helpers=tctx.helpers,
         query=query,
         output_columns=optional,
-        file=None if out_dir is None else f"{out_dir}/{table.name}.parquet",
-        into=into,
-        copy_options=f"FORMAT parquet, COMPRESSION {compression.value}",
+        file=None
+        if target.persistent
+        else f"{out_dir}/{target.file(table.name, plan.dataset.metadata.name)}",
+        copy_options="" if target.persistent else target.copy_options(),
+        persistent=persistent,
     )
     problem = _parse_error(sql)
     if problem:
         raise CompileError(f"{table.path} ({table.name}): the generated SQL does not parse: {problem}")
     cleanup = [f"DROP TABLE {name};" for name in tctx.helpers]
+    if persistent and persistent["aside"]:  # after the INSERT, whose row count the build reports
+        cleanup.insert(0, f"ALTER TABLE {persistent['aside']} RENAME TO {ident(table.name)};")
     if table.counted:
         count = ident(names.count_table(table.name))
         rows = f"coalesce(sum({names.FANOUT_COUNT}), 0)::BIGINT"
@@ -293,6 +405,33 @@ def _render_section(
             f"CREATE OR REPLACE TEMP TABLE {count} AS SELECT {rows} AS n FROM {ident(names.fanout_table(table.name))};",
         )
     return Section(table.name, sql, "\n".join(cleanup))
+
+
+def _persistent(plan: Plan, table: TablePlan, target: Target) -> dict[str, str]:
+    """The persistent table's qualified name, its columns' DDL (with the primary key when
+    declared, a note when not) and, for a kept table in the open database, the name its
+    temporary namesake steps aside to while the persistent one is created and filled: a
+    temporary table comes first in name resolution, even for ``main.<table>``."""
+    node = table.node
+    written = node.written
+    ddl = [f"{ident(c.name)} {SQL_TYPES[c.type]}" for c in written]
+    pk = node.pk if node.pk in {c.name for c in written} else None
+    note = ""
+    if pk is not None and (target.keyed is None or table.name in target.keyed):
+        ddl.append(f"PRIMARY KEY ({ident(pk)})")
+    elif pk is not None:
+        note = (
+            f"-- primary key {pk!r} not declared: more than {KEY_LIMIT:,} rows expected "
+            "(checking it while inserting would cost more than the build)"
+        )
+    into = target.into is not None
+    schema = ident(target.into) if into else f"{DATABASE_ALIAS}.main"  # type: ignore[arg-type]
+    return {
+        "note": note,
+        "name": f"{schema}.{ident(table.name)}",
+        "ddl": ",\n    ".join(ddl),
+        "aside": ident(names.aside_table(table.name)) if into and table.materialize else "",
+    }
 
 
 def _summary(table: TablePlan) -> str:

@@ -9,7 +9,7 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
-from dgsql.compiler import Compression, Planned, render
+from dgsql.compiler import KEY_LIMIT, Compression, OutputFormat, Planned, render
 from dgsql.runtime import output, session
 from dgsql.runtime.validate import validate
 
@@ -18,18 +18,25 @@ def build(
     planned: Planned,
     out_dir: Path,
     *,
-    compression: Compression,
+    compression: Compression | None,
+    fmt: OutputFormat = OutputFormat.parquet,
     settings: session.Settings | None = None,
     force: bool = False,
     run_checks: bool = False,
     on_table: Callable[[session.TableResult], None] = lambda _: None,
+    on_note: Callable[[str], None] = lambda _: None,
 ) -> session.BuildResult:
-    """Write ``out_dir/<table>.parquet`` and ``.metadata.json``; a failure leaves the previous
-    output untouched. With ``run_checks`` the result carries the checks' report."""
+    """Write ``out_dir/<table>.<format>`` (or one ``.duckdb`` file) and ``.metadata.json``; a
+    failure leaves the previous output untouched. With ``run_checks`` the result carries the
+    checks' report. ``on_note`` hears what the build leaves out (a primary key not declared)."""
     settings = settings or session.Settings()
     output.check_target(out_dir, force)
     temp = output.temp_path(out_dir)
-    compiled = render(planned, temp.as_posix(), compression)
+    compiled = render(planned, temp.as_posix(), compression, fmt=fmt)
+    if compiled.script.target.persistent:
+        for table in planned.tables:
+            if table.expected_rows > KEY_LIMIT and planned.dataset.node(table.name).pk:
+                on_note(f"{table.name}: primary key not declared in the database (over {KEY_LIMIT:,} rows).")
     with output.staging(out_dir, temp, force):
         spill = temp / ".spill"
         if settings.temp_dir is None:
@@ -44,7 +51,10 @@ def build(
             )
             meta = session.metadata(compiled, result, planned.plan.scale)
             (temp / output.METADATA).write_text(json.dumps(meta, indent=2) + "\n")
-            result.report = validate(compiled.dataset, temp, con=con) if run_checks else None
+            if run_checks:  # a database file is read after its detach, in a session of its own
+                result.report = validate(
+                    compiled.dataset, temp, con=None if fmt is OutputFormat.duckdb else con
+                )
         finally:
             con.close()
         shutil.rmtree(spill, ignore_errors=True)

@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 
 from dgsql import __version__
-from dgsql.compiler import Compiled
+from dgsql.compiler import Compiled, OutputFormat
 from dgsql.compiler.sqltext import SQL_TYPES
 from dgsql.errors import EngineError, InternalError, SchemaError, UsageError
 from dgsql.runtime.report import Report
@@ -95,6 +95,8 @@ def run(
         table = TableResult(section.table, int(written[0][0]) if written else 0, time.perf_counter() - t0)
         result.tables.append(table)
         on_table(table)
+    if compiled.script.footer:
+        _execute(con, compiled.script.footer, "the output database")
     result.seconds = time.perf_counter() - started
     return result
 
@@ -163,6 +165,7 @@ def _statement_column(sql: str, message: str) -> str:
 def metadata(compiled: Compiled, result: BuildResult, scale: float) -> dict:
     """The ``.metadata.json`` document (format in docs/cli.md)."""
     nodes = {n.id: n for n in compiled.dataset.nodes}
+    target = compiled.script.target
     return {
         "dataset": compiled.dataset.metadata.name,
         "dsl_version": compiled.dataset.version,
@@ -171,7 +174,8 @@ def metadata(compiled: Compiled, result: BuildResult, scale: float) -> dict:
         "seed": compiled.plan.seed,
         "scale": scale,
         "schema_sha256": compiled.schema_sha256,
-        "compression": compiled.script.compression.value,
+        "format": OutputFormat.duckdb.value if target.into is not None else target.format.value,
+        "compression": compiled.script.compression.value if compiled.script.compression else None,
         "tables": {
             t.name: {
                 "rows": t.rows,
@@ -180,7 +184,10 @@ def metadata(compiled: Compiled, result: BuildResult, scale: float) -> dict:
                     for c in nodes[t.name].written  # the file's columns: hidden ones are not written
                 ],
                 "seconds": round(t.seconds, 4),
-                "file": f"{t.name}.parquet",
+                # tables made in the client's own database have no file
+                "file": None
+                if target.into is not None
+                else target.file(t.name, compiled.dataset.metadata.name),
             }
             for t in result.tables
         },

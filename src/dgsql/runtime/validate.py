@@ -1,8 +1,9 @@
-"""Run a dataset's checks over the Parquet files of a build, in one DuckDB session.
+"""Run a dataset's checks over the files of a build, in one DuckDB session.
 
-Each table is a view ``dg_check."<table>"`` over ``read_parquet('<dir>/<table>.parquet')`` and
-``.metadata.json`` is read by the ``dg_check_metadata()`` macro, so the checks' SQL is the same
-here and in the script :func:`checks_script` prints for the DuckDB CLI.
+Each table is a view ``dg_check."<table>"`` over its file (``read_parquet``, ``read_csv`` or
+``read_json`` with the declared column types) or over the table of an attached ``.duckdb``
+file, and ``.metadata.json`` is read by the ``dg_check_metadata()`` macro, so the checks' SQL
+is the same here and in the script :func:`checks_script` prints for the DuckDB CLI.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -18,13 +20,36 @@ import duckdb
 from dgsql.compiler.checks import compile_checks
 from dgsql.compiler.checks.spec import CheckSpec
 from dgsql.compiler.checks.views import METADATA_MACRO, SCHEMA, table
-from dgsql.compiler.sqltext import Sql, fill, ident, lit
-from dgsql.dsl.model import Dataset
+from dgsql.compiler.render import database_file
+from dgsql.compiler.sqltext import SQL_TYPES, Sql, fill, ident, lit
+from dgsql.dsl.model import Dataset, Node
 from dgsql.errors import EngineError, UsageError
 from dgsql.runtime.report import CheckResult, Report, Status, json_value
 
 METADATA_FILE = ".metadata.json"
 EXAMPLES = 3
+DATABASE_ALIAS = "dg_check_db"
+"The name a ``.duckdb`` build is attached under (read only) while checks run."
+EXTENSIONS = {
+    "parquet": ("parquet",),
+    "csv": ("csv", "csv.gz", "csv.zst"),
+    "jsonl": ("jsonl", "jsonl.gz", "jsonl.zst"),
+}
+"File name endings of each file format a build writes (with the compressed ones)."
+FORMAT_NAMES = {"parquet": "Parquet", "csv": "CSV", "jsonl": "JSON lines", "duckdb": "DuckDB database"}
+
+
+@dataclass(frozen=True)
+class Layout:
+    """What a build wrote: its format, and per table its file (relative to ``folder``)."""
+
+    folder: Path
+    format: str = "parquet"
+    files: dict[str, str] = field(default_factory=dict)
+    has_metadata: bool = False
+
+    def path(self, data_dir: str, table_id: str) -> str:
+        return _join_path(data_dir, self.files.get(table_id, f"{table_id}.parquet"))
 
 
 def validate(dataset: Dataset, data_dir: Path, *, con: duckdb.DuckDBPyConnection | None = None) -> Report:
@@ -36,14 +61,15 @@ def validate(dataset: Dataset, data_dir: Path, *, con: duckdb.DuckDBPyConnection
     an unreadable ``.metadata.json``.
     """
     data_dir = Path(data_dir)
-    has_metadata = _check_files(dataset, data_dir)
+    layout = _check_files(dataset, data_dir)
     own = con is None
     session = duckdb.connect() if con is None else con
 
     def setup() -> None:
-        _setup(session, dataset, data_dir, has_metadata)
+        _setup(session, dataset, layout)
 
-    return _check(dataset, session, setup, has_metadata, str(data_dir), own=own)
+    detach = f"DETACH DATABASE IF EXISTS {DATABASE_ALIAS};" if layout.format == "duckdb" else ""
+    return _check(dataset, session, setup, layout.has_metadata, str(data_dir), own=own, teardown=detach)
 
 
 def validate_tables(
@@ -61,16 +87,19 @@ def validate_tables(
 
 
 def _view_statements(dataset: Dataset, relations: dict[str, str], metadata: dict | None) -> list[str]:
-    stmts = [f"CREATE SCHEMA IF NOT EXISTS {SCHEMA};"]
-    stmts += [
-        fill("CREATE OR REPLACE VIEW {t} AS SELECT * FROM {r};", t=table(n.id), r=Sql(relations[n.id]))
-        for n in dataset.nodes
-    ]
-    if metadata is not None:
-        body = fill("SELECT CAST({d} AS JSON) AS doc", d=lit(json.dumps(metadata)))
-    else:
-        body = Sql("SELECT CAST(NULL AS JSON) AS doc")
-    stmts.append(f"CREATE OR REPLACE TEMP MACRO {METADATA_MACRO}() AS TABLE {body};")
+    doc = None if metadata is None else fill("CAST({d} AS JSON)", d=lit(json.dumps(metadata)))
+    sources = {n.id: Sql(relations[n.id]) for n in dataset.nodes}
+    return [stmt for _, stmt in _views(dataset, sources, Sql(f"SELECT {doc or 'CAST(NULL AS JSON)'} AS doc"))]
+
+
+def _views(dataset: Dataset, sources: dict[str, Sql], metadata: Sql) -> list[tuple[str | None, str]]:
+    """(table or None, statement): the checks' schema, one view per table over its source,
+    the metadata macro returning the one-row query ``metadata``."""
+    stmts: list[tuple[str | None, str]] = [(None, f"CREATE SCHEMA IF NOT EXISTS {SCHEMA};")]
+    for node in dataset.nodes:
+        view = fill("CREATE OR REPLACE VIEW {t} AS SELECT * FROM {s};", t=table(node.id), s=sources[node.id])
+        stmts.append((node.id, view))
+    stmts.append((None, f"CREATE OR REPLACE TEMP MACRO {METADATA_MACRO}() AS TABLE {metadata};"))
     return stmts
 
 
@@ -82,6 +111,7 @@ def _check(
     data_dir: str,
     *,
     own: bool,
+    teardown: str = "",
 ) -> Report:
     started = time.perf_counter()
     checks = compile_checks(dataset)
@@ -92,7 +122,7 @@ def _check(
     finally:
         try:
             session.execute(
-                f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE; DROP MACRO TABLE IF EXISTS {METADATA_MACRO};"
+                f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE; DROP MACRO TABLE IF EXISTS {METADATA_MACRO};{teardown}"
             )
         except duckdb.Error:
             pass
@@ -113,11 +143,15 @@ def checks_script(dataset: Dataset, data_dir: str) -> str:
     row, or the statistic, as JSON). ``data_dir`` is written into the paths as given, so a
     relative one is read relative to the folder the CLI runs in."""
     checks = compile_checks(dataset)
+    folder = Path(data_dir)
+    layout = _layout(dataset, folder) if folder.exists() else Layout(folder, has_metadata=True)
+    if folder.is_file():
+        data_dir = folder.parent.as_posix() if folder.parent != Path(".") else ""
     lines = [
         f"-- dgsql validate --sql: {len(checks)} checks of dataset {dataset.metadata.name!r}",
         '-- Run: duckdb -c ".read checks.sql" (stops at the first error) or duckdb < checks.sql',
         "-- Each check prints one row: check, kind, target, status, violations, detail.",
-        _setup_sql(dataset, data_dir, has_metadata=True),
+        _setup_sql(dataset, data_dir, layout),
     ]
     for i, check in enumerate(checks, 1):
         lines.append(f"\n-- [{i}] {check.id}" + (f"  ({check.source})" if check.source else ""))
@@ -134,46 +168,49 @@ def _join_path(data_dir: str, name: str) -> str:
     return data_dir + ("" if data_dir.endswith(("/", "\\")) else "/") + name
 
 
-def _setup_statements(dataset: Dataset, data_dir: str, has_metadata: bool) -> list[tuple[str | None, str]]:
-    """(table or None, statement): the schema, one view per table, the metadata macro."""
-    stmts: list[tuple[str | None, str]] = [(None, f"CREATE SCHEMA IF NOT EXISTS {SCHEMA};")]
-    for node in dataset.nodes:
-        path = lit(_join_path(data_dir, f"{node.id}.parquet"))
-        view = fill(
-            "CREATE OR REPLACE VIEW {t} AS SELECT * FROM read_parquet({p});", t=table(node.id), p=path
+def _source(node: Node, layout: Layout, data_dir: str) -> Sql:
+    """The relation that reads table ``node`` as ``layout`` wrote it, typed as declared."""
+    if layout.format == "duckdb":
+        return Sql(f"{DATABASE_ALIAS}.main.{ident(node.id)}")
+    path = lit(layout.path(data_dir, node.id))
+    if layout.format == "parquet":
+        return fill("read_parquet({p})", p=path)
+    types = "{" + ", ".join(f"{lit(c.name)}: {lit(SQL_TYPES[c.type])}" for c in node.written) + "}"
+    if layout.format == "csv":
+        return fill(
+            "read_csv({p}, header = true, auto_detect = false, allow_quoted_nulls = false, columns = {c})",
+            p=path,
+            c=Sql(types),
         )
-        stmts.append((node.id, view))
-    if has_metadata:
-        body = fill(
+    return fill("read_json({p}, format = 'newline_delimited', columns = {c})", p=path, c=Sql(types))
+
+
+def _setup_statements(dataset: Dataset, data_dir: str, layout: Layout) -> list[tuple[str | None, str]]:
+    """(table or None, statement): the attached database file if any, then :func:`_views`."""
+    stmts: list[tuple[str | None, str]] = []
+    if layout.format == "duckdb":
+        database = lit(_join_path(data_dir, layout.files[dataset.nodes[0].id]))
+        stmts.append((None, f"ATTACH IF NOT EXISTS {database} AS {DATABASE_ALIAS} (READ_ONLY);"))
+    metadata = (
+        fill(
             "SELECT CAST(content AS JSON) AS doc FROM read_text({p})",
             p=lit(_join_path(data_dir, METADATA_FILE)),
         )
-    else:
-        body = Sql("SELECT CAST(NULL AS JSON) AS doc")
-    stmts.append((None, f"CREATE OR REPLACE TEMP MACRO {METADATA_MACRO}() AS TABLE {body};"))
-    return stmts
+        if layout.has_metadata
+        else Sql("SELECT CAST(NULL AS JSON) AS doc")
+    )
+    sources = {n.id: _source(n, layout, data_dir) for n in dataset.nodes}
+    return stmts + _views(dataset, sources, metadata)
 
 
-def _setup_sql(dataset: Dataset, data_dir: str, has_metadata: bool) -> str:
-    return "\n".join(stmt for _, stmt in _setup_statements(dataset, data_dir, has_metadata))
+def _setup_sql(dataset: Dataset, data_dir: str, layout: Layout) -> str:
+    return "\n".join(stmt for _, stmt in _setup_statements(dataset, data_dir, layout))
 
 
-def _check_files(dataset: Dataset, data_dir: Path) -> bool:
-    """Raise UsageError for a missing folder or table file; say whether metadata exists."""
-    if not data_dir.exists():
-        raise UsageError(f"{data_dir}: no such folder; give the folder dgsql build wrote (--data-dir).")
-    if not data_dir.is_dir():
-        raise UsageError(f"{data_dir}: not a folder; give the folder dgsql build wrote (--data-dir).")
-    missing = [n.id for n in dataset.nodes if not (data_dir / f"{n.id}.parquet").is_file()]
-    if missing:
-        lines = [
-            f"{data_dir / (t + '.parquet')}: missing; build the dataset into {data_dir} or point --data-dir at it."
-            for t in missing
-        ]
-        raise UsageError("\n".join(lines))
-    meta = data_dir / METADATA_FILE
+def _metadata(meta: Path) -> dict[str, Any] | None:
+    """The build's ``.metadata.json``, None when absent; UsageError when unreadable."""
     if not meta.exists():
-        return False
+        return None
     try:
         doc = json.loads(meta.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
@@ -182,24 +219,99 @@ def _check_files(dataset: Dataset, data_dir: Path) -> bool:
         ) from None
     if not isinstance(doc, dict) or not isinstance(doc.get("tables"), dict):
         raise UsageError(f'{meta}: has no "tables" object; rebuild the dataset or delete the file.')
-    return True
+    return doc
 
 
-def _setup(con: duckdb.DuckDBPyConnection, dataset: Dataset, data_dir: Path, has_metadata: bool) -> None:
+def _layout(dataset: Dataset, data_dir: Path) -> Layout:
+    """The build's format and files: from ``.metadata.json`` when it records them, else from
+    the files found (``<table>.parquet``, ``.csv``, ``.jsonl``, maybe compressed, or one
+    ``.duckdb`` file). ``data_dir`` may be the ``.duckdb`` file itself."""
+    if data_dir.is_file():
+        if data_dir.suffix != ".duckdb":
+            raise UsageError(
+                f"{data_dir}: not a folder nor a .duckdb file; give what dgsql build wrote (--data-dir)."
+            )
+        doc = _metadata(data_dir.parent / METADATA_FILE)
+        recorded = (
+            doc is not None
+            and doc.get("format") == "duckdb"
+            and all(isinstance(t, dict) and t.get("file") == data_dir.name for t in doc["tables"].values())
+        )
+        files = {n.id: data_dir.name for n in dataset.nodes}
+        return Layout(data_dir.parent, "duckdb", files, has_metadata=recorded)
+    doc = _metadata(data_dir / METADATA_FILE)
+    fmt = doc.get("format") if doc is not None else None
+    if fmt in FORMAT_NAMES and doc is not None:
+        recorded = {name: t.get("file") for name, t in doc["tables"].items() if isinstance(t, dict)}
+        files = {
+            n.id: str(recorded.get(n.id) or _default_file(n.id, str(fmt), dataset)) for n in dataset.nodes
+        }
+        return Layout(data_dir, str(fmt), files, has_metadata=True)
+    databases = sorted(p.name for p in data_dir.glob("*.duckdb"))
+    found: dict[str, str] = {}
+    formats: set[str] = set()
+    for node in dataset.nodes:
+        for fmt_name, endings in EXTENSIONS.items():
+            hit = next((f"{node.id}.{e}" for e in endings if (data_dir / f"{node.id}.{e}").is_file()), None)
+            if hit:
+                found[node.id] = hit
+                formats.add(fmt_name)
+                break
+    if not found and len(databases) == 1:
+        return Layout(data_dir, "duckdb", {n.id: databases[0] for n in dataset.nodes}, doc is not None)
+    fmt = formats.pop() if len(formats) == 1 else "parquet"
+    files = {n.id: found.get(n.id, f"{n.id}.parquet") for n in dataset.nodes}
+    return Layout(data_dir, fmt, files, has_metadata=doc is not None)
+
+
+def _default_file(table_id: str, fmt: str, dataset: Dataset) -> str:
+    if fmt == "duckdb":
+        return database_file(dataset.metadata.name)
+    return f"{table_id}.{fmt}"
+
+
+def _check_files(dataset: Dataset, data_dir: Path) -> Layout:
+    """Raise UsageError for a missing folder or table file; the build's layout."""
+    if not data_dir.exists():
+        raise UsageError(f"{data_dir}: no such folder; give the folder dgsql build wrote (--data-dir).")
+    layout = _layout(dataset, data_dir)
+    files = (
+        sorted(set(layout.files.values()))
+        if layout.format == "duckdb"
+        else [layout.files[n.id] for n in dataset.nodes]
+    )
+    missing = [f for f in files if not (layout.folder / f).is_file()]
+    if missing:
+        lines = [
+            f"{layout.folder / f}: missing; build the dataset into {layout.folder} or point --data-dir at it."
+            for f in missing
+        ]
+        raise UsageError("\n".join(lines))
+    return layout
+
+
+def _setup(con: duckdb.DuckDBPyConnection, dataset: Dataset, layout: Layout) -> None:
     """Create the views and the metadata macro; an unreadable table file is a UsageError."""
     unreadable = []
     engine_error = None
-    for table_id, stmt in _setup_statements(dataset, str(data_dir.resolve()), has_metadata):
+    what = FORMAT_NAMES[layout.format]
+    for table_id, stmt in _setup_statements(dataset, str(layout.folder.resolve()), layout):
         try:
             con.execute(stmt)
             if table_id is not None:  # DuckDB reads a file's footer when the view is bound
                 con.execute(f"SELECT * FROM {table(table_id)} LIMIT 0").fetchall()
         except duckdb.Error as e:
             if table_id is None:
+                if stmt.startswith("ATTACH"):
+                    path = layout.folder / layout.files[dataset.nodes[0].id]
+                    unreadable.append(
+                        f"{path}: not a readable {what} file ({_error_text(e)}); rebuild the dataset."
+                    )
+                    break
                 engine_error = engine_error or e
                 continue
-            path = data_dir / f"{table_id}.parquet"
-            unreadable.append(f"{path}: not a readable Parquet file ({_error_text(e)}); rebuild the dataset.")
+            path = layout.folder / layout.files[table_id]
+            unreadable.append(f"{path}: not a readable {what} file ({_error_text(e)}); rebuild the dataset.")
     if unreadable:
         raise UsageError("\n".join(unreadable))
     if engine_error is not None:
