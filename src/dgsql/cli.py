@@ -25,6 +25,7 @@ from dgsql import __version__
 from dgsql.compiler import Compression, OutputFormat, Planned, load, plan_schema, render
 from dgsql.compiler.render import resolve_compression
 from dgsql.compiler.seeds import DEFAULT_SEED
+from dgsql.create import command as create_cmd
 from dgsql.dsl.json_schema import dataset_json_schema
 from dgsql.dsl.problems import Problem
 from dgsql.errors import DgsqlError, SchemaError, UsageError
@@ -388,6 +389,87 @@ def schema_command() -> None:
     def action() -> int:
         sys.stdout.write(json.dumps(dataset_json_schema(), indent=2) + "\n")
         return 0
+
+    _funnel(action)
+
+
+@app.command("create")
+def create_command(
+    description: Annotated[
+        str | None,
+        typer.Argument(help="The data, in plain words; - reads it from standard input.", show_default=False),
+    ] = None,
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Schema file to write: .json, .yaml or .yml.")
+    ] = Path("schema.json"),
+    brief: Annotated[
+        Path | None, typer.Option("--file", "-f", help="Read the description (or more of it) from FILE.")
+    ] = None,
+    rows: Annotated[
+        str, typer.Option("--rows", help="Total rows wanted over all tables, e.g. 100k or 2M.")
+    ] = "100k",
+    build_dir: Annotated[
+        Path | None, typer.Option("--build", help="Also build the schema into this folder and validate it.")
+    ] = None,
+    model: Annotated[
+        str | None,
+        typer.Option("--model", help="Model name; default $DGSQL_LLM_MODEL.", show_default=False),
+    ] = None,
+    base_url: Annotated[
+        str | None,
+        typer.Option(
+            "--base-url",
+            help="API root of an OpenAI-compatible server; default $DGSQL_LLM_BASE_URL, else OpenAI's.",
+            show_default=False,
+        ),
+    ] = None,
+    max_rounds: Annotated[
+        int, typer.Option("--max-rounds", help="Drafts at most (the first and its repairs).", min=1, max=20)
+    ] = 4,
+    no_questions: Annotated[
+        bool,
+        typer.Option("--no-questions", help="The model asks nothing; it assumes defaults and lists them."),
+    ] = False,
+    seed: SeedOpt = DEFAULT_SEED,
+    max_rows: Annotated[
+        str, typer.Option("--max-rows", help="A draft expecting more rows goes back to the model.")
+    ] = "10M",
+    threshold: Threshold = DEFAULT_THRESHOLD,
+    timeout: Annotated[
+        float, typer.Option("--timeout", help="Seconds to wait for each answer.", min=0.001)
+    ] = 300.0,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing schema file.")] = False,
+) -> None:
+    """Write a schema from a DESCRIPTION with a language model; every draft is checked, built as a sample
+    and validated, its problems sent back, until one passes (docs/create.md).
+
+    Any OpenAI-compatible endpoint; the key comes from DGSQL_LLM_API_KEY (or OPENAI_API_KEY).
+    Exit 1 when no draft passes in --max-rounds (the last is saved as <out>.draft.json), 3 when the
+    endpoint cannot be reached or refuses.
+
+    Examples:
+      dgsql create "E-commerce with customers, products, orders, reviews" -o shop.json --model gpt-4.1-mini
+      dgsql create -f brief.md -o iot.yaml --rows 2M --base-url http://localhost:11434/v1 --model qwen2.5-coder:14b
+      echo "clinics, patients, visits" | dgsql create - --no-questions --build out"""
+
+    def action() -> int:
+        return create_cmd.run(
+            description=description,
+            brief=brief,
+            out=out,
+            force=force,
+            rows=rows,
+            max_rows=max_rows,
+            max_rounds=max_rounds,
+            no_questions=no_questions,
+            seed=seed,
+            threshold=threshold,
+            base_url=base_url,
+            model=model,
+            timeout=timeout,
+            build_dir=build_dir,
+            console=err,
+        )
 
     _funnel(action)
 
