@@ -1,7 +1,8 @@
 """dgsql: compile Datagen DSL v1 schemas to DuckDB SQL.
 
 The Python API (``docs/python.md``): :func:`load_schema`, :func:`compile`, :func:`generate`,
-:func:`build`, :func:`validate`; schema problems raise :class:`SchemaError`."""
+:func:`build`, :func:`validate`; schema problems raise :class:`SchemaError`;
+:func:`stop_on_signals` stops a build cleanly on SIGINT or SIGTERM."""
 
 __version__ = "0.5.0"
 
@@ -10,6 +11,7 @@ from dgsql.dsl.model import Dataset  # noqa: E402
 from dgsql.errors import DgsqlError, SchemaError  # noqa: E402
 from dgsql.runtime.report import Report  # noqa: E402
 from dgsql.runtime.session import BuildResult  # noqa: E402
+from dgsql.runtime.stopping import Stopped, stop_on_signals  # noqa: E402
 
 __all__ = [
     "BuildResult",
@@ -19,9 +21,11 @@ __all__ = [
     "Report",
     "SchemaError",
     "Script",
+    "Stopped",
     "build",
     "compile",
     "generate",
     "load_schema",
+    "stop_on_signals",
     "validate",
 ]

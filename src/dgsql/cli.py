@@ -1,6 +1,7 @@
 """The ``dgsql`` command line (Typer). Exit codes: 0 ok, 1 checks failed, 2 bad schema or
-arguments, 3 DuckDB failed, 4 internal bug. stdout carries only the product (SQL,
-JSON); progress and messages go to stderr. Tracebacks only with ``--debug``."""
+arguments, 3 DuckDB failed, 4 internal bug, 130/143 stopped by SIGINT/SIGTERM. stdout carries
+only the product (SQL, JSON); progress and messages go to stderr. Tracebacks only with
+``--debug``."""
 
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ from dgsql.errors import DgsqlError, SchemaError, UsageError
 from dgsql.runtime import session
 from dgsql.runtime.build import build as run_build
 from dgsql.runtime.report import DEFAULT_THRESHOLD
+from dgsql.runtime.stopping import Stopped, stop_on_signals
 from dgsql.runtime.validate import checks_script, validate
 
 app = typer.Typer(
@@ -54,7 +56,8 @@ ScaleOpt = Annotated[float, typer.Option("--scale", help="Multiply every entity'
 def _funnel(action: Callable[[], int | None]) -> None:
     """The one error handler: DgsqlError → its exit code; anything else is a bug (exit 4)."""
     try:
-        code = action() or 0
+        with stop_on_signals():  # SIGTERM like Ctrl-C: the running statement is interrupted
+            code = action() or 0
         sys.stdout.flush()  # a closed pipe shows here, inside the funnel, not at exit
     except BrokenPipeError:
         code = _closed_pipe()
@@ -67,9 +70,10 @@ def _funnel(action: Callable[[], int | None]) -> None:
         if state["debug"]:
             traceback.print_exc()
         code = e.exit_code
-    except KeyboardInterrupt:
-        print("interrupted; the previous output is untouched.", file=sys.stderr)
-        code = 130
+    except KeyboardInterrupt as e:
+        stopped = e if isinstance(e, Stopped) else Stopped(signal.SIGINT)
+        print(f"{stopped}.", file=sys.stderr)
+        code = stopped.exit_code
     except duckdb.Error as e:
         print(f"error: DuckDB failed: {str(e).splitlines()[0]}", file=sys.stderr)
         if state["debug"]:

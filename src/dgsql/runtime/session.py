@@ -15,6 +15,7 @@ from dgsql.compiler import Compiled, OutputFormat
 from dgsql.compiler.sqltext import SQL_TYPES
 from dgsql.errors import EngineError, InternalError, SchemaError, UsageError
 from dgsql.runtime.report import Report
+from dgsql.runtime.stopping import interruptible
 
 
 @dataclass(frozen=True)
@@ -81,22 +82,25 @@ def run(
 ) -> BuildResult:
     """Execute the script section by section; a DuckDB failure is an EngineError naming the table.
 
-    With ``writable`` folders the session is locked down after the header."""
+    With ``writable`` folders the session is locked down after the header. A signal under
+    :func:`~dgsql.runtime.stopping.stop_on_signals` interrupts the running statement."""
     result = BuildResult()
     started = time.perf_counter()
-    _execute(con, compiled.script.header, "the script header")
-    if writable is not None:
-        lock_down(con, writable)
-    for section in compiled.script.sections:
-        t0 = time.perf_counter()
-        written = _execute(con, section.sql, f"table {section.table!r}")
-        if section.cleanup:
-            _execute(con, section.cleanup, f"table {section.table!r}")
-        table = TableResult(section.table, int(written[0][0]) if written else 0, time.perf_counter() - t0)
-        result.tables.append(table)
-        on_table(table)
-    if compiled.script.footer:
-        _execute(con, compiled.script.footer, "the output database")
+    with interruptible(con):
+        _execute(con, compiled.script.header, "the script header")
+        if writable is not None:
+            lock_down(con, writable)
+        for section in compiled.script.sections:
+            t0 = time.perf_counter()
+            written = _execute(con, section.sql, f"table {section.table!r}")
+            if section.cleanup:
+                _execute(con, section.cleanup, f"table {section.table!r}")
+            rows = int(written[0][0]) if written else 0
+            table = TableResult(section.table, rows, time.perf_counter() - t0)
+            result.tables.append(table)
+            on_table(table)
+        if compiled.script.footer:
+            _execute(con, compiled.script.footer, "the output database")
     result.seconds = time.perf_counter() - started
     return result
 
