@@ -132,7 +132,7 @@ def test_the_honest_build_passes(built: dgsql.Generated) -> None:
         assert statuses[check] is Status.PASSED
     shape = next(r for r in report.results if r.check.id == "distribution_law:orders.basket:shape")
     assert shape.detail["row_count"] == ROWS and shape.detail["df"] == 19
-    assert shape.detail["bound"] == pytest.approx(binned.chi2_quantile(19))
+    assert shape.detail["bound"] == pytest.approx(binned.chi2_quantile(19, binned.BOUND_ALPHA))
 
 
 LAWS: dict[str, Any] = {
@@ -321,6 +321,15 @@ def test_exact_moments() -> None:
         )
     )
     assert L.moments(law).mean == pytest.approx(0.8 * 4 + 0.2 * 8, rel=1e-12)
+    # a wide integer uniform (more values than listed) whose clamp folds both ends: as summed
+    spec = {"type": "uniform", "params": {"low": 1, "high": 5000}, "clamp": [100.5, 3000]}
+    law = L.law_of(_col("int", spec))
+    values = [L._round(min(max(k, 100.5), 3000)) for k in range(1, 5001)]
+    mean = math.fsum(values) / len(values)
+    m = L.moments(law)
+    assert m.mean == pytest.approx(mean, rel=1e-12)
+    assert m.variance == pytest.approx(math.fsum((v - mean) ** 2 for v in values) / len(values), rel=1e-12)
+    assert m.fourth == pytest.approx(math.fsum((v - mean) ** 4 for v in values) / len(values), rel=1e-12)
 
 
 def test_shape_cells_fold_the_clamp_in() -> None:

@@ -308,17 +308,36 @@ def moments(law: Law) -> Moments:
 
 def _wide_discrete(law: Law) -> Moments:
     p = law.spec.params
-    if law.spec.type == "uniform" and law.spec.clamp is None and not law.steps:
+    if law.spec.type == "uniform":  # integers low..high, each 1/m, the clamp folding the ends
         low, high = math.ceil(p["low"]), math.floor(p["high"])
+        lo, hi = law.spec.clamp if law.spec.clamp is not None else (low, high)
+        a, b = max(low, math.ceil(lo)), min(high, math.floor(hi))
         m = high - low + 1
-        var = (m * m - 1) / 12
-        return Moments((low + high) / 2, var, (m * m - 1) * (3 * m * m - 7) / 240)
+        parts: list[tuple[float, float, float, float]] = []  # (weight, mean, variance, μ₄)
+        if b >= a:
+            k = b - a + 1
+            parts.append((k / m, (a + b) / 2, (k * k - 1) / 12, (k * k - 1) * (3 * k * k - 7) / 240))
+        below, above = max(0, min(a, high + 1) - low), max(0, high - max(b, low - 1))
+        for count, x in ((below, law.value(max(lo, low))), (above, law.value(min(hi, high)))):
+            if count:
+                parts.append((count / m, x, 0.0, 0.0))
+        return _mixture(parts)
     # a Poisson whose values span more integers than listed: sum over its quantile range
     lam = p["lambda"]
     sd = math.sqrt(lam)
     ks = range(max(0, math.floor(lam - 12 * sd)), math.ceil(lam + 12 * sd) + 1)
     tails = [law.tail(k - 0.5) for k in ks] + [0.0]
     return _central([(law.value(float(k)), tails[i] - tails[i + 1]) for i, k in enumerate(ks)])
+
+
+def _mixture(parts: Sequence[tuple[float, float, float, float]]) -> Moments:
+    """Moments of a mixture of symmetric components (weight, mean, variance, μ₄)."""
+    mean = math.fsum(w * mu for w, mu, _, _ in parts)
+    var = math.fsum(w * (v + (mu - mean) ** 2) for w, mu, v, _ in parts)
+    fourth = math.fsum(
+        w * (f + 6 * v * (mu - mean) ** 2 + (mu - mean) ** 4) for w, mu, v, f in parts
+    )  # symmetric components: their third central moments vanish
+    return Moments(mean, var, fourth)
 
 
 # ------------------------------------------------------------------ cells

@@ -1,6 +1,6 @@
 """A column with ``null_rate`` holds that share of NULLs: the NULL/non-NULL counts against
 ``(rate, 1 − rate)`` by Pearson's chi-square (one degree of freedom) within its 1-in-a-million
-bound (:mod:`binned`); not evaluated while either count is expected below 25.
+bound (:mod:`binned`); not evaluated while either count is expected below 50.
 
 The build draws each row's NULL with its own uniform after everything else, so the share is
 exactly ``rate`` when the value itself is never NULL: a ``sequence``, ``distribution``,
