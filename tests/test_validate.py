@@ -43,8 +43,24 @@ def clean(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+UNJUDGED = {
+    # 3 rows: no statistic of a law; 300 users: too few for the normal bounds of mean and sd
+    *(f"distribution_law:plan.price:{part}" for part in ("shape", "mean", "sd")),
+    "distribution_law:users.age:mean",
+    "distribution_law:users.age:sd",
+    # outliers: no exact law through that modifier (its rate is outlier_share's)
+    *(f"distribution_law:events.amount:{part}" for part in ("shape", "mean", "sd")),
+}
+"Law checks the fixture leaves not evaluated, by its size or by design."
+
+
 def failing(report: Report) -> set[str]:
-    return {r.check.id for r in report.results if r.status is not Status.PASSED}
+    """Checks that did not pass, except the expected :data:`UNJUDGED` ones when not evaluated."""
+    return {
+        r.check.id
+        for r in report.results
+        if r.status is not Status.PASSED and not (r.status is Status.NOT_EVALUATED and r.check.id in UNJUDGED)
+    }
 
 
 # ------------------------------------------------------------------ clean and broken data
@@ -53,6 +69,7 @@ def failing(report: Report) -> set[str]:
 def test_clean_data_passes_every_check(dataset: S.Dataset, clean: Path) -> None:
     report = validate(dataset, clean)
     assert failing(report) == set()
+    assert {r.check.id for r in report.results if r.status is Status.NOT_EVALUATED} == UNJUDGED
     assert report.quality_score == 100.0
     assert report.passed_gate(80)
     kinds = {r.check.kind for r in report.results}
@@ -151,12 +168,12 @@ def test_checks_script_runs_in_the_duckdb_cli(
     rows = _cli_rows(checks_script(dataset, "out"), tmp_path)
     ids = [c.id for c in compile_checks(dataset)]
     assert sorted(rows) == sorted(ids), "one row per check"
-    assert {r["status"] for r in rows.values()} == {"PASSED"}
+    assert {k for k, r in rows.items() if r["status"] != "PASSED"} == UNJUDGED
 
     F.break_copy(clean, tmp_path / "broken", "orphan_fk")
     rows = _cli_rows(checks_script(dataset, "broken"), tmp_path)
     bad = {k for k, r in rows.items() if r["status"] != "PASSED"}
-    assert bad == {"foreign_key:events.user_id->users.user_id"}
+    assert bad - UNJUDGED == {"foreign_key:events.user_id->users.user_id"}
     assert rows["foreign_key:events.user_id->users.user_id"]["violations"] == "1"
     assert "99999" in rows["foreign_key:events.user_id->users.user_id"]["detail"]
 
@@ -205,7 +222,14 @@ def test_example_checks_bind_and_parse(name: str, tmp_path: Path) -> None:
     errors = {r.check.id: r.detail["error"] for r in report.results if "error" in r.detail}
     assert errors == {}
     not_compiled = {c.id for c in checks if c.sql is None}
-    assert not_compiled <= {"fanout_distribution:orders"}, "only the effect-scaled fanout has no law to test"
+    no_law = {"fanout_distribution:orders"} | {
+        f"distribution_law:{ref}:{part}"
+        for ref in ("orders.discount", "events.amount")  # noise modifiers: jitter, outliers
+        for part in ("shape", "mean", "sd")
+    }
+    assert not_compiled <= no_law, (
+        "only the effect-scaled fanout and noise-modified values have no law to test"
+    )
 
 
 def test_example_check_inventory() -> None:
@@ -307,8 +331,8 @@ def test_without_metadata_row_counts_are_not_evaluated(
     (tmp_path / "nometa" / ".metadata.json").unlink()
     report = validate(dataset, tmp_path / "nometa")
     not_evaluated = {r.check.id for r in report.results if r.status is Status.NOT_EVALUATED}
-    assert not_evaluated == {f"row_count:{t}" for t in ("plan", "users", "events", "funnel")}
-    assert failing(report) == not_evaluated
+    assert not_evaluated - UNJUDGED == {f"row_count:{t}" for t in ("plan", "users", "events", "funnel")}
+    assert failing(report) == not_evaluated - UNJUDGED
 
 
 def test_row_count_mismatch_fails(dataset: S.Dataset, clean: Path, tmp_path: Path) -> None:
@@ -375,7 +399,10 @@ def test_names_and_values_are_quoted(tmp_path: Path) -> None:
         )
     )
     F.write_row_counts(out, {'we"ird t': 3})
-    assert failing(validate(dataset, out)) == set()
+    report = validate(dataset, out)
+    shares = "choice_shares:we\"ird t.it's"  # 3 rows: too few to judge shares
+    assert failing(report) == {shares}
+    assert next(r for r in report.results if r.check.id == shares).status is Status.NOT_EVALUATED
     con.execute(
         fill(
             "COPY (SELECT * FROM (VALUES (1::BIGINT, 'a''b'), (2, 'x'''), (3, 'c')) AS v({a}, {b})) TO {p} (FORMAT PARQUET)",
@@ -384,7 +411,7 @@ def test_names_and_values_are_quoted(tmp_path: Path) -> None:
             p=path,
         )
     )
-    assert failing(validate(dataset, out)) == {"enum:we\"ird t.it's", "pattern:we\"ird t.it's"}
+    assert failing(validate(dataset, out)) == {"enum:we\"ird t.it's", "pattern:we\"ird t.it's", shares}
 
 
 def test_fill_refuses_unquoted_strings() -> None:

@@ -72,7 +72,7 @@ SCHEMA: dict[str, Any] = {
                 {
                     "name": "status",
                     "type": "string",
-                    "generator": {"choice": {"choices": ["active", "paused"]}},
+                    "generator": {"choice": {"choices": ["active", "paused"], "weights": [0.8, 0.2]}},
                 },
                 {
                     "name": "age",
@@ -105,6 +105,13 @@ SCHEMA: dict[str, Any] = {
                             "freq": "D",
                         }
                     },
+                },
+                {
+                    "name": "coupon",
+                    "type": "string",
+                    "nullable": True,
+                    "null_rate": 0.4,
+                    "generator": {"choice": {"choices": ["A", "B"], "weights": [1, 1]}},
                 },
                 {
                     "name": "referrer_id",
@@ -247,6 +254,7 @@ SELECT i + 1 AS user_id,
   (i + 1) * 2 AS rank,
   DATE '2023-01-01' + CAST(floor(u(i, 5) * 181) AS INTEGER) AS started_on,
   DATE '2023-07-01' + CAST(floor(u(i, 6) * 184) AS INTEGER) AS ended_on,
+  CASE WHEN u(i, 8) < 0.4 THEN NULL WHEN u(i, 9) < 0.5 THEN 'A' ELSE 'B' END AS coupon,
   CASE WHEN i = 0 THEN NULL ELSE 1 + CAST(floor(u(i, 7) * i) AS BIGINT) END AS referrer_id
 FROM range({users}) AS t(i);
 CREATE TABLE pois AS SELECT k, cdf FROM (SELECT unnest(range(31)) AS k, unnest({pois}) AS cdf);

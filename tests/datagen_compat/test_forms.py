@@ -96,8 +96,11 @@ def test_validate_passes_on_the_output(built, name):
     _, _, validate, report = built[name]
     assert validate.exit_code == 0, validate.stderr
     assert warning_lines(validate.stderr) == WARNINGS[name]
-    failed = [c["id"] for c in report["checks"] if c["status"] != "PASSED"]
+    failed = [c["id"] for c in report["checks"] if c["status"] == "FAILED"]
     assert failed == []
+    # the law checks leave small tables and noise-modified values unjudged, with the reason
+    unjudged = [c for c in report["checks"] if c["status"] == "NOT_EVALUATED"]
+    assert all(c["kind"] in ("distribution_law", "choice_shares") and c["detail"]["reason"] for c in unjudged)
 
 
 # ------------------------------------------------------------- each form honoured

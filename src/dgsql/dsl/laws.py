@@ -13,6 +13,9 @@ from dgsql.dsl.model import DistributionSpec, MagnitudeDist
 
 INF = math.inf
 NOISE_NODES = 16
+POISSON_EXACT_MAX = 50.0
+"""Poisson draws with a larger λ are ``round(λ + √λ·z)``, floored at 0 (the generator's normal
+approximation): :func:`raw_tail` gives that law, which is the one the data follows."""
 _STD = NormalDist()
 
 
@@ -152,7 +155,12 @@ def raw_tail(spec: DistributionSpec, integer: bool, t: float) -> float:
         if high == low:
             return float(t < low)
         return min(max((high - t) / (high - low), 0.0), 1.0)
-    return 1.0 - poisson_cdf(p["lambda"], math.floor(t)) if t >= 0 else 1.0
+    lam = p["lambda"]
+    if t < 0:
+        return 1.0
+    if lam > POISSON_EXACT_MAX:  # round(λ + √λ·z) ≤ k exactly when λ + √λ·z < k + 0.5
+        return 1.0 - _STD.cdf((math.floor(t) + 0.5 - lam) / math.sqrt(lam))
+    return 1.0 - poisson_cdf(lam, math.floor(t))
 
 
 def base_tail(spec: DistributionSpec, integer: bool, t: float) -> float:

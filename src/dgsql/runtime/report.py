@@ -335,13 +335,19 @@ ADVICE = {
     "fanout_distribution": "children per parent do not follow the declared fanout distribution.",
     "outlier_share": "the share of outliers differs from the declared rate.",
     "distribution": "values outside the range the declaration allows, or no variation at all.",
+    "distribution_law": "the values do not follow the declared law (shape: chi-square over values or bins; "
+    "mean; sd): the detail gives the statistic, n and the bound.",
+    "choice_shares": "the values' shares differ from the declared choice weights beyond sampling noise "
+    "(chi-square: the detail gives it, n and the bound).",
+    "null_rate": "the share of NULLs differs from the declared null_rate beyond sampling noise.",
 }
 
 #: Per category: what gives a schema checks of that kind (shown when it has none evaluated).
 NO_CHECK_ADVICE = {
     "constraint": "The schema yields no structural check; does it have nodes?",
     "behaviour": "Declare targets (weekend_share, mean_in_range, composite_effect) to measure behaviour.",
-    "statistical": "Declared distributions, patterns, fanouts and outliers get statistical checks.",
+    "statistical": "Declared distributions, choices, null rates, patterns, fanouts and outliers get statistical "
+    "checks.",
     "fk": "Declare constraints.foreign_keys (or use lookups) to check referential integrity.",
 }
 

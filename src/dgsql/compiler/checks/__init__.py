@@ -12,10 +12,12 @@ from dataclasses import replace
 from types import ModuleType
 
 from dgsql.compiler.checks import (
+    choice_shares,
     columns,
     composite_effect,
     datetime_shape,
     distribution,
+    distribution_law,
     enum,
     fanout_bounds,
     fanout_distribution,
@@ -26,6 +28,7 @@ from dgsql.compiler.checks import (
     inequality,
     mean_in_range,
     not_null,
+    null_rate,
     outlier_share,
     pattern,
     primary_key,
@@ -67,6 +70,9 @@ REGISTRY: tuple[ModuleType, ...] = (
     funnel_conversion,
     outlier_share,
     distribution,
+    distribution_law,
+    choice_shares,
+    null_rate,
 )
 
 

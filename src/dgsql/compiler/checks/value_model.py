@@ -33,8 +33,13 @@ def support(col: Column) -> tuple[float, float] | str:
     spec = distribution(col)
     if spec is None:
         return "the column is not drawn from a distribution"
+    return support_of(spec, col.modifiers)
+
+
+def support_of(spec: DistributionSpec, steps: Sequence[Modifier]) -> tuple[float, float] | str:
+    """(lo, hi) of the draw of ``spec`` after ``steps``, or why a step makes it unknowable."""
     bounds: tuple[float, float] | None = base_support(spec)
-    for mod in col.modifiers:
+    for mod in steps:
         bounds = MODIFIERS[mod.transform].support(mod.args, *bounds)
         if bounds is None:
             return f"the {mod.transform} modifier makes the value range unknowable"

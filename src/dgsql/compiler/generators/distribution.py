@@ -17,10 +17,7 @@ from dgsql.compiler.kind import GeneratorKind, Site
 from dgsql.compiler.sqltext import double, list_of, lit
 from dgsql.compiler.weights import CASE_BRANCHES, CASE_COMPARISONS, case_pick, expected_comparisons
 from dgsql.dsl import model as S
-from dgsql.dsl.laws import alias_table, poisson_pmf, poisson_point
-
-POISSON_EXACT_MAX = 50.0
-
+from dgsql.dsl.laws import POISSON_EXACT_MAX, alias_table, poisson_pmf, poisson_point
 
 UNBOUNDED = ("normal", "lognormal")
 "Laws whose draws have no bound (uniform is bounded, Poisson bounded below and light-tailed)."
