@@ -118,11 +118,16 @@ def test_each_corruption_is_caught_by_its_check(built: dgsql.Generated, name: st
     result = next(r for r in report.results if r.check.id == check)
     assert {"row_count"} <= set(result.detail), "the detail gives n with the statistic and its bound"
     assert report.quality_score < 100
+    # a failed law check fails the gate (exit 1) whatever the threshold; the hour profile's
+    # older check counts in the score only
+    assert report.laws_hold() is (not result.check.law)
+    assert report.passed_gate(0) is (not result.check.law)
 
 
 def test_the_honest_build_passes(built: dgsql.Generated) -> None:
     report = dgsql.validate(SCHEMA, built)
     assert _failed(report) == set()
+    assert report.laws_hold() and report.passed_gate()
     statuses = {r.check.id: r.status for r in report.results}
     for check in (
         "choice_shares:orders.tier",

@@ -157,9 +157,15 @@ class Report:
         """Every primary-key and foreign-key check ran and passed."""
         return all(r.status is Status.PASSED for r in self.gate_checks)
 
+    def laws_hold(self) -> bool:
+        """No check of a declared law (choice shares, a distribution's shape, mean and spread,
+        a null rate) failed: their bounds make a chance failure rarer than 1 in 10 million."""
+        return not any(r.check.law and r.status is Status.FAILED for r in self.results)
+
     def passed_gate(self, threshold: float = DEFAULT_THRESHOLD) -> bool:
-        """Exit 0 of ``dgsql validate``: keys intact and the score reaches ``threshold``."""
-        return self.keys_intact() and self.quality_score >= threshold
+        """Exit 0 of ``dgsql validate``: keys intact, the declared laws hold, and the score
+        reaches ``threshold``."""
+        return self.keys_intact() and self.laws_hold() and self.quality_score >= threshold
 
     # ------------------------------------------------------ recommendations
 
@@ -198,6 +204,7 @@ class Report:
                 "quality_score": self.quality_score,
                 "components": self.components,
                 "keys_intact": self.keys_intact(),
+                "laws_hold": self.laws_hold(),
                 "passed": self.count(Status.PASSED),
                 "failed": self.count(Status.FAILED),
                 "not_evaluated": self.count(Status.NOT_EVALUATED),
@@ -246,9 +253,11 @@ class Report:
         console.print(table)
         console.print(self._score_line())
         gate = "all passed" if self.keys_intact() else "NOT all passed"
+        laws = "hold" if self.laws_hold() else "do NOT all hold"
         console.print(
             f"checks: {self.count(Status.PASSED)} passed, {self.count(Status.FAILED)} failed, "
-            f"{self.count(Status.NOT_EVALUATED)} not evaluated; primary and foreign keys: {gate}"
+            f"{self.count(Status.NOT_EVALUATED)} not evaluated; primary and foreign keys: {gate}; "
+            f"declared laws: {laws}"
         )
         for rec in self.recommendations:
             console.print(Text(f"- {rec}", style="yellow"))

@@ -156,4 +156,4 @@ def compile(ctx: CheckContext) -> Iterator[CheckSpec]:
                 "weights": spec.weights if spec.weights is not None else (spec.weights_kind or "uniform"),
                 **binned.parameters(),
             }
-            yield compiled(KIND, CATEGORY, ref, sql=sql, mode="stat", source=source, expect=expect)
+            yield compiled(KIND, CATEGORY, ref, sql=sql, mode="stat", source=source, expect=expect, law=True)

@@ -117,6 +117,7 @@ def compile(ctx: CheckContext) -> Iterator[CheckSpec]:
                     id=f"{KIND}:{ref}:shape",
                     sql=_shape_sql(cells, col.name, node.id),
                     mode="stat",
+                    law=True,
                     source=source,
                     expect={"law": declared, "cells": f"{len(cells.shares)} {how}", **binned.parameters()},
                 )
@@ -145,6 +146,7 @@ def compile(ctx: CheckContext) -> Iterator[CheckSpec]:
                     id=f"{KIND}:{ref}:{part}",
                     sql=_moment_sql(col.name, node.id, name, expected, spread, slack, rows),
                     mode="stat",
+                    law=True,
                     source=source,
                     expect={
                         "law": declared,

@@ -75,6 +75,7 @@ def compile(ctx: CheckContext) -> Iterator[CheckSpec]:
                 ref,
                 sql=binned.chi_square(cells, extra),
                 mode="stat",
+                law=True,
                 source=source,
                 expect={"null_rate": rate, **binned.parameters()},
             )

@@ -47,6 +47,9 @@ class CheckSpec:
     reason: str | None = None
     gate: bool = False
     "A primary-key or foreign-key check: all of them must pass for the validate gate."
+    law: bool = False
+    """A check of a declared law whose bound an honest build crosses less than once in ten
+    million checks: a failure fails the validate gate (an evaluated one must not fail)."""
     uses_metadata: bool = False
     "Reads ``.metadata.json`` (through the ``dg_check_metadata()`` macro)."
 
