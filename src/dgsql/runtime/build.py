@@ -11,6 +11,7 @@ from pathlib import Path
 
 from dgsql.compiler import KEY_LIMIT, Compression, OutputFormat, Planned, render
 from dgsql.runtime import output, session
+from dgsql.runtime.progress import OnProgress
 from dgsql.runtime.validate import validate
 
 
@@ -25,10 +26,13 @@ def build(
     run_checks: bool = False,
     on_table: Callable[[session.TableResult], None] = lambda _: None,
     on_note: Callable[[str], None] = lambda _: None,
+    on_start: Callable[[str, float], None] = lambda *_: None,
+    on_progress: OnProgress | None = None,
 ) -> session.BuildResult:
     """Write ``out_dir/<table>.<format>`` (or one ``.duckdb`` file) and ``.metadata.json``; a
     failure leaves the previous output untouched. With ``run_checks`` the result carries the
-    checks' report. ``on_note`` hears what the build leaves out (a primary key not declared)."""
+    checks' report. ``on_note`` hears what the build leaves out (a primary key not declared);
+    ``on_start`` and ``on_progress`` are :func:`session.run`'s."""
     settings = settings or session.Settings()
     output.check_target(out_dir, force)
     temp = output.temp_path(out_dir)
@@ -48,6 +52,8 @@ def build(
                 con,
                 on_table=on_table,
                 writable=[temp.as_posix(), settings.temp_dir or spill.as_posix()],
+                on_start=on_start,
+                on_progress=on_progress,
             )
             meta = session.metadata(compiled, result, planned.plan.scale)
             (temp / output.METADATA).write_text(json.dumps(meta, indent=2) + "\n")
