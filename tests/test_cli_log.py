@@ -75,7 +75,8 @@ def test_a_build_without_faker_columns_does_not_import_faker(tmp_path):
         f"sys.argv = ['dgsql', 'build', {str(HR)!r}, '-o', {str(tmp_path / 'out')!r}, '--scale', '0.1', '-q']\n"
         "from dgsql.cli import main\n"
         "try:\n    main()\nexcept SystemExit as e:\n    assert e.code == 0, e.code\n"
-        "print([m for m in ('faker', 'networkx') if m in sys.modules], file=sys.stderr)\n"
+        "heavy = ('faker', 'networkx', 'yaml', 'rich', 'dgsql.runtime.validate')\n"
+        "print([m for m in heavy if m in sys.modules], file=sys.stderr)\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", code],
@@ -108,6 +109,20 @@ def test_import_dgsql_is_lazy_and_complete():
 
 
 # ------------------------------------------------------------------ -q and --log-format json
+
+
+def test_text_build_log_lists_tables_and_a_summary(dg, tmp_path):
+    result = dg.cli("build", HR, "-o", tmp_path / "out", "--scale", "0.1")
+    lines = result.stderr.splitlines()
+    assert lines[:3] == [
+        f"  {t}: {rows:,} rows in {line.split(' in ')[1]}"
+        for t, rows, line in zip(
+            ["department", "employee", "leave_request"], [6, 250, 918], lines, strict=False
+        )
+    ]
+    assert lines[3] == f"wrote {tmp_path / 'out'}"
+    assert lines[4].split() == ["table", "rows", "seconds", "rows/s"]
+    assert lines[-1].split()[:2] == ["total", "1,174"]
 
 
 def test_quiet_build_says_nothing_and_still_writes(dg, tmp_path):

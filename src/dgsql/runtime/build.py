@@ -12,7 +12,6 @@ from pathlib import Path
 from dgsql.compiler import KEY_LIMIT, Compression, OutputFormat, Planned, render
 from dgsql.runtime import output, session
 from dgsql.runtime.progress import OnProgress
-from dgsql.runtime.validate import validate
 
 
 def build(
@@ -58,6 +57,8 @@ def build(
             meta = session.metadata(compiled, result, planned.plan.scale)
             (temp / output.METADATA).write_text(json.dumps(meta, indent=2) + "\n")
             if run_checks:  # a database file is read after its detach, in a session of its own
+                from dgsql.runtime.validate import validate  # the checks load when they run
+
                 result.report = validate(
                     compiled.dataset, temp, con=None if fmt is OutputFormat.duckdb else con
                 )

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 
@@ -16,7 +17,9 @@ from dgsql.compiler import Compiled, OutputFormat
 from dgsql.compiler.sqltext import SQL_TYPES
 from dgsql.errors import EngineError, InternalError, SchemaError, UsageError
 from dgsql.runtime import progress
-from dgsql.runtime.report import Report
+
+if TYPE_CHECKING:
+    from dgsql.runtime.report import Report  # the checks load when a build runs them
 
 
 @dataclass(frozen=True)
