@@ -322,3 +322,15 @@ def test_watch_reports_the_running_statements_share(monkeypatch):
     count = len(seen)
     heard.clear()
     assert not heard.wait(0.05) and len(seen) == count  # the thread stopped with the block
+
+
+def test_debug_traceback_goes_through_the_log():
+    text, lines = io.StringIO(), io.StringIO()
+    try:
+        raise ValueError("boom")
+    except ValueError:
+        Log(stream=text).traceback()
+        Log(LogFormat.json, stream=lines).traceback()
+    assert text.getvalue().startswith("Traceback") and "ValueError: boom" in text.getvalue()
+    (event,) = events(lines.getvalue())
+    assert event["event"] == "traceback" and "ValueError: boom" in event["text"]
