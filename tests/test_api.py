@@ -6,7 +6,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import duckdb
@@ -109,35 +108,3 @@ def test_once(dgsql_dataset):
     run = subprocess.run([*args, str(tmp_path)], cwd=tmp_path, env=env, capture_output=True, text=True)
     assert run.returncode == 0, run.stdout + run.stderr
     assert "1 passed" in run.stdout
-
-
-def test_generate_speed_warm(tmp_path):
-    """Measured, not asserted: a 10k-row, 3-table schema in a warm process."""
-    schema = {
-        "version": "1.0",
-        "metadata": {"name": "speed"},
-        "nodes": [
-            {
-                "id": name,
-                "kind": "entity",
-                "rows": 10_000,
-                "pk": "id",
-                "columns": [
-                    {"name": "id", "type": "int", "generator": {"sequence": {"start": 1}}},
-                    {
-                        "name": "x",
-                        "type": "float",
-                        "generator": {"distribution": {"type": "normal", "params": {"mean": 0, "std": 1}}},
-                    },
-                ],
-            }
-            for name in ("a", "b", "c")
-        ],
-    }
-    dgsql.generate(schema)  # warm up
-    times = []
-    for _ in range(5):
-        t0 = time.perf_counter()
-        dgsql.generate(schema)
-        times.append(time.perf_counter() - t0)
-    print(f"dgsql.generate 3 x 10k rows, warm: median {sorted(times)[2] * 1000:.1f} ms")

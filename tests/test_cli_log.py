@@ -245,7 +245,7 @@ def test_docs_table_of_short_flags_matches_the_commands():
     table = (ROOT / "docs" / "cli.md").read_text().split("## Short flags")[1].split("\n## ")[0]
     for row in ("| `-o` | `--out` |", "| `-d` | `--data-dir` |", "| `-f` |", "| `-q` | `--quiet` |"):
         assert row in table
-    meaning = {"-o": "--out", "-d": "--data-dir", "-q": "--quiet"}
+    meaning = {"-o": "--out", "-d": "--data-dir", "-f": "--file", "-q": "--quiet"}
     group = typer.main.get_command(app)
     seen = set()
     for name, command in [("", group), *group.commands.items()]:

@@ -1,11 +1,12 @@
 """Hostile input: names and values that look like SQL, expressions that try to escape,
-a locked-down session, interrupted builds, and a Hypothesis fuzzer over schemas."""
+a locked-down session, builds stopped by a signal or killed, and a Hypothesis fuzzer over schemas."""
 
 from __future__ import annotations
 
 import copy
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -20,7 +21,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from dgsql.cli import app
-from dgsql.runtime import session
+from dgsql.runtime import output, session
 
 runner = CliRunner()
 
@@ -190,21 +191,47 @@ def _previous_output(tmp_path: Path) -> tuple[Path, Path, dict[str, bytes]]:
     return write(tmp_path, BIG, "big.json"), out, before
 
 
-def test_interrupt_leaves_previous_output_untouched(tmp_path: Path) -> None:
-    big, out, before = _previous_output(tmp_path)
+def _build_until_the_engine_writes(big: Path, out: Path) -> subprocess.Popen:
+    """A build of ``big`` into ``out`` in a process of its own, once DuckDB writes its first table."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "dgsql.cli", "build", str(big), "-o", str(out)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     deadline = time.time() + 60
-    while not list(tmp_path.glob(".dgsql-tmp-*")) and time.time() < deadline and proc.poll() is None:
+    while not list(out.parent.glob(".dgsql-tmp-*/p.parquet")) and time.time() < deadline:
+        assert proc.poll() is None, proc.communicate()
         time.sleep(0.05)
-    time.sleep(0.5)
-    proc.send_signal(signal.SIGINT)
-    _, stderr = proc.communicate(timeout=120)
-    assert proc.returncode == 130, stderr
+    time.sleep(0.3)  # into the big table's COPY
+    return proc
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_a_signal_stops_the_build_and_leaves_previous_output_untouched(tmp_path: Path, sig: int) -> None:
+    big, out, before = _previous_output(tmp_path)
+    proc = _build_until_the_engine_writes(big, out)
+    proc.send_signal(sig)
+    _, stderr = proc.communicate(timeout=60)  # the whole build takes ~17 s; a stop, well under 1 s
+    assert proc.returncode == 128 + sig, stderr
+    assert f"interrupted ({signal.Signals(sig).name}); the previous output is untouched." in stderr
     assert "Traceback" not in stderr
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert not list(tmp_path.glob(".dgsql-tmp-*"))
+
+
+def test_the_next_build_removes_what_a_killed_build_left(tmp_path: Path) -> None:
+    big, out, before = _previous_output(tmp_path)
+    proc = _build_until_the_engine_writes(big, out)
+    proc.kill()  # SIGKILL: no cleanup possible
+    proc.communicate(timeout=60)
+    (left,) = tmp_path.glob(".dgsql-tmp-*")
+    assert left.name.startswith(f".dgsql-tmp-{output._host()}-{proc.pid}-")
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    result = runner.invoke(app, ["build", str(tmp_path / "small.json"), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    note = " ".join(result.stderr.split())  # the console wraps long lines
+    assert re.search(
+        rf"note: removed {re.escape(left.name)} \(\d[\d,]*\.\d MB\), left by a build whose", note
+    )
     assert not list(tmp_path.glob(".dgsql-tmp-*"))
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import doctest
 import json
 import shutil
-import time
 from pathlib import Path
 from typing import Any
 
@@ -161,19 +160,15 @@ def test_no_warning_where_the_bound_leaves_the_later_column_whole(dg) -> None:
     assert "warning" not in result.stderr
 
 
-def test_the_warning_costs_little_and_matches_the_generator(dg) -> None:
-    """A year of hourly points on both sides: well under 50 ms; and the truncated shares agree
-    with a direct sum over every (bound, point) pair on a small grid."""
+def test_the_warning_matches_the_generator(dg) -> None:
+    """A year of hourly points on both sides warns once; and the truncated shares agree with a
+    direct sum over every (bound, point) pair on a small grid. (Tests never time: the cost of
+    the warning is in bench/, not here.)"""
     ds = parse_dataset(orders(dg, SEASONAL, SHIPPED))
     plan = build_plan(ds, 1)
-    best = float("inf")
-    for _ in range(3):
-        start = time.perf_counter()
-        report = Preflight()
-        _check_reshaping(plan.tables[0], ds, report)
-        best = min(best, time.perf_counter() - start)
+    report = Preflight()
+    _check_reshaping(plan.tables[0], ds, report)
     assert len(report.problems) == 1
-    assert best < 0.05, f"{best * 1e3:.1f} ms"
     small = {"start": "2024-01-01", "end": "2024-01-20 23:00:00"}
     ds = parse_dataset(
         orders(dg, series(("hour", HOURS), within=small), series(("dow", WORKDAYS), within=small))

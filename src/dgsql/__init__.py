@@ -1,7 +1,8 @@
 """dgsql: compile Datagen DSL v1 schemas to DuckDB SQL.
 
 The Python API (``docs/python.md``): :func:`load_schema`, :func:`compile`, :func:`generate`,
-:func:`build`, :func:`validate`; schema problems raise :class:`SchemaError`.
+:func:`build`, :func:`validate`; schema problems raise :class:`SchemaError`;
+:func:`stop_on_signals` stops a build cleanly on SIGINT or SIGTERM.
 
 The names are imported on first use (PEP 562), so ``import dgsql`` and ``dgsql --version``
 stay cheap: the compiler, DuckDB and Faker load when a function needs them."""
@@ -26,6 +27,8 @@ _HOMES = {
     "SchemaError": "dgsql.errors",
     "Report": "dgsql.runtime.report",
     "BuildResult": "dgsql.runtime.session",
+    "Stopped": "dgsql.runtime.stopping",
+    "stop_on_signals": "dgsql.runtime.stopping",
 }
 
 __all__ = [
@@ -36,10 +39,12 @@ __all__ = [
     "Report",
     "SchemaError",
     "Script",
+    "Stopped",
     "build",
     "compile",
     "generate",
     "load_schema",
+    "stop_on_signals",
     "validate",
 ]
 
@@ -49,6 +54,7 @@ if TYPE_CHECKING:
     from dgsql.errors import DgsqlError, SchemaError
     from dgsql.runtime.report import Report
     from dgsql.runtime.session import BuildResult
+    from dgsql.runtime.stopping import Stopped, stop_on_signals
 
 
 def __getattr__(name: str) -> Any:

@@ -155,7 +155,8 @@ def build(
     """What ``dgsql build`` does: ``out/<table>.parquet`` (or ``.csv``, ``.jsonl``, one
     ``<dataset>.duckdb``) and ``out/.metadata.json``. The result has ``tables`` (``name``,
     ``rows``, ``seconds``), ``seconds``, ``out_dir`` and, with ``run_checks``, the checks'
-    ``report``."""
+    ``report``. Installs no signal handler: wrap it in :func:`dgsql.stop_on_signals` to stop
+    on SIGINT or SIGTERM as the CLI does."""
     fmt = OutputFormat(format)
     codec = resolve_compression(fmt, None if compression is None else Compression(compression))
     planned = plan_schema(schema, seed=seed, scale=scale, strict=strict)

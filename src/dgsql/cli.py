@@ -1,6 +1,7 @@
 """The ``dgsql`` command line (Typer). Exit codes: 0 ok, 1 checks failed, 2 bad schema or
-arguments, 3 DuckDB failed, 4 internal bug. stdout carries only the product (SQL,
-JSON); progress and messages go to stderr. Tracebacks only with ``--debug``."""
+arguments, 3 DuckDB failed, 4 internal bug, 130/143 stopped by SIGINT/SIGTERM. stdout carries
+only the product (SQL, JSON); progress and messages go to stderr. Tracebacks only with
+``--debug``."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from dgsql.dsl.problems import warning
 from dgsql.errors import DgsqlError, SchemaError, UsageError
 from dgsql.log import Log, LogFormat
 from dgsql.options import DEFAULT_SEED, DEFAULT_THRESHOLD, Compression, OutputFormat, resolve_compression
+from dgsql.runtime.stopping import Stopped, stop_on_signals
 
 if TYPE_CHECKING:
     from dgsql.compiler import Planned
@@ -59,7 +61,8 @@ def _log(quiet: bool, log_format: LogFormat | None) -> Log:
 def _funnel(action: Callable[[], int | None], log: Log) -> None:
     """The one error handler: DgsqlError → its exit code; anything else is a bug (exit 4)."""
     try:
-        code = action() or 0
+        with stop_on_signals():  # SIGTERM like Ctrl-C: the running statement is interrupted
+            code = action() or 0
         sys.stdout.flush()  # a closed pipe shows here, inside the funnel, not at exit
     except BrokenPipeError:
         code = _closed_pipe()
@@ -73,9 +76,10 @@ def _funnel(action: Callable[[], int | None], log: Log) -> None:
         if state["debug"]:
             log.traceback()
         code = e.exit_code
-    except KeyboardInterrupt:
-        log.error("interrupted; the previous output is untouched.", 130, prefix="")
-        code = 130
+    except KeyboardInterrupt as e:
+        stopped = e if isinstance(e, Stopped) else Stopped(signal.SIGINT)
+        log.error(f"{stopped}.", stopped.exit_code, prefix="")
+        code = stopped.exit_code
     except Exception as e:  # noqa: BLE001 - the funnel for bugs
         duckdb = sys.modules.get("duckdb")  # not loaded: the error cannot be DuckDB's
         if duckdb is not None and isinstance(e, duckdb.Error):
@@ -410,6 +414,91 @@ def schema_command(quiet: QuietOpt = False, log_format: LogFormatOpt = None) -> 
 
         sys.stdout.write(json.dumps(dataset_json_schema(), indent=2) + "\n")
         return 0
+
+    _funnel(action, log)
+
+
+@app.command("create")
+def create_command(
+    description: Annotated[
+        str | None,
+        typer.Argument(help="The data, in plain words; - reads it from standard input.", show_default=False),
+    ] = None,
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Schema file to write: .json, .yaml or .yml.")
+    ] = Path("schema.json"),
+    brief: Annotated[
+        Path | None, typer.Option("--file", "-f", help="Read the description (or more of it) from FILE.")
+    ] = None,
+    rows: Annotated[
+        str, typer.Option("--rows", help="Total rows wanted over all tables, e.g. 100k or 2M.")
+    ] = "100k",
+    build_dir: Annotated[
+        Path | None, typer.Option("--build", help="Also build the schema into this folder and validate it.")
+    ] = None,
+    model: Annotated[
+        str | None,
+        typer.Option("--model", help="Model name; default $DGSQL_LLM_MODEL.", show_default=False),
+    ] = None,
+    base_url: Annotated[
+        str | None,
+        typer.Option(
+            "--base-url",
+            help="API root of an OpenAI-compatible server; default $DGSQL_LLM_BASE_URL, else OpenAI's.",
+            show_default=False,
+        ),
+    ] = None,
+    max_rounds: Annotated[
+        int, typer.Option("--max-rounds", help="Drafts at most (the first and its repairs).", min=1, max=20)
+    ] = 4,
+    no_questions: Annotated[
+        bool,
+        typer.Option("--no-questions", help="The model asks nothing; it assumes defaults and lists them."),
+    ] = False,
+    seed: SeedOpt = DEFAULT_SEED,
+    max_rows: Annotated[
+        str, typer.Option("--max-rows", help="A draft expecting more rows goes back to the model.")
+    ] = "10M",
+    threshold: Threshold = DEFAULT_THRESHOLD,
+    timeout: Annotated[
+        float, typer.Option("--timeout", help="Seconds to wait for each answer.", min=0.001)
+    ] = 300.0,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing schema file.")] = False,
+) -> None:
+    """Write a schema from a DESCRIPTION with a language model; every draft is checked, built as a sample
+    and validated, its problems sent back, until one passes (docs/create.md).
+
+    Any OpenAI-compatible endpoint; the key comes from DGSQL_LLM_API_KEY (or OPENAI_API_KEY).
+    Exit 1 when no draft passes in --max-rounds (the last is saved as <out>.draft.json), 3 when the
+    endpoint cannot be reached or refuses.
+
+    Examples:
+      dgsql create "E-commerce with customers, products, orders, reviews" -o shop.json --model gpt-4.1-mini
+      dgsql create -f brief.md -o iot.yaml --rows 2M --base-url http://localhost:11434/v1 --model qwen2.5-coder:14b
+      echo "clinics, patients, visits" | dgsql create - --no-questions --build out"""
+
+    log = _log(False, None)  # create reports through its own console (not yet dgsql.log's events)
+
+    def action() -> int:
+        from dgsql.create import command as create_cmd
+
+        return create_cmd.run(
+            description=description,
+            brief=brief,
+            out=out,
+            force=force,
+            rows=rows,
+            max_rows=max_rows,
+            max_rounds=max_rounds,
+            no_questions=no_questions,
+            seed=seed,
+            threshold=threshold,
+            base_url=base_url,
+            model=model,
+            timeout=timeout,
+            build_dir=build_dir,
+            console=log.console(),
+        )
 
     _funnel(action, log)
 

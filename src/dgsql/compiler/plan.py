@@ -165,6 +165,8 @@ def build_plan(ds: S.Dataset, seed: int, scale: float = 1.0, sample: int | None 
         except SchemaError as e:
             problems += e.problems
             continue
+        if table.fanout is not None and table.fanout.parent not in known:
+            continue  # its parent could not be planned (rows above the limit…): reported above
         expected[node.id] = _expected_rows(table, expected) * mean_fanout_factor(ds, node)
         read, kept = _later_reads(ds, node.id, table.facts)
         facts = replace(table.facts, expected_rows=expected[node.id], kept=kept)

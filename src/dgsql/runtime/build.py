@@ -30,10 +30,13 @@ def build(
 ) -> session.BuildResult:
     """Write ``out_dir/<table>.<format>`` (or one ``.duckdb`` file) and ``.metadata.json``; a
     failure leaves the previous output untouched. With ``run_checks`` the result carries the
-    checks' report. ``on_note`` hears what the build leaves out (a primary key not declared);
+    checks' report. ``on_note`` hears what the build leaves out (a primary key not declared)
+    and each temporary folder a killed build had left beside ``out_dir`` that it removed;
     ``on_start`` and ``on_progress`` are :func:`session.run`'s."""
     settings = settings or session.Settings()
     output.check_target(out_dir, force)
+    for path, size in output.sweep(out_dir):
+        on_note(f"removed {path.name} ({size / 1e6:,.1f} MB), left by a build whose process is gone.")
     temp = output.temp_path(out_dir)
     compiled = render(planned, temp.as_posix(), compression, fmt=fmt)
     if compiled.script.target.persistent:

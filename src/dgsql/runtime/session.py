@@ -17,6 +17,7 @@ from dgsql.compiler import Compiled, OutputFormat
 from dgsql.compiler.sqltext import SQL_TYPES
 from dgsql.errors import EngineError, InternalError, SchemaError, UsageError
 from dgsql.runtime import progress
+from dgsql.runtime.stopping import interruptible
 
 if TYPE_CHECKING:
     from dgsql.runtime.report import Report  # the checks load when a build runs them
@@ -88,29 +89,32 @@ def run(
 ) -> BuildResult:
     """Execute the script section by section; a DuckDB failure is an EngineError naming the table.
 
-    With ``writable`` folders the session is locked down after the header. ``on_start`` hears
-    each table's name and expected rows before it runs; ``on_progress``, when given, its
-    progress while it runs (:mod:`dgsql.runtime.progress`)."""
+    With ``writable`` folders the session is locked down after the header. A signal under
+    :func:`~dgsql.runtime.stopping.stop_on_signals` interrupts the running statement.
+    ``on_start`` hears each table's name and expected rows before it runs; ``on_progress``,
+    when given, its progress while it runs (:mod:`dgsql.runtime.progress`)."""
     result = BuildResult()
     started = time.perf_counter()
     expected = {t.name: t.expected_rows for t in compiled.tables}
     if on_progress is not None:
         progress.enable(con)
-    _execute(con, compiled.script.header, "the script header")
-    if writable is not None:
-        lock_down(con, writable)
-    for section in compiled.script.sections:
-        on_start(section.table, expected.get(section.table, 0.0))
-        t0 = time.perf_counter()
-        with progress.watch(con, section.table, on_progress) if on_progress else nullcontext():
-            written = _execute(con, section.sql, f"table {section.table!r}")
-        if section.cleanup:
-            _execute(con, section.cleanup, f"table {section.table!r}")
-        table = TableResult(section.table, int(written[0][0]) if written else 0, time.perf_counter() - t0)
-        result.tables.append(table)
-        on_table(table)
-    if compiled.script.footer:
-        _execute(con, compiled.script.footer, "the output database")
+    with interruptible(con):
+        _execute(con, compiled.script.header, "the script header")
+        if writable is not None:
+            lock_down(con, writable)
+        for section in compiled.script.sections:
+            on_start(section.table, expected.get(section.table, 0.0))
+            t0 = time.perf_counter()
+            with progress.watch(con, section.table, on_progress) if on_progress else nullcontext():
+                written = _execute(con, section.sql, f"table {section.table!r}")
+            if section.cleanup:
+                _execute(con, section.cleanup, f"table {section.table!r}")
+            rows = int(written[0][0]) if written else 0
+            table = TableResult(section.table, rows, time.perf_counter() - t0)
+            result.tables.append(table)
+            on_table(table)
+        if compiled.script.footer:
+            _execute(con, compiled.script.footer, "the output database")
     result.seconds = time.perf_counter() - started
     return result
 

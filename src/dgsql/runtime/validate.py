@@ -25,6 +25,7 @@ from dgsql.compiler.sqltext import SQL_TYPES, Sql, fill, ident, lit
 from dgsql.dsl.model import Dataset, Node
 from dgsql.errors import EngineError, UsageError
 from dgsql.runtime.report import CheckResult, Report, Status, json_value
+from dgsql.runtime.stopping import interruptible
 
 METADATA_FILE = ".metadata.json"
 EXAMPLES = 3
@@ -116,9 +117,10 @@ def _check(
     started = time.perf_counter()
     checks = compile_checks(dataset)
     try:
-        setup()
-        results = [_run(session, c, has_metadata) for c in checks]
-        tables = _profile(session, dataset)
+        with interruptible(session):
+            setup()
+            results = [_run(session, c, has_metadata) for c in checks]
+            tables = _profile(session, dataset)
     finally:
         try:
             session.execute(

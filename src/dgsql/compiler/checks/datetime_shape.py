@@ -166,6 +166,9 @@ def compile(ctx: CheckContext) -> Iterator[CheckSpec]:
             ref = f"{node.id}.{col.name}"
             source = ctx.column_path(node.id, col.name) + ".generator.datetime_series"
             grid = column_grid(ctx.dataset, col)
+            bound = ctx.bound(node.id, col.name)
+            after = bound.after if bound is not None else ()
+            hidden = [c.name for c in node.columns if c.hidden and c.name in after]
             problem = None
             if other:
                 problem = (
@@ -175,13 +178,16 @@ def compile(ctx: CheckContext) -> Iterator[CheckSpec]:
                 problem = "the column's grid needs a timeframe"
             elif behaviours.time_bounded(ctx.dataset, node, col):
                 problem = "the column is drawn after its parent's created_at (vintage_behavior)"
+            elif hidden:
+                problem = (
+                    f"the column is drawn after {', '.join(hidden)}, hidden (never written), so the "
+                    "truncated shares cannot be computed from the file"
+                )
             if problem:
                 for dim in dict.fromkeys(d for d, _ in patterns):
                     yield not_compiled(KIND, CATEGORY, ref, source, problem, id=f"{KIND}:{ref}:{dim}")
                 continue
             assert grid is not None
-            bound = ctx.bound(node.id, col.name)
-            after = bound.after if bound is not None else ()
             ts = Sql("ts")
             weight = join((weight_at(w, dimension(d, ts)) for d, w in patterns), Sql(" * "))
             jittered = Sql("ts + to_microseconds(CAST(minutes * 60000000 AS BIGINT))")
