@@ -55,7 +55,7 @@ def test_version_and_help_import_neither_duckdb_faker_nor_sqlglot(args):
         f"sys.argv = ['dgsql', *{args!r}]\n"
         "from dgsql.cli import main\n"
         "try:\n    main()\nexcept SystemExit:\n    pass\n"
-        "heavy = ('duckdb', 'faker', 'sqlglot', 'networkx', 'dgsql.compiler', 'dgsql.runtime')\n"
+        "heavy = ('duckdb', 'faker', 'sqlglot', 'networkx', 'dgsql.compiler', 'dgsql.runtime.session')\n"
         "print(sorted(m for m in heavy if m in sys.modules), file=sys.stderr)\n"
     )
     done = subprocess.run(
