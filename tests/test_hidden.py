@@ -149,7 +149,7 @@ def test_validate_has_no_check_on_a_hidden_column(dg, built):
     out, _ = built
     schema = dg.write_schema(BASE)
     report_path = schema.parent / "report.json"
-    result = dg.cli("validate", schema, "-d", out.path, "-o", report_path)
+    result = dg.cli("validate", schema, "-d", out.path, "--report", report_path)
     assert result.exit_code == 0, result.stderr
     report = json.loads(report_path.read_text())
     hidden_refs = {f"{t}.{c}" for t, cols in HIDDEN.items() for c in cols}

@@ -117,7 +117,7 @@ def test_tables_no_lookup_links_get_a_warning_and_no_check(built):
     schema, out, proc = built
     assert NOT_LINKED in proc.stderr
     report = Path(out).parent / "report.json"
-    assert run("validate", str(schema), "-d", str(out), "-o", str(report)).returncode == 0
+    assert run("validate", str(schema), "-d", str(out), "--report", str(report)).returncode == 0
     checks = {c["id"]: c for c in json.loads(report.read_text())["checks"] if c["kind"] == "inequality"}
     statuses = {key.split(":", 1)[1]: c["status"] for key, c in checks.items()}
     assert statuses == {
@@ -135,7 +135,7 @@ def test_validate_catches_a_child_before_its_parent(built, tmp_path):
     plain.pop("constraints")
     assert run("build", str(write(tmp_path, plain)), "-o", str(tmp_path / "out")).returncode == 0
     report = tmp_path / "report.json"
-    run("validate", str(schema), "-d", str(tmp_path / "out"), "-o", str(report))
+    run("validate", str(schema), "-d", str(tmp_path / "out"), "--report", str(report))
     checks = [c for c in json.loads(report.read_text())["checks"] if c["kind"] == "inequality"]
     failed = {c["id"].split(":", 1)[1] for c in checks if c["status"] == "FAILED"}
     assert failed == {"orders.order_date < delivery.delivery_time", "review.written_at >= orders.order_date"}

@@ -47,7 +47,7 @@ def built(tmp_path_factory) -> tuple[Path, dict[str, Any]]:
     report = folder / "report.json"
     for command in (
         ["build", str(folder / "schema.json"), "-o", str(folder / "out")],
-        ["validate", str(folder / "schema.json"), "-d", str(folder / "out"), "-o", str(report)],
+        ["validate", str(folder / "schema.json"), "-d", str(folder / "out"), "--report", str(report)],
     ):
         proc = subprocess.run(["dgsql", *command], capture_output=True, text=True)
         assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr

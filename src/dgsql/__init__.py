@@ -2,16 +2,34 @@
 
 The Python API (``docs/python.md``): :func:`load_schema`, :func:`compile`, :func:`generate`,
 :func:`build`, :func:`validate`; schema problems raise :class:`SchemaError`;
-:func:`stop_on_signals` stops a build cleanly on SIGINT or SIGTERM."""
+:func:`stop_on_signals` stops a build cleanly on SIGINT or SIGTERM.
+
+The names are imported on first use (PEP 562), so ``import dgsql`` and ``dgsql --version``
+stay cheap: the compiler, DuckDB and Faker load when a function needs them."""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.5.0"
 
-from dgsql.api import Generated, Script, build, compile, generate, load_schema, validate  # noqa: E402
-from dgsql.dsl.model import Dataset  # noqa: E402
-from dgsql.errors import DgsqlError, SchemaError  # noqa: E402
-from dgsql.runtime.report import Report  # noqa: E402
-from dgsql.runtime.session import BuildResult  # noqa: E402
-from dgsql.runtime.stopping import Stopped, stop_on_signals  # noqa: E402
+_HOMES = {
+    "Generated": "dgsql.api",
+    "Script": "dgsql.api",
+    "build": "dgsql.api",
+    "compile": "dgsql.api",
+    "generate": "dgsql.api",
+    "load_schema": "dgsql.api",
+    "validate": "dgsql.api",
+    "Dataset": "dgsql.dsl.model",
+    "DgsqlError": "dgsql.errors",
+    "SchemaError": "dgsql.errors",
+    "Report": "dgsql.runtime.report",
+    "BuildResult": "dgsql.runtime.session",
+    "Stopped": "dgsql.runtime.stopping",
+    "stop_on_signals": "dgsql.runtime.stopping",
+}
 
 __all__ = [
     "BuildResult",
@@ -29,3 +47,24 @@ __all__ = [
     "stop_on_signals",
     "validate",
 ]
+
+if TYPE_CHECKING:
+    from dgsql.api import Generated, Script, build, compile, generate, load_schema, validate
+    from dgsql.dsl.model import Dataset
+    from dgsql.errors import DgsqlError, SchemaError
+    from dgsql.runtime.report import Report
+    from dgsql.runtime.session import BuildResult
+    from dgsql.runtime.stopping import Stopped, stop_on_signals
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'dgsql' has no attribute {name!r}")
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value  # the next lookup is a plain attribute
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*__all__, "__version__"})

@@ -5,45 +5,36 @@ only the product (SQL, JSON); progress and messages go to stderr. Tracebacks onl
 
 from __future__ import annotations
 
-import importlib.metadata
-import json
 import os
-import platform
 import signal
 import sys
-import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import duckdb
 import typer
-from rich.console import Console
-from rich.table import Table
 from typer.core import TyperOption
 
 from dgsql import __version__
-from dgsql.compiler import Compression, OutputFormat, Planned, load, plan_schema, render
-from dgsql.compiler.render import resolve_compression
-from dgsql.compiler.seeds import DEFAULT_SEED
-from dgsql.create import command as create_cmd
-from dgsql.dsl.json_schema import dataset_json_schema
-from dgsql.dsl.problems import Problem
+from dgsql.dsl.problems import warning
 from dgsql.errors import DgsqlError, SchemaError, UsageError
-from dgsql.runtime import session
-from dgsql.runtime.build import build as run_build
-from dgsql.runtime.report import DEFAULT_THRESHOLD
+from dgsql.log import Log, LogFormat
+from dgsql.options import DEFAULT_SEED, DEFAULT_THRESHOLD, Compression, OutputFormat, resolve_compression
 from dgsql.runtime.stopping import Stopped, stop_on_signals
-from dgsql.runtime.validate import checks_script, validate
+
+if TYPE_CHECKING:
+    from dgsql.compiler import Planned
+
+# The commands import the compiler, DuckDB and Faker when they run: `--help`, `--version` and
+# shell completion never load them (tests/test_cli_log.py checks it; bench/bench_startup.py
+# times it).
 
 app = typer.Typer(
-    add_completion=False,
     no_args_is_help=True,
     invoke_without_command=True,
     help="Compile Datagen DSL v1 schemas to DuckDB SQL and generate deterministic synthetic data.",
 )
-err = Console(stderr=True, highlight=False)
-state = {"debug": False}
+state: dict = {"debug": False, "quiet": False, "log_format": LogFormat.text}
 
 SchemaArg = Annotated[
     Path, typer.Argument(help="Schema file, JSON or YAML (Datagen DSL v1).", show_default=False)
@@ -51,9 +42,23 @@ SchemaArg = Annotated[
 StrictOpt = Annotated[bool, typer.Option("--strict", help="Treat every warning as an error (exit 2).")]
 SeedOpt = Annotated[int, typer.Option("--seed", help="Master seed; same seed, same data.")]
 ScaleOpt = Annotated[float, typer.Option("--scale", help="Multiply every entity's rows by F.", min=0.0)]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print errors only (stderr).")]
+LogFormatOpt = Annotated[
+    LogFormat | None,
+    typer.Option(
+        "--log-format",
+        help="text (the default) or json: one JSON object per event and line on stderr.",
+        show_default=False,
+    ),
+]
 
 
-def _funnel(action: Callable[[], int | None]) -> None:
+def _log(quiet: bool, log_format: LogFormat | None) -> Log:
+    """The command's stderr: its own -q/--log-format, else those given before the command."""
+    return Log(log_format or state["log_format"], quiet or state["quiet"])
+
+
+def _funnel(action: Callable[[], int | None], log: Log) -> None:
     """The one error handler: DgsqlError → its exit code; anything else is a bug (exit 4)."""
     try:
         with stop_on_signals():  # SIGTERM like Ctrl-C: the running statement is interrupted
@@ -61,32 +66,33 @@ def _funnel(action: Callable[[], int | None]) -> None:
         sys.stdout.flush()  # a closed pipe shows here, inside the funnel, not at exit
     except BrokenPipeError:
         code = _closed_pipe()
-    except DgsqlError as e:
-        lines = e.lines() if isinstance(e, SchemaError) else str(e).splitlines()
-        for line in lines:
-            print(f"error: {line}", file=sys.stderr)
-        if isinstance(e, SchemaError):
-            _warn(e.warnings)
+    except SchemaError as e:
+        log.problems(e.problems, e.warnings, shown=e.max_shown)
         if state["debug"]:
-            traceback.print_exc()
+            log.traceback()
+        code = e.exit_code
+    except DgsqlError as e:
+        log.error(str(e), e.exit_code)
+        if state["debug"]:
+            log.traceback()
         code = e.exit_code
     except KeyboardInterrupt as e:
         stopped = e if isinstance(e, Stopped) else Stopped(signal.SIGINT)
-        print(f"{stopped}.", file=sys.stderr)
+        log.error(f"{stopped}.", stopped.exit_code, prefix="")
         code = stopped.exit_code
-    except duckdb.Error as e:
-        print(f"error: DuckDB failed: {str(e).splitlines()[0]}", file=sys.stderr)
-        if state["debug"]:
-            traceback.print_exc()
-        code = 3
     except Exception as e:  # noqa: BLE001 - the funnel for bugs
-        print(
-            f"internal error ({type(e).__name__}: {e}); please report it. Rerun with --debug for details.",
-            file=sys.stderr,
-        )
+        duckdb = sys.modules.get("duckdb")  # not loaded: the error cannot be DuckDB's
+        if duckdb is not None and isinstance(e, duckdb.Error):
+            log.error(f"DuckDB failed: {str(e).splitlines()[0]}", 3)
+            code = 3
+        else:
+            message = (
+                f"internal error ({type(e).__name__}: {e}); please report it. Rerun with --debug for details."
+            )
+            log.error(message, 4, prefix="")
+            code = 4
         if state["debug"]:
-            traceback.print_exc()
-        code = 4
+            log.traceback()
     raise typer.Exit(code)
 
 
@@ -114,22 +120,22 @@ if _display_type_rich is not None:  # older Typer versions print no type for fla
     TyperOption.display_type_rich = _flags_without_type  # type: ignore[method-assign]
 
 
-def _warn(warnings: Sequence[Problem]) -> None:
-    for problem in warnings:
-        print(f"warning: {problem}", file=sys.stderr)
-
-
-def _plan(schema: Path, *, seed: int, scale: float, sample: int | None, strict: bool) -> Planned:
+def _plan(schema: Path, log: Log, *, seed: int, scale: float, sample: int | None, strict: bool) -> Planned:
     """The one front end of build, check and emit-sql: every problem, before any SQL."""
+    from dgsql.compiler import plan_schema
+
     planned = plan_schema(schema, seed=seed, scale=scale, sample=sample, strict=strict)
-    _warn(planned.warnings)
+    log.problems((), planned.warnings)
     return planned
 
 
 def _print_version(value: bool) -> None:
+    """dgsql, DuckDB and Python versions, read without importing DuckDB."""
     if value:
-        engine = importlib.metadata.version("duckdb")
-        print(f"dgsql {__version__} (DuckDB {engine}, Python {platform.python_version()})")
+        from importlib.metadata import version
+
+        python = ".".join(map(str, sys.version_info[:3]))
+        print(f"dgsql {__version__} (DuckDB {version('duckdb')}, Python {python})")
         raise typer.Exit(0)
 
 
@@ -141,8 +147,11 @@ def main_options(
         bool,
         typer.Option("--version", help="Print the version and exit.", is_eager=True, callback=_print_version),
     ] = False,
+    quiet: QuietOpt = False,
+    log_format: LogFormatOpt = None,
 ) -> None:
-    state["debug"] = debug
+    """Options given here apply to every command (`dgsql -q --log-format json build …`)."""
+    state.update(debug=debug, quiet=quiet, log_format=log_format or LogFormat.text)
     if ctx.invoked_subcommand is None:
         print(ctx.get_help(), file=sys.stderr)
         raise typer.Exit(2)
@@ -175,9 +184,15 @@ FormatOpt = Annotated[
 DatagenSample = Annotated[int | None, typer.Option("--dry-run-sample", hidden=True, min=1)]
 
 
+OutOpt = Annotated[
+    Path,
+    typer.Option("--out", "-o", "--out-dir", help="The data folder (--out-dir: its name before 0.5.0)."),
+]
+
+
 def build(
     schema: SchemaArg,
-    out_dir: Annotated[Path, typer.Option("--out-dir", "-o", help="Output folder.")] = Path("out"),
+    out_dir: OutOpt = Path("out"),
     seed: SeedOpt = DEFAULT_SEED,
     scale: ScaleOpt = 1.0,
     threads: Annotated[int | None, typer.Option("--threads", help="DuckDB threads.", min=1)] = None,
@@ -197,21 +212,28 @@ def build(
     compression: CompressionOpt = None,
     fmt: FormatOpt = OutputFormat.parquet,
     strict: StrictOpt = False,
+    quiet: QuietOpt = False,
+    log_format: LogFormatOpt = None,
 ) -> None:
-    """Compile SCHEMA and run it in one DuckDB session: <out-dir>/<table>.parquet + .metadata.json.
+    """Compile SCHEMA and run it in one DuckDB session: <out>/<table>.parquet + .metadata.json.
 
     A --sample dry run also validates. Exit 1 when validation fails its gate.
 
     Examples:
       dgsql build examples/hr_org.json -o out
       dgsql build schema.json -o out --scale 100 --validate
-      dgsql build schema.json --sample 1000 --strict    # a quick dry run, warnings fail"""
+      dgsql build schema.json --sample 1000 --strict    # a quick dry run, warnings fail
+      dgsql build schema.json -q --log-format json       # CI: errors only, as JSON lines"""
+    log = _log(quiet, log_format)
 
     def action() -> int:
+        from dgsql.runtime import session
+        from dgsql.runtime.build import build as run_build
+
         codec = resolve_compression(fmt, compression)
-        planned = _plan(schema, seed=seed, scale=scale, sample=sample or dry_run_sample, strict=strict)
+        planned = _plan(schema, log, seed=seed, scale=scale, sample=sample or dry_run_sample, strict=strict)
         settings = session.Settings(threads, memory_limit, str(temp_dir) if temp_dir else None)
-        with err.status("generating…"):
+        with log.running("generating…"):
             result = run_build(
                 planned,
                 out_dir,
@@ -220,17 +242,18 @@ def build(
                 settings=settings,
                 force=force,
                 run_checks=bool(run_checks or sample or dry_run_sample),
-                on_table=lambda t: err.print(f"  {t.name}: {t.rows:,} rows in {t.seconds:.2f} s"),
-                on_note=lambda note: err.print(f"note: {note}"),
+                on_table=lambda t: log.table_finished(t.name, t.rows, t.seconds),
+                on_note=log.note,
+                on_start=log.table_started,
+                on_progress=log.table_progress if log.shows_progress else None,
             )
-        report = result.report
-        _summary(result, out_dir)
-        if report is None:
+        log.built(result, str(out_dir))
+        if result.report is None:
             return 0
-        report.render(err)
-        return 0 if report.passed_gate(threshold) else 1
+        log.report(result.report)
+        return 0 if result.report.passed_gate(threshold) else 1
 
-    _funnel(action)
+    _funnel(action, log)
 
 
 app.command("build")(build)
@@ -244,6 +267,8 @@ def check(
     scale: ScaleOpt = 1.0,
     sample: Sample = None,
     strict: StrictOpt = False,
+    quiet: QuietOpt = False,
+    log_format: LogFormatOpt = None,
 ) -> None:
     """Check SCHEMA without generating data: the same problems build and emit-sql report, the planned tables.
 
@@ -251,28 +276,15 @@ def check(
       dgsql check schema.json
       dgsql check schema.json --strict       # warnings fail too (CI)
       dgsql check schema.json --scale 100    # expected rows and size at that scale"""
+    log = _log(quiet, log_format)
 
     def action() -> int:
-        planned = _plan(schema, seed=seed, scale=scale, sample=sample, strict=strict)
-        table = Table(title=f"plan of {planned.dataset.metadata.name!r}", title_justify="left")
-        for name, justify in (
-            ("#", "right"),
-            ("table", "left"),
-            ("kind", "left"),
-            ("expected rows", "right"),
-            ("est. size", "right"),
-        ):
-            table.add_column(name, justify=justify)  # type: ignore[arg-type]
-        for i, t in enumerate(planned.tables, 1):
-            table.add_row(str(i), t.name, t.kind, f"{t.expected_rows:,.0f}", _size(t.estimated_bytes))
-        total_rows = sum(t.expected_rows for t in planned.tables)
-        total_bytes = sum(t.estimated_bytes for t in planned.tables)
-        table.add_row("", "total", "", f"{total_rows:,.0f}", _size(total_bytes), style="bold")
-        err.print(table)
-        print("ok: the schema is valid and passes preflight.", file=sys.stderr)
+        planned = _plan(schema, log, seed=seed, scale=scale, sample=sample, strict=strict)
+        log.plan(planned.dataset.metadata.name, planned.tables)
+        log.message("ok: the schema is valid and passes preflight.", event="ok")
         return 0
 
-    _funnel(action)
+    _funnel(action, log)
 
 
 @app.command("validate")
@@ -285,8 +297,9 @@ def validate_command(
         ),
     ],
     report_file: Annotated[
-        Path | None, typer.Option("--report", "-o", help="Also write the JSON report to FILE.")
+        Path | None, typer.Option("--report", help="Also write the JSON report to FILE.", show_default=False)
     ] = None,
+    report_o: Annotated[Path | None, typer.Option("-o", hidden=True)] = None,
     threshold: Threshold = DEFAULT_THRESHOLD,
     sql: Annotated[
         bool,
@@ -295,49 +308,41 @@ def validate_command(
         ),
     ] = False,
     strict: StrictOpt = False,
+    quiet: QuietOpt = False,
+    log_format: LogFormatOpt = None,
 ) -> None:
     """Check the data in DIR against every constraint and target of SCHEMA; print the report.
 
     Exit 0 when every primary- and foreign-key check passes and the score reaches the
     threshold, 1 otherwise, 2 on bad input."""
+    log = _log(quiet, log_format)
 
     def action() -> int:
+        import json
+
+        from dgsql.compiler import load
+        from dgsql.runtime.validate import checks_script, validate
+
+        target = report_file
+        if report_o is not None:  # validate's -o until 0.6.0: -o is a command's main output
+            if report_file is not None:
+                raise UsageError("-o: give the report file once, as --report FILE.")
+            log.problem(warning("-o", "validate's -o is deprecated and goes in 0.6.0; write --report FILE."))
+            target = report_o
         dataset, _, warnings = load(schema)
         if strict and warnings:
             raise SchemaError(warnings)
-        _warn(warnings)
+        log.problems((), warnings)
         if sql:
             sys.stdout.write(checks_script(dataset, data_dir.as_posix()))
             return 0
         report = validate(dataset, data_dir)
-        report.render(err)
-        if report_file is not None:
-            report_file.write_text(json.dumps(report.to_json(), indent=2, default=str) + "\n")
+        log.report(report)
+        if target is not None:
+            target.write_text(json.dumps(report.to_json(), indent=2, default=str) + "\n")
         return 0 if report.passed_gate(threshold) else 1
 
-    _funnel(action)
-
-
-def _size(n: float) -> str:
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if n < 1024 or unit == "TB":
-            return f"{n:,.0f} {unit}" if unit == "B" else f"{n:,.1f} {unit}"
-        n /= 1024
-    return ""
-
-
-def _summary(result: session.BuildResult, out_dir: Path) -> None:
-    table = Table(title=f"wrote {out_dir}", title_justify="left")
-    table.add_column("table")
-    table.add_column("rows", justify="right")
-    table.add_column("seconds", justify="right")
-    table.add_column("rows/s", justify="right")
-    for t in result.tables:
-        rate = f"{t.rows / t.seconds:,.0f}" if t.seconds > 0 else "-"
-        table.add_row(t.name, f"{t.rows:,}", f"{t.seconds:.2f}", rate)
-    total_rate = f"{result.rows / result.seconds:,.0f}" if result.seconds > 0 else "-"
-    table.add_row("total", f"{result.rows:,}", f"{result.seconds:.2f}", total_rate, style="bold")
-    err.print(table)
+    _funnel(action, log)
 
 
 @app.command("emit-sql")
@@ -346,7 +351,13 @@ def emit_sql(
     seed: SeedOpt = DEFAULT_SEED,
     scale: ScaleOpt = 1.0,
     out_dir: Annotated[
-        str, typer.Option("--out-dir", "-o", help="Folder the script's COPY statements write to.")
+        str,
+        typer.Option(
+            "--out",
+            "-o",
+            "--out-dir",
+            help="The folder the script's COPY statements write (the data folder).",
+        ),
     ] = "out",
     compression: CompressionOpt = None,
     fmt: FormatOpt = OutputFormat.parquet,
@@ -359,42 +370,52 @@ def emit_sql(
         ),
     ] = False,
     strict: StrictOpt = False,
+    quiet: QuietOpt = False,
+    log_format: LogFormatOpt = None,
 ) -> None:
     """Print the SQL script that `build` runs; any DuckDB client running it writes the same files.
 
     Examples:
-      dgsql emit-sql schema.json --out-dir out > build.sql
+      dgsql emit-sql schema.json -o out > build.sql
       duckdb -c ".read build.sql"      # the stock DuckDB CLI writes the same rows
       dgsql emit-sql schema.json --into-db > build.sql && duckdb my.db < build.sql"""
+    log = _log(quiet, log_format)
 
     def action() -> int:
+        from dgsql.compiler import render
+
         if not out_dir or "\n" in out_dir:
-            raise UsageError("--out-dir: give a folder path on one line.")
+            raise UsageError("--out: give a folder path on one line.")
         if into_db and (fmt is not OutputFormat.parquet or compression is not None):
             raise UsageError("--into-db writes tables, not files: drop --format and --compression.")
         codec = None if into_db else resolve_compression(fmt, compression)
-        planned = _plan(schema, seed=seed, scale=scale, sample=None, strict=strict)
+        planned = _plan(schema, log, seed=seed, scale=scale, sample=None, strict=strict)
         compiled = render(
             planned, out_dir.rstrip("/") or "/", codec, fmt=fmt, into="main" if into_db else None
         )
         sys.stdout.write(compiled.script.text)
         return 0
 
-    _funnel(action)
+    _funnel(action, log)
 
 
 @app.command("schema")
-def schema_command() -> None:
+def schema_command(quiet: QuietOpt = False, log_format: LogFormatOpt = None) -> None:
     """Print the DSL's JSON Schema (draft 2020-12), for editors that complete and check schema files.
 
     Examples:
       dgsql schema > dgsql.schema.json     # then see docs/editors.md"""
+    log = _log(quiet, log_format)
 
     def action() -> int:
+        import json
+
+        from dgsql.dsl.json_schema import dataset_json_schema
+
         sys.stdout.write(json.dumps(dataset_json_schema(), indent=2) + "\n")
         return 0
 
-    _funnel(action)
+    _funnel(action, log)
 
 
 @app.command("create")
@@ -456,7 +477,11 @@ def create_command(
       dgsql create -f brief.md -o iot.yaml --rows 2M --base-url http://localhost:11434/v1 --model qwen2.5-coder:14b
       echo "clinics, patients, visits" | dgsql create - --no-questions --build out"""
 
+    log = _log(False, None)  # create reports through its own console (not yet dgsql.log's events)
+
     def action() -> int:
+        from dgsql.create import command as create_cmd
+
         return create_cmd.run(
             description=description,
             brief=brief,
@@ -472,10 +497,10 @@ def create_command(
             model=model,
             timeout=timeout,
             build_dir=build_dir,
-            console=err,
+            console=log.console(),
         )
 
-    _funnel(action)
+    _funnel(action, log)
 
 
 def main() -> None:

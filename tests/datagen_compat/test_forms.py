@@ -69,7 +69,7 @@ def built(dg, tmp_path_factory):
         folder = tmp_path_factory.mktemp(name.removesuffix(".json"))
         build = dg.cli("build", HERE / name, "-o", folder / "out", "--seed", 42)
         report = folder / "report.json"
-        validate = dg.cli("validate", HERE / name, "-d", folder / "out", "-o", report)
+        validate = dg.cli("validate", HERE / name, "-d", folder / "out", "--report", report)
         out[name] = (folder / "out", build, validate, json.loads(report.read_text()))
     return out
 
@@ -232,7 +232,7 @@ def test_every_target_kind_takes_one_object_or_a_list(dg, as_list):
         targets = {key: [value] for key, value in targets.items()}
     out = dg.build(tiny(dg, targets=targets))
     report = out.path.parent / "report.json"
-    result = dg.cli("validate", out.path.parent / "schema.json", "-d", out.path, "-o", report)
+    result = dg.cli("validate", out.path.parent / "schema.json", "-d", out.path, "--report", report)
     assert result.exit_code == 0, result.stderr
     checks = json.loads(report.read_text())["checks"]
     sources = sorted(c["source"] for c in checks if c["category"] == "behaviour")

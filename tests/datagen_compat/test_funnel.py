@@ -82,7 +82,7 @@ def per_parent(out) -> str:
 
 def validate(dg, schema, data_dir, tmp_path) -> dict[str, str]:
     report = tmp_path / "report.json"
-    dg.cli("validate", dg.write_schema(schema), "-d", data_dir, "-o", report)
+    dg.cli("validate", dg.write_schema(schema), "-d", data_dir, "--report", report)
     return {c["id"]: c["status"] for c in json.loads(report.read_text())["checks"]}
 
 

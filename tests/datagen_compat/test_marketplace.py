@@ -51,7 +51,7 @@ def test_it_fails_under_strict_with_the_warnings_as_errors(tmp_path):
 
 def test_it_validates_with_no_failed_check(out):
     report = out.parent / "report.json"
-    assert dgsql("validate", str(SCHEMA), "-d", str(out), "-o", str(report)).returncode == 0
+    assert dgsql("validate", str(SCHEMA), "-d", str(out), "--report", str(report)).returncode == 0
     checks = json.loads(report.read_text())["checks"]
     assert not [c["id"] for c in checks if c["status"] == "FAILED"]
     passed = {c["kind"] for c in checks if c["status"] == "PASSED"}

@@ -84,7 +84,7 @@ def statuses(dg, doc: dict[str, Any], out) -> dict[str, str]:
     """Check id → status of ``dgsql validate`` of ``doc`` over the files in ``out``."""
     path = dg.write_schema(doc)
     report = path.parent / "report.json"
-    result = dg.cli("validate", path, "-d", out.path, "-o", report)
+    result = dg.cli("validate", path, "-d", out.path, "--report", report)
     assert result.exit_code in (0, 1), result.stderr
     return {c["id"]: c["status"].lower() for c in json.loads(report.read_text())["checks"]}
 

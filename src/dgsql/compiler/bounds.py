@@ -21,9 +21,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import networkx as nx
-
 from dgsql.compiler.generators import generator_of
+from dgsql.compiler.graph import Graph
 from dgsql.compiler.modifiers import MODIFIERS
 from dgsql.dsl import model as S
 from dgsql.errors import SchemaError
@@ -61,10 +60,10 @@ def column_reads(node: S.Node, col: S.Column) -> list[str]:
     return list(dict.fromkeys(r for r in reads if r != col.name))
 
 
-def _edges(ds: S.Dataset, node: S.Node) -> nx.DiGraph:
+def _edges(ds: S.Dataset, node: S.Node) -> Graph[str]:
     """The honoured inequalities of ``node`` as edges ``low → high`` (strict?, paths)."""
     types = {c.name: c.type for c in node.columns}
-    graph = nx.DiGraph()
+    graph: Graph[str] = Graph()
     for i, q in enumerate(ds.constraints.inequalities):
         table, left = ds.split_ref(q.left)
         other, right = ds.split_ref(q.right)
@@ -74,7 +73,7 @@ def _edges(ds: S.Dataset, node: S.Node) -> nx.DiGraph:
             continue
         low, high = (left, right) if q.op in ("<", "<=") else (right, left)
         graph.add_edge(low, high)
-        edge = graph.edges[low, high]
+        edge = graph.edge(low, high)
         edge["strict"] = edge.get("strict", False) or q.op in ("<", ">")
         edge["paths"] = (*edge.get("paths", ()), f"constraints.inequalities[{i}]")
     return graph
@@ -99,23 +98,24 @@ def table_bounds(ds: S.Dataset, node: S.Node) -> tuple[Bound, ...]:
     if not graph:
         return ()
     order = [c.name for c in node.columns]
-    if not nx.is_directed_acyclic_graph(graph):
-        cycle = nx.find_cycle(graph)
-        loop = " < ".join([u for u, _ in cycle] + [cycle[0][0]])
+    cycle = graph.cycle()
+    if cycle:
+        loop = " < ".join(cycle)
         raise SchemaError([f"constraints.inequalities: {loop} contradict each other; drop one."])
-    reads = nx.DiGraph()
-    reads.add_nodes_from(order)
-    reads.add_edges_from((r, c.name) for c in node.columns for r in column_reads(node, c))
+    reads: Graph[str] = Graph(order)
+    for c in node.columns:
+        for r in column_reads(node, c):
+            reads.add_edge(r, c.name)
     after: dict[str, list[str]] = {}
     before: dict[str, list[str]] = {}
     strict: dict[str, bool] = {}
     paths: dict[str, list[str]] = {}
-    for high in nx.lexicographical_topological_sort(graph, key=order.index):
+    for high in graph.order(key=order.index):
         for low in sorted(graph.predecessors(high), key=order.index):
-            edge = graph.edges[low, high]
+            edge = graph.edge(low, high)
             if known_offset(ds, node, low, high, edge["strict"]):
                 continue
-            if nx.has_path(reads, high, low):
+            if reads.reaches(high, low):
                 before.setdefault(low, []).append(high)  # low reads high: low is guarded
                 touched = (low,)
             else:

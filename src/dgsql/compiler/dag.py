@@ -1,4 +1,4 @@
-"""Pass 3: order the tables by their dependencies (networkx).
+"""Pass 3: order the tables by their dependencies.
 
 A table depends on its parents and on every table its ``lookup``,
 ``choices_ref``, ``enum_ref`` and ``effect`` entries name (a funnel reads its primary
@@ -9,10 +9,9 @@ The order is deterministic: among tables ready at the same time, schema order.
 
 from __future__ import annotations
 
-import networkx as nx
-
 from dgsql.compiler import funnel
 from dgsql.compiler.generators import generator_of
+from dgsql.compiler.graph import Graph
 from dgsql.compiler.kind import Read
 from dgsql.compiler.modifiers import MODIFIERS
 from dgsql.dsl import model as S
@@ -50,24 +49,20 @@ def dependencies(ds: S.Dataset, node: S.Node) -> list[str]:
 def order_tables(ds: S.Dataset) -> list[S.Node]:
     """Nodes in generation order; raises SchemaError on a cycle or a bad ``dag``."""
     position = {n.id: i for i, n in enumerate(ds.nodes)}
-    graph = nx.DiGraph()
-    graph.add_nodes_from(position)
+    graph: Graph[str] = Graph(position)
     for node in ds.nodes:
-        graph.add_edges_from((dep, node.id) for dep in dependencies(ds, node))
-    try:
-        cycle = nx.find_cycle(graph)
-    except nx.NetworkXNoCycle:
-        cycle = None
+        for dep in dependencies(ds, node):
+            graph.add_edge(dep, node.id)
+    cycle = graph.cycle()
     if cycle:
-        path = " -> ".join([u for u, _ in cycle] + [cycle[0][0]])
+        path = " -> ".join(cycle)
         raise SchemaError([f"nodes: tables depend on each other in a cycle: {path}; break one reference."])
     if ds.dag is not None:
         return _explicit_order(ds, graph)
-    order = nx.lexicographical_topological_sort(graph, key=lambda t: position[t])
-    return [ds.node(t) for t in order]
+    return [ds.node(t) for t in graph.order(key=position.__getitem__)]
 
 
-def _explicit_order(ds: S.Dataset, graph: nx.DiGraph) -> list[S.Node]:
+def _explicit_order(ds: S.Dataset, graph: Graph[str]) -> list[S.Node]:
     assert ds.dag is not None
     named = [t for level in ds.dag for t in level]
     problems = []

@@ -19,7 +19,6 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from dgsql.compiler import yaml_source
 from dgsql.dsl import model as S
 from dgsql.dsl.problems import Problem
 from dgsql.errors import SchemaError, UsageError
@@ -63,6 +62,8 @@ def parse_text(
         raise SchemaError([f"$: {name} is empty; write a {what} object with version, metadata and nodes."])
     lines: dict[str, int] = {}
     if yaml_text:
+        from dgsql.compiler import yaml_source  # PyYAML loads for YAML schemas only
+
         data, lines = yaml_source.load(text)
     else:
         try:

@@ -13,14 +13,13 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Literal
 
-import networkx as nx
-
 from dgsql.compiler import behaviours, funnel
 from dgsql.compiler.bounds import Bound, column_reads, table_bounds
 from dgsql.compiler.dag import order_tables
 from dgsql.compiler.dag import reads as table_reads
 from dgsql.compiler.facts import TableFacts
 from dgsql.compiler.generators import generator_of
+from dgsql.compiler.graph import Graph
 from dgsql.compiler.kind import Place
 from dgsql.compiler.modifiers import MODIFIERS
 from dgsql.compiler.names import RESERVED_PREFIX
@@ -381,20 +380,18 @@ def sorted_layout(table: TablePlan, joined: set[str]) -> TablePlan:
 
 
 def _layers(node: S.Node, path: str, reads: dict[str, list[str]]) -> dict[str, int]:
-    graph = nx.DiGraph()
-    graph.add_nodes_from(reads)
-    graph.add_edges_from((dep, name) for name, deps in reads.items() for dep in deps)
-    try:
-        cycle = nx.find_cycle(graph)
-    except nx.NetworkXNoCycle:
-        cycle = None
+    graph: Graph[str] = Graph(reads)
+    for name, deps in reads.items():
+        for dep in deps:
+            graph.add_edge(dep, name)
+    cycle = graph.cycle()
     if cycle:
-        loop = " -> ".join([u for u, _ in cycle] + [cycle[0][0]])
+        loop = " -> ".join(cycle)
         raise SchemaError(
             [f"{path}.columns: columns read each other in a cycle: {loop}; break one reference."]
         )
     layer: dict[str, int] = {}
-    for name in nx.topological_sort(graph):
+    for name in graph.order():
         layer[name] = 1 + max((layer[d] for d in reads[name]), default=-1)
     return layer
 

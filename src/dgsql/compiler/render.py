@@ -12,7 +12,6 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
-from enum import Enum
 from importlib import resources
 
 import duckdb
@@ -29,72 +28,24 @@ from dgsql.compiler.seeds import salt
 from dgsql.compiler.sqltext import SQL_TYPES, ident, lit, wrapped
 from dgsql.compiler.templates import template
 from dgsql.dsl import model as S
-from dgsql.errors import InternalError, UsageError
-
-
-class Compression(str, Enum):
-    """Parquet codecs a build can write (docs/performance.md has the measurements)."""
-
-    snappy = "snappy"
-    "DuckDB's default; every Parquet reader has it; ~20% faster to write than zstd here."
-    zstd = "zstd"
-    "Files 10–25% smaller, slower to write."
-    gzip = "gzip"
-    "The codec every CSV and JSON reader has; slowest to write."
-
-
-DEFAULT_COMPRESSION = Compression.snappy
-
-
-class OutputFormat(str, Enum):
-    """What a build writes: one file per table, or one DuckDB database file."""
-
-    parquet = "parquet"
-    "``<table>.parquet``: typed, compressed, the default."
-    csv = "csv"
-    "``<table>.csv``: a header line, RFC 4180 quoting, ISO 8601 dates and timestamps."
-    jsonl = "jsonl"
-    "``<table>.jsonl``: one JSON object per line."
-    duckdb = "duckdb"
-    "``<dataset>.duckdb``: one database file with a persistent table per table."
-
+from dgsql.errors import InternalError
+from dgsql.options import (  # noqa: F401 - the compiler's names for them
+    COMPRESSIONS,
+    DEFAULT_COMPRESSION,
+    Compression,
+    OutputFormat,
+    resolve_compression,
+)
 
 KEY_LIMIT = 100_000_000
 """Above this many expected rows a persistent table is written without its primary key:
 DuckDB checks a declared key with an in-memory index as rows are inserted, which at that size
 costs more memory and time than the build itself."""
 
-COMPRESSIONS = {
-    OutputFormat.parquet: (Compression.snappy, Compression.zstd, Compression.gzip),
-    OutputFormat.csv: (Compression.gzip, Compression.zstd),
-    OutputFormat.jsonl: (Compression.gzip, Compression.zstd),
-    OutputFormat.duckdb: (),
-}
-"The codecs each format takes (``--compression``)."
 SUFFIX = {Compression.gzip: ".gz", Compression.zstd: ".zst"}
 "File name suffix of a compressed CSV or JSON lines file (DuckDB's readers detect the codec by it)."
 DATABASE_ALIAS = "dg_out"
 "The name the script attaches the output database file under."
-
-
-def resolve_compression(fmt: OutputFormat, compression: Compression | None) -> Compression | None:
-    """The codec a build of ``fmt`` uses: Parquet's default when none is given; an error
-    (:class:`UsageError`) for a codec the format does not have.
-
-    >>> resolve_compression(OutputFormat.csv, None) is None
-    True
-    """
-    if compression is None:
-        return DEFAULT_COMPRESSION if fmt is OutputFormat.parquet else None
-    allowed = COMPRESSIONS[fmt]
-    if compression not in allowed:
-        takes = (
-            f"takes {' or '.join(c.value for c in allowed)}"
-            if allowed
-            else "has no codec to choose (DuckDB compresses its own storage); drop --compression"
-        )
-        raise UsageError(f"--compression {compression.value}: the {fmt.value} format {takes}.")
-    return compression
 
 
 def database_file(dataset: str) -> str:

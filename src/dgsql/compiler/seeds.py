@@ -12,7 +12,8 @@ from __future__ import annotations
 import hashlib
 import json
 
-DEFAULT_SEED = 42
+from dgsql.options import DEFAULT_SEED  # noqa: F401 - the compiler's name for it
+
 SALT_BITS = 62
 
 

@@ -4,7 +4,9 @@ Every valid v1 schema parses into a :class:`Dataset`. Generators and modifiers
 are tagged unions: a generator's single key *is* its tag (``{"choice": {...}}``),
 a modifier's ``transform`` is its tag. Every model forbids unknown keys.
 The field docstrings are the user documentation (``dgsql schema`` exports them
-as JSON Schema).
+as JSON Schema: :mod:`dgsql.dsl.json_schema` reads them from this file's source only then —
+pydantic's ``use_attribute_docstrings`` re-parsed the file once per model, a third of the
+start-up time of every command).
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ Scalar = bool | int | float | str
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, use_attribute_docstrings=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 def _utc(value: datetime) -> datetime:
@@ -72,7 +74,7 @@ class Metadata(Strict):
     """Keys other than these (Datagen schemas write ``domain``, ``use_case``…) are accepted and
     ignored."""
 
-    model_config = ConfigDict(extra="ignore", frozen=True, allow_inf_nan=False, use_attribute_docstrings=True)
+    model_config = ConfigDict(extra="ignore", frozen=True, allow_inf_nan=False)
     name: str = Field(min_length=1)
     "Dataset name; part of every salt."
     description: str | None = None
@@ -226,7 +228,7 @@ class DatetimeSeriesSpec(Strict):
 
 
 class FakerSpec(BaseModel):
-    model_config = ConfigDict(extra="allow", frozen=True, allow_inf_nan=False, use_attribute_docstrings=True)
+    model_config = ConfigDict(extra="allow", frozen=True, allow_inf_nan=False)
     method: str = Field(examples=["name", "email", "address", "company"])
     "A Faker method; extra keys are its arguments."
     locale: str | None = None
@@ -654,7 +656,7 @@ class SegmentInfo(BaseModel):
     """A segment as a funnel names it; only ``base_probability`` is read here (the funnel's own
     keys belong to the funnel)."""
 
-    model_config = ConfigDict(extra="allow", frozen=True, allow_inf_nan=False, use_attribute_docstrings=True)
+    model_config = ConfigDict(extra="allow", frozen=True, allow_inf_nan=False)
     base_probability: float | None = Field(default=None, ge=0)
     "ext: the segment's share: the choice weight of the segment column when it has none."
 

@@ -1,8 +1,11 @@
 """What can be wrong with a schema: a problem is an error (nothing is built) or a warning
 (the build goes on; ``--strict`` makes it an error), always ``path: what is wrong; what to do.``
 
->>> str(Problem("nodes[0].rows", "-1 rows; give a count >= 0."))
+>>> p = Problem("nodes[0].rows", "-1 rows; give a count >= 0.")
+>>> str(p)
 'nodes[0].rows: -1 rows; give a count >= 0.'
+>>> p.what, p.fix
+('-1 rows', 'give a count >= 0.')
 """
 
 from __future__ import annotations
@@ -23,6 +26,16 @@ class Problem:
 
     def __str__(self) -> str:
         return f"{self.path}: {self.message}"
+
+    @property
+    def what(self) -> str:
+        "What is wrong: the message up to its last ``; ``."
+        return self.message.rpartition("; ")[0] or self.message
+
+    @property
+    def fix(self) -> str | None:
+        "What to do: the message after its last ``; `` (None when the message names no fix)."
+        return self.message.rpartition("; ")[2] if "; " in self.message else None
 
 
 def warning(path: str, message: str) -> Problem:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from dgsql.compiler import KEY_LIMIT, Compression, OutputFormat, Planned, render
 from dgsql.runtime import output, session
-from dgsql.runtime.validate import validate
+from dgsql.runtime.progress import OnProgress
 
 
 def build(
@@ -25,11 +25,14 @@ def build(
     run_checks: bool = False,
     on_table: Callable[[session.TableResult], None] = lambda _: None,
     on_note: Callable[[str], None] = lambda _: None,
+    on_start: Callable[[str, float], None] = lambda *_: None,
+    on_progress: OnProgress | None = None,
 ) -> session.BuildResult:
     """Write ``out_dir/<table>.<format>`` (or one ``.duckdb`` file) and ``.metadata.json``; a
     failure leaves the previous output untouched. With ``run_checks`` the result carries the
     checks' report. ``on_note`` hears what the build leaves out (a primary key not declared)
-    and each temporary folder a killed build had left beside ``out_dir`` that it removed."""
+    and each temporary folder a killed build had left beside ``out_dir`` that it removed;
+    ``on_start`` and ``on_progress`` are :func:`session.run`'s."""
     settings = settings or session.Settings()
     output.check_target(out_dir, force)
     for path, size in output.sweep(out_dir):
@@ -51,10 +54,14 @@ def build(
                 con,
                 on_table=on_table,
                 writable=[temp.as_posix(), settings.temp_dir or spill.as_posix()],
+                on_start=on_start,
+                on_progress=on_progress,
             )
             meta = session.metadata(compiled, result, planned.plan.scale)
             (temp / output.METADATA).write_text(json.dumps(meta, indent=2) + "\n")
             if run_checks:  # a database file is read after its detach, in a session of its own
+                from dgsql.runtime.validate import validate  # the checks load when they run
+
                 result.report = validate(
                     compiled.dataset, temp, con=None if fmt is OutputFormat.duckdb else con
                 )

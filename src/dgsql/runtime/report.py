@@ -22,6 +22,7 @@ from rich.text import Text
 
 from dgsql.compiler.checks import CATEGORIES, REGISTRY
 from dgsql.compiler.checks.spec import CheckSpec
+from dgsql.options import DEFAULT_THRESHOLD
 
 WEIGHTS = {"constraint": 0.45, "behaviour": 0.25, "statistical": 0.20, "fk": 0.10}
 COMPONENT_NAMES = {
@@ -30,7 +31,6 @@ COMPONENT_NAMES = {
     "statistical": "statistical validity",
     "fk": "foreign keys",
 }
-DEFAULT_THRESHOLD = 80.0
 #: Kinds with more passing checks than this show them as one summary row in the terminal.
 COLLAPSE_PASSED = 4
 KIND_ORDER = {m.KIND: i for i, m in enumerate(REGISTRY)}

@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 
@@ -14,8 +16,11 @@ from dgsql import __version__
 from dgsql.compiler import Compiled, OutputFormat
 from dgsql.compiler.sqltext import SQL_TYPES
 from dgsql.errors import EngineError, InternalError, SchemaError, UsageError
-from dgsql.runtime.report import Report
+from dgsql.runtime import progress
 from dgsql.runtime.stopping import interruptible
+
+if TYPE_CHECKING:
+    from dgsql.runtime.report import Report  # the checks load when a build runs them
 
 
 @dataclass(frozen=True)
@@ -79,20 +84,29 @@ def run(
     con: duckdb.DuckDBPyConnection,
     on_table: Callable[[TableResult], None] = lambda _: None,
     writable: list[str] | None = None,
+    on_start: Callable[[str, float], None] = lambda *_: None,
+    on_progress: progress.OnProgress | None = None,
 ) -> BuildResult:
     """Execute the script section by section; a DuckDB failure is an EngineError naming the table.
 
     With ``writable`` folders the session is locked down after the header. A signal under
-    :func:`~dgsql.runtime.stopping.stop_on_signals` interrupts the running statement."""
+    :func:`~dgsql.runtime.stopping.stop_on_signals` interrupts the running statement.
+    ``on_start`` hears each table's name and expected rows before it runs; ``on_progress``,
+    when given, its progress while it runs (:mod:`dgsql.runtime.progress`)."""
     result = BuildResult()
     started = time.perf_counter()
+    expected = {t.name: t.expected_rows for t in compiled.tables}
+    if on_progress is not None:
+        progress.enable(con)
     with interruptible(con):
         _execute(con, compiled.script.header, "the script header")
         if writable is not None:
             lock_down(con, writable)
         for section in compiled.script.sections:
+            on_start(section.table, expected.get(section.table, 0.0))
             t0 = time.perf_counter()
-            written = _execute(con, section.sql, f"table {section.table!r}")
+            with progress.watch(con, section.table, on_progress) if on_progress else nullcontext():
+                written = _execute(con, section.sql, f"table {section.table!r}")
             if section.cleanup:
                 _execute(con, section.cleanup, f"table {section.table!r}")
             rows = int(written[0][0]) if written else 0

@@ -11,7 +11,7 @@ else becomes :data:`DEFAULT_LOCALE`.
 
 from __future__ import annotations
 
-from faker.config import AVAILABLE_LOCALES
+from functools import cache
 
 DEFAULT_LOCALE = "en_US"
 
@@ -63,7 +63,13 @@ COUNTRY_LOCALES: dict[str, str] = {
 }
 "Country code (ISO 3166 alpha-2, plus UK) → Faker locale. Also the run-time list for untraceable columns."
 
-_BY_UPPER = {loc.upper(): loc for loc in AVAILABLE_LOCALES}
+
+@cache
+def _by_upper() -> dict[str, str]:
+    """Faker's locales by their upper-case spelling (Faker is imported on first use)."""
+    from faker.config import AVAILABLE_LOCALES
+
+    return {loc.upper(): loc for loc in AVAILABLE_LOCALES}
 
 
 def to_locale(value: object) -> str:
@@ -73,7 +79,7 @@ def to_locale(value: object) -> str:
     key = str(value).strip().replace("-", "_").upper()
     if key in COUNTRY_LOCALES:
         return COUNTRY_LOCALES[key]
-    return _BY_UPPER.get(key, DEFAULT_LOCALE)
+    return _by_upper().get(key, DEFAULT_LOCALE)
 
 
 def runtime_keys() -> dict[str, str]:

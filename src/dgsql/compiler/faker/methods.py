@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import string
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from dgsql.compiler.faker.compose import Composer, Unsupported, provider_method
 from dgsql.compiler.faker.tree import Lit, Node, Pattern, Pick, Raw, concat, switch
 from dgsql.compiler.sqltext import lit
+
+if TYPE_CHECKING:
+    from dgsql.compiler.faker.compose import Composer
 
 ALIASES = {
     "state": ("administrative_unit", "region", "province", "prefecture", "county"),
@@ -85,6 +87,8 @@ def _ipv4(draw: str) -> Node:
 
 # IBAN letters count as two digits (A=10 … Z=35); the check is 98 - (bban ‖ country ‖ "00") mod 97.
 def _iban(c: Composer, draw: str) -> Node:
+    from dgsql.compiler.faker.compose import Unsupported, provider_method  # imports Faker: only when used
+
     bank = provider_method(c.locale, "iban")
     if bank is None:
         raise Unsupported("iban")
@@ -124,6 +128,8 @@ def _iban(c: Composer, draw: str) -> Node:
 
 
 def _sentence(c: Composer, draw: str, nb_words: int = 6, variable_nb_words: bool = True) -> Node:
+    from dgsql.compiler.faker.compose import Unsupported, provider_method  # imports Faker: only when used
+
     words = provider_method(c.locale, "word")
     if words is None:
         raise Unsupported("word")
@@ -157,6 +163,8 @@ def _pattern(method: str, kwargs: Mapping[str, Any], draw: str) -> Node:
 
 def top(c: Composer, method: str, kwargs: Mapping[str, Any], draw: str) -> Node:
     """The tree of ``method(**kwargs)`` in the composer's locale (a pool when nothing better fits)."""
+    from dgsql.compiler.faker.compose import Unsupported, provider_method  # imports Faker: only when used
+
     if method in PATTERN_DEFAULTS:
         return _pattern(method, kwargs, draw)
     if not kwargs:

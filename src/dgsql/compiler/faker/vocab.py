@@ -34,8 +34,6 @@ import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
-from faker.decode import unidecode
-
 from dgsql.compiler.sqltext import ident, list_of, lit
 
 PREFIX = "__dg_fk_"
@@ -333,5 +331,7 @@ class Fold:
             text = self.romanized[text]
         for search, replace in self.replacements:
             text = text.replace(search, replace)
+        from faker.decode import unidecode  # Faker is imported by the first faker column
+
         text = unidecode(unicodedata.normalize("NFC", text)).lower()
         return _SLUG.sub("", text) or "user"

@@ -33,10 +33,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
-from typing import Any
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 from dgsql.compiler.context import ColumnContext, Fragment, Join
-from dgsql.compiler.faker.compose import Composer, Unsupported, faker_for, provider_method
 from dgsql.compiler.faker.locales import (
     DEFAULT_LOCALE,
     runtime_keys,
@@ -52,6 +52,19 @@ from dgsql.compiler.seeds import salt as derive_salt
 from dgsql.compiler.sqltext import ident, list_of, lit
 from dgsql.dsl import model as S
 from dgsql.dsl.problems import Problem
+
+if TYPE_CHECKING:
+    from dgsql.compiler.faker.compose import Composer, Unsupported
+
+
+@cache
+def _compose() -> ModuleType:
+    """:mod:`dgsql.compiler.faker.compose`, which imports Faker: loaded for the first faker
+    column, so a schema without one never pays for Faker (~50 ms)."""
+    import dgsql.compiler.faker.compose as compose
+
+    return compose
+
 
 FIRST = {"first_name", "first_name_male", "first_name_female", "first_name_nonbinary"}
 LAST = {"last_name", "last_name_male", "last_name_female", "last_name_nonbinary"}
@@ -244,7 +257,7 @@ def problems(spec: S.FakerSpec, column: S.Column, node: S.Node, ds: S.Dataset, p
     found += method_problems
     if not method_problems:
         trees = _probe_column(spec, column, node, ds)
-        if isinstance(trees, Unsupported):
+        if isinstance(trees, _compose().Unsupported):
             found.append((".generator.faker", f"{spec.method}() cannot be generated: {trees}"))
         else:
             wrong = _type_problem(spec, column.type, trees)
@@ -269,9 +282,9 @@ def _method_problems(spec: S.FakerSpec) -> list[tuple[str, str]]:
     method = spec.method
     if method.startswith("_"):
         return [(where, f"{method!r} is private to Faker; use a public Faker method such as 'name'")]
-    bound = provider_method(DEFAULT_LOCALE, method)
+    bound = _compose().provider_method(DEFAULT_LOCALE, method)
     if bound is None and spec.locale:
-        bound = provider_method(to_locale(spec.locale), method)
+        bound = _compose().provider_method(to_locale(spec.locale), method)
     if bound is None and method not in SPECIAL and not ALIASES.get(method):
         near = _suggest(method)
         hint = f"did you mean {near!r}?" if near else "see Faker's provider docs for method names."
@@ -323,7 +336,7 @@ def _suggest(method: str) -> str | None:
 
 @cache
 def _public_methods() -> list[str]:
-    fake = faker_for(DEFAULT_LOCALE)
+    fake = _compose().faker_for(DEFAULT_LOCALE)
     return sorted(
         {n for p in fake.get_providers() for n in dir(p) if not n.startswith("_") and callable(getattr(p, n))}
     )
@@ -334,8 +347,10 @@ def _probe(locale: str, method: str, extras: str, draws: int | None) -> Node | U
     """The tree of ``method(**extras)`` (extras as JSON) in ``locale``, or why Faker cannot give one;
     pools draw at most ``draws`` values (None: as many as a column's)."""
     try:
-        return _value(Composer(locale, lambda token: PROBE_SEED, draws), method, json.loads(extras))
-    except Unsupported as e:
+        return _value(
+            _compose().Composer(locale, lambda token: PROBE_SEED, draws), method, json.loads(extras)
+        )
+    except _compose().Unsupported as e:
         return e
 
 
@@ -347,9 +362,9 @@ def _probe_trees(
     trees: list[Node] = []
     for locale in locales:
         tree = _probe(locale, method, key, draws)
-        if isinstance(tree, Unsupported):
+        if isinstance(tree, _compose().Unsupported):
             tree = _probe(DEFAULT_LOCALE, method, key, draws)
-        if isinstance(tree, Unsupported):
+        if isinstance(tree, _compose().Unsupported):
             return tree
         trees.append(tree)
     return trees
@@ -371,10 +386,10 @@ def _probe_column(
     if spec.locale is None and spec.locale_from is None and (first or last):
         locales = column_locales(_faker_spec(first or last), node, ds)  # as _render_email
     trees = _probe_trees("name", {}, locales)
-    if isinstance(trees, Unsupported) or spec.method in USER_NAMES or _extras(spec).get("domain"):
+    if isinstance(trees, _compose().Unsupported) or spec.method in USER_NAMES or _extras(spec).get("domain"):
         return trees
     domain = _probe_trees(_domain_token(spec, _extras(spec)), {}, locales)
-    return domain if isinstance(domain, Unsupported) else trees + domain
+    return domain if isinstance(domain, _compose().Unsupported) else trees + domain
 
 
 def _type_problem(spec: S.FakerSpec, kind: str, trees: list[Node]) -> str | None:
@@ -421,7 +436,7 @@ class _Column:
         return derive_salt(t.seed, t.dataset.metadata.name, t.node.id, self.column.name, "faker/" + draw)
 
     def composer(self, locale: str) -> Composer:
-        return Composer(locale, lambda token: self.salt(f"pool/{locale}/{token}"))
+        return _compose().Composer(locale, lambda token: self.salt(f"pool/{locale}/{token}"))
 
     def renderer(self) -> Renderer:
         return Renderer(self.salt, self.ctx.row, self.refs, locale=self.plan.index_sql, let=self.ctx.let)
@@ -431,7 +446,7 @@ class _Column:
         for locale in self.plan.locales:
             try:
                 out.append(build(self.composer(locale)))
-            except Unsupported:
+            except _compose().Unsupported:
                 out.append(build(self.composer(DEFAULT_LOCALE)))
         return out
 
@@ -456,7 +471,7 @@ def render(spec: S.FakerSpec, ctx: ColumnContext) -> Fragment:
             wrong = _type_problem(spec, ctx.column.type, trees)
             assert wrong is None, f"{ctx.path}.type: {wrong} (with this seed's pools; problems() passed it)"
             sql = column.sql(trees)
-    except Unsupported as e:
+    except _compose().Unsupported as e:
         raise AssertionError(
             f"{ctx.path}: {spec.method}() cannot be generated: {e} (problems() passed it)"
         ) from e
@@ -472,9 +487,9 @@ def render(spec: S.FakerSpec, ctx: ColumnContext) -> Fragment:
 
 
 def _value(c: Composer, method: str, extras: Mapping[str, Any]) -> Node:
-    if method not in SPECIAL and provider_method(c.locale, method) is None:
-        if not any(provider_method(c.locale, a) for a in ALIASES.get(method, ())):
-            raise Unsupported(f"no {method} for {c.locale}")
+    if method not in SPECIAL and _compose().provider_method(c.locale, method) is None:
+        if not any(_compose().provider_method(c.locale, a) for a in ALIASES.get(method, ())):
+            raise _compose().Unsupported(f"no {method} for {c.locale}")
     return top(c, method, extras, "v")
 
 
