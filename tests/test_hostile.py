@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from dgsql.cli import app
+from dgsql.compiler.sqltext import ident, lit
 from dgsql.runtime import output, session
 
 runner = CliRunner()
@@ -323,3 +324,16 @@ def test_fuzzed_schemas_never_crash(tmp_path: Path, doc: dict) -> None:
         assert not out.exists()
         assert result.stderr.strip()
     assert not list(case.glob(".dgsql-tmp-*"))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text())
+def test_quoting_is_duckdbs_and_sqlglots(text: str) -> None:
+    """Names and values are quoted as sqlglot's DuckDB dialect quotes them, and DuckDB reads
+    them back as the same text."""
+    from sqlglot import exp
+
+    assert ident(text) == exp.to_identifier(text, quoted=True).sql("duckdb")
+    assert lit(text) == exp.convert(text).sql("duckdb")
+    if "\x00" not in text:
+        assert duckdb.execute(f"SELECT {lit(text)} AS {ident(text or 'x')}").fetchone() == (text,)

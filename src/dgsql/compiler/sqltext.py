@@ -1,4 +1,4 @@
-"""The one quoting module: literals, identifiers and typed SQL fragments, through sqlglot.
+"""The one quoting module: literals, identifiers and typed SQL fragments.
 
 Nothing from a schema is pasted into SQL: names become quoted identifiers and values become
 literals, so a schema can never inject SQL. Both the generating script and the checks use it.
@@ -20,9 +20,8 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
-from sqlglot import exp
-
 DIALECT = "duckdb"
+"sqlglot's name of the SQL dialect dgsql writes (expressions are parsed and printed in it)."
 SQL_TYPES = {
     "int": "BIGINT",
     "float": "DOUBLE",
@@ -39,8 +38,9 @@ class Sql(str):
 
 
 def ident(name: str) -> Sql:
-    """A quoted identifier (quotes doubled inside)."""
-    return Sql(exp.to_identifier(name, quoted=True).sql(DIALECT))
+    """A quoted identifier: DuckDB's only escape inside double quotes is a doubled quote
+    (what sqlglot writes too; tests/test_hostile.py compares them)."""
+    return Sql('"' + name.replace('"', '""') + '"')
 
 
 def lit(value: Any) -> Sql:
@@ -60,7 +60,7 @@ def lit(value: Any) -> Sql:
         return Sql(f"TIMESTAMP '{value.isoformat(sep=' ')}'")
     if isinstance(value, date):
         return Sql(f"DATE '{value.isoformat()}'")
-    return Sql(exp.convert(str(value)).sql(DIALECT))
+    return Sql("'" + str(value).replace("'", "''") + "'")  # no backslash escapes in DuckDB strings
 
 
 def double(value: float) -> Sql:
