@@ -324,10 +324,10 @@ def validate_command(
         from dgsql.runtime.validate import checks_script, validate
 
         target = report_file
-        if report_o is not None:  # validate's -o until 0.6.0: -o is a command's main output
+        if report_o is not None:  # validate's -o until 0.7.0: -o is a command's main output
             if report_file is not None:
                 raise UsageError("-o: give the report file once, as --report FILE.")
-            log.problem(warning("-o", "validate's -o is deprecated and goes in 0.6.0; write --report FILE."))
+            log.problem(warning("-o", "validate's -o is deprecated and goes in 0.7.0; write --report FILE."))
             target = report_o
         dataset, _, warnings = load(schema)
         if strict and warnings:
