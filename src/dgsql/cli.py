@@ -26,11 +26,14 @@ from dgsql.compiler import Compression, OutputFormat, Planned, load, plan_schema
 from dgsql.compiler.render import resolve_compression
 from dgsql.compiler.seeds import DEFAULT_SEED
 from dgsql.dsl.json_schema import dataset_json_schema
+from dgsql.dsl.model import Dataset
 from dgsql.dsl.problems import Problem
 from dgsql.errors import DgsqlError, SchemaError, UsageError
+from dgsql.report import html_report, write_html
+from dgsql.report.observe import CHART_ROWS
 from dgsql.runtime import session
 from dgsql.runtime.build import build as run_build
-from dgsql.runtime.report import DEFAULT_THRESHOLD
+from dgsql.runtime.report import DEFAULT_THRESHOLD, Report
 from dgsql.runtime.validate import checks_script, validate
 
 app = typer.Typer(
@@ -168,6 +171,12 @@ FormatOpt = Annotated[
     ),
 ]
 DatagenSample = Annotated[int | None, typer.Option("--dry-run-sample", hidden=True, min=1)]
+HtmlOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--html", help="Also write the HTML report (checks and declared-vs-observed charts) to FILE."
+    ),
+]
 
 
 def build(
@@ -192,10 +201,12 @@ def build(
     compression: CompressionOpt = None,
     fmt: FormatOpt = OutputFormat.parquet,
     strict: StrictOpt = False,
+    html: HtmlOpt = None,
 ) -> None:
     """Compile SCHEMA and run it in one DuckDB session: <out-dir>/<table>.parquet + .metadata.json.
 
-    A --sample dry run also validates. Exit 1 when validation fails its gate.
+    A --sample dry run also validates; so does --html, which writes the HTML report too.
+    Exit 1 when validation fails its gate.
 
     Examples:
       dgsql build examples/hr_org.json -o out
@@ -214,7 +225,7 @@ def build(
                 fmt=fmt,
                 settings=settings,
                 force=force,
-                run_checks=bool(run_checks or sample or dry_run_sample),
+                run_checks=bool(run_checks or sample or dry_run_sample or html),
                 on_table=lambda t: err.print(f"  {t.name}: {t.rows:,} rows in {t.seconds:.2f} s"),
                 on_note=lambda note: err.print(f"note: {note}"),
             )
@@ -223,9 +234,19 @@ def build(
         if report is None:
             return 0
         report.render(err)
+        if html is not None:
+            _write_html(html, planned.dataset, out_dir, report)
         return 0 if report.passed_gate(threshold) else 1
 
     _funnel(action)
+
+
+def _write_html(
+    path: Path, dataset: Dataset, data_dir: Path, report: Report | None, chart_rows: int | None = CHART_ROWS
+) -> None:
+    with err.status("charting…"):
+        write_html(path, html_report(dataset, data_dir, report=report, chart_rows=chart_rows))
+    err.print(f"wrote the HTML report to {path}")
 
 
 app.command("build")(build)
@@ -290,6 +311,7 @@ def validate_command(
         ),
     ] = False,
     strict: StrictOpt = False,
+    html: HtmlOpt = None,
 ) -> None:
     """Check the data in DIR against every constraint and target of SCHEMA; print the report.
 
@@ -308,7 +330,45 @@ def validate_command(
         report.render(err)
         if report_file is not None:
             report_file.write_text(json.dumps(report.to_json(), indent=2, default=str) + "\n")
+        if html is not None:
+            _write_html(html, dataset, data_dir, report)
         return 0 if report.passed_gate(threshold) else 1
+
+    _funnel(action)
+
+
+@app.command("report")
+def report_command(
+    schema: SchemaArg,
+    data_dir: Annotated[
+        Path,
+        typer.Option(
+            "--data-dir", "-d", help="The build's folder (Parquet, CSV or JSON lines), or its .duckdb file."
+        ),
+    ],
+    out: Annotated[Path, typer.Option("--out", "-o", help="The HTML file to write.")] = Path("report.html"),
+    chart_rows: Annotated[
+        int,
+        typer.Option(
+            "--chart-rows", help="Charts read at most the first N rows of a table; 0: every row.", min=0
+        ),
+    ] = CHART_ROWS,
+    strict: StrictOpt = False,
+) -> None:
+    """Write the HTML report of the data in DIR: every check, and every column's declared
+    law charted against the data. Opens offline; exit 0 whatever the checks say (2 on bad input).
+
+    Examples:
+      dgsql report schema.json -d out -o report.html
+      dgsql validate schema.json -d out --html report.html   # the same page, with validate's exit code"""
+
+    def action() -> int:
+        dataset, _, warnings = load(schema)
+        if strict and warnings:
+            raise SchemaError(warnings)
+        _warn(warnings)
+        _write_html(out, dataset, data_dir, None, chart_rows or None)
+        return 0
 
     _funnel(action)
 
