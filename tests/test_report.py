@@ -358,3 +358,13 @@ def test_doctests(module):
     import importlib
 
     assert doctest.testmod(importlib.import_module(module)).failed == 0
+
+
+@pytest.mark.parametrize("fmt", ["csv", "duckdb"])
+def test_every_output_format_gets_the_same_charts(dg, fmt):
+    dataset, _, _ = load(SHOP)
+    parquet = dg.build(SHOP, "--sample", "400").path
+    other = dg.build(SHOP, "--sample", "400", "--format", fmt).path
+    a, b = html_report(dataset, parquet), html_report(dataset, other)
+    assert b.count("<figure") == a.count("<figure") > 20
+    assert "could not" not in b

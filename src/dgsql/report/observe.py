@@ -3,9 +3,10 @@ the schema declares.
 
 Each table costs one scan of the columns charted, however many they are: a first query over the
 table's first :data:`HEAD` rows finds each numeric column's range and each text column's
-candidate top values (cheap), then one query over all rows takes every histogram, binned with
-those ranges (DuckDB's ``histogram`` aggregate returns one map per column), every category
-count and the exact counts of the candidates. Fanouts (children per parent), effect lifts and
+candidate top values (cheap), then one query over the rows charted (all of them, or the first
+:data:`CHART_ROWS`) takes every histogram, binned with those ranges (DuckDB's ``histogram``
+aggregate returns one map per column), every category count and the exact counts of the
+candidates. Fanouts (children per parent), effect lifts and
 the expected shares of a datetime column (over its grid, through the ``datetime_shape`` check's
 own SQL) are one query each. No row leaves DuckDB: only aggregates do.
 
@@ -148,7 +149,7 @@ class Observation:
 
 class Probe(ABC):
     """One chart's queries over a table: aggregates over the table's first :data:`HEAD` rows
-    (cheap: ranges and candidate values), then aggregates over all rows knowing the head's
+    (cheap: ranges and candidate values), then aggregates over the rows charted knowing the head's
     values (both passes take every probe of the table at once), then any query of its own
     (:meth:`own`), then the charts, or notes saying why there are none."""
 
@@ -206,7 +207,7 @@ class NumericProbe(Probe):
         else:
             lo, hi = mn, mx
             q0, q1 = q or (mn, mx)
-            if q1 > q0 and (mx - mn) > 3 * (q1 - q0):
+            if q1 > q0 and (mx - mn) > 1.5 * (q1 - q0):
                 lo, hi = min((q0, *self.include)), max((q1, *self.include))
             if hi <= lo:
                 lo, hi = lo - 0.5, lo + 0.5
@@ -285,7 +286,7 @@ class CategoryProbe(Probe):
 class TopProbe(Probe):
     """The most frequent values of ``x``: candidates and the distinct count from the head (a
     top-k or a distinct count over all rows of a 10M-row text column took 2–3 s), their shares
-    counted exactly over all rows."""
+    counted exactly over the rows charted."""
 
     title: str
     x: Sql
@@ -351,14 +352,14 @@ class TimeProbe(Probe):
         declared = by_dimension(self.expected, self.dims) if isinstance(self.expected, dict) else None
         note = self.expected if isinstance(self.expected, str) and not isinstance(self.expected, Sql) else ""
         out: list[Chart | str] = []
-        for dim in self.dims:
+        for i, dim in enumerate(self.dims):
             out.append(
                 Bars(
                     f"{self.column} by {_DIM_NAMES[dim]}",
                     DIMENSION_LABELS[dim],
                     [c / n if n else 0.0 for c in observed[dim]],
                     list(declared[dim]) if declared is not None else [],
-                    note=note,
+                    note=note if i == 0 else "",
                 )
             )
         return out

@@ -178,11 +178,11 @@ _ENV = jinja2.Environment(
 )
 _ENV.filters["pct"] = lambda v: "–" if v is None else f"{100 * v:.1f}%"
 _ENV.filters["num"] = lambda v: "–" if v is None else f"{v:,}"
-_ENV.filters["bytes"] = lambda n: "–" if n is None else svg_bytes(n)
+_ENV.filters["bytes"] = lambda n: "–" if n is None else size_text(n)
 _ENV.filters["secs"] = lambda v: "–" if v is None else f"{v:.2f} s"
 
 
-def svg_bytes(n: float) -> str:
+def size_text(n: float) -> str:
     for unit in ("B", "KB", "MB", "GB", "TB"):
         if n < 1024 or unit == "TB":
             return f"{n:,.0f} {unit}" if unit == "B" else f"{n:,.1f} {unit}"
