@@ -336,4 +336,5 @@ def test_quoting_is_duckdbs_and_sqlglots(text: str) -> None:
     assert ident(text) == exp.to_identifier(text, quoted=True).sql("duckdb")
     assert lit(text) == exp.convert(text).sql("duckdb")
     if "\x00" not in text:
-        assert duckdb.execute(f"SELECT {lit(text)} AS {ident(text or 'x')}").fetchone() == (text,)
+        with duckdb.connect() as con:  # its own: the default connection is shared by the tests
+            assert con.execute(f"SELECT {lit(text)} AS {ident(text or 'x')}").fetchall() == [(text,)]

@@ -19,11 +19,20 @@ from dgsql import __version__
 from dgsql.dsl.problems import warning
 from dgsql.errors import DgsqlError, SchemaError, UsageError
 from dgsql.log import Log, LogFormat
-from dgsql.options import DEFAULT_SEED, DEFAULT_THRESHOLD, Compression, OutputFormat, resolve_compression
+from dgsql.options import (
+    CHART_ROWS,
+    DEFAULT_SEED,
+    DEFAULT_THRESHOLD,
+    Compression,
+    OutputFormat,
+    resolve_compression,
+)
 from dgsql.runtime.stopping import Stopped, stop_on_signals
 
 if TYPE_CHECKING:
     from dgsql.compiler import Planned
+    from dgsql.dsl.model import Dataset
+    from dgsql.runtime.report import Report
 
 # The commands import the compiler, DuckDB and Faker when they run: `--help`, `--version` and
 # shell completion never load them (tests/test_cli_log.py checks it; bench/bench_startup.py
@@ -182,6 +191,14 @@ FormatOpt = Annotated[
     ),
 ]
 DatagenSample = Annotated[int | None, typer.Option("--dry-run-sample", hidden=True, min=1)]
+HtmlOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--html",
+        help="Also write the HTML report (checks and declared-vs-observed charts) to FILE.",
+        show_default=False,
+    ),
+]
 
 
 OutOpt = Annotated[
@@ -211,13 +228,15 @@ def build(
     threshold: Threshold = DEFAULT_THRESHOLD,
     compression: CompressionOpt = None,
     fmt: FormatOpt = OutputFormat.parquet,
+    html: HtmlOpt = None,
     strict: StrictOpt = False,
     quiet: QuietOpt = False,
     log_format: LogFormatOpt = None,
 ) -> None:
     """Compile SCHEMA and run it in one DuckDB session: <out>/<table>.parquet + .metadata.json.
 
-    A --sample dry run also validates. Exit 1 when validation fails its gate.
+    A --sample dry run also validates; so does --html, which writes the HTML report too.
+    Exit 1 when validation fails its gate.
 
     Examples:
       dgsql build examples/hr_org.json -o out
@@ -241,7 +260,7 @@ def build(
                 fmt=fmt,
                 settings=settings,
                 force=force,
-                run_checks=bool(run_checks or sample or dry_run_sample),
+                run_checks=bool(run_checks or sample or dry_run_sample or html),
                 on_table=lambda t: log.table_finished(t.name, t.rows, t.seconds),
                 on_note=log.note,
                 on_start=log.table_started,
@@ -251,9 +270,26 @@ def build(
         if result.report is None:
             return 0
         log.report(result.report)
+        if html is not None:
+            _write_html(html, planned.dataset, out_dir, result.report, log)
         return 0 if result.report.passed_gate(threshold) else 1
 
     _funnel(action, log)
+
+
+def _write_html(
+    path: Path,
+    dataset: Dataset,
+    data_dir: Path,
+    report: Report | None,
+    log: Log,
+    chart_rows: int | None = CHART_ROWS,
+) -> None:
+    from dgsql.report import html_report, write_html
+
+    with log.running("charting…"):
+        write_html(path, html_report(dataset, data_dir, report=report, chart_rows=chart_rows))
+    log.message(f"wrote the HTML report to {path}", event="wrote", path=str(path))
 
 
 app.command("build")(build)
@@ -307,14 +343,19 @@ def validate_command(
             "--sql", help="Print the checks as one script for the DuckDB CLI instead of running them."
         ),
     ] = False,
+    html: HtmlOpt = None,
     strict: StrictOpt = False,
     quiet: QuietOpt = False,
     log_format: LogFormatOpt = None,
 ) -> None:
     """Check the data in DIR against every constraint and target of SCHEMA; print the report.
 
-    Exit 0 when every primary- and foreign-key check passes and the score reaches the
-    threshold, 1 otherwise, 2 on bad input."""
+    Exit 0 when every primary- and foreign-key check passes, no check of a declared law fails
+    and the score reaches the threshold; 1 otherwise, 2 on bad input.
+
+    Examples:
+      dgsql validate schema.json -d out --report report.json
+      dgsql validate schema.json -d out --html report.html    # the checks and charts, offline"""
     log = _log(quiet, log_format)
 
     def action() -> int:
@@ -340,7 +381,50 @@ def validate_command(
         log.report(report)
         if target is not None:
             target.write_text(json.dumps(report.to_json(), indent=2, default=str) + "\n")
+        if html is not None:
+            _write_html(html, dataset, data_dir, report, log)
         return 0 if report.passed_gate(threshold) else 1
+
+    _funnel(action, log)
+
+
+@app.command("report")
+def report_command(
+    schema: SchemaArg,
+    data_dir: Annotated[
+        Path,
+        typer.Option(
+            "--data-dir", "-d", help="The build's folder (Parquet, CSV or JSON lines), or its .duckdb file."
+        ),
+    ],
+    out: Annotated[Path, typer.Option("--out", "-o", help="The HTML file to write.")] = Path("report.html"),
+    chart_rows: Annotated[
+        int,
+        typer.Option(
+            "--chart-rows", help="Charts read at most the first N rows of a table; 0: every row.", min=0
+        ),
+    ] = CHART_ROWS,
+    strict: StrictOpt = False,
+    quiet: QuietOpt = False,
+    log_format: LogFormatOpt = None,
+) -> None:
+    """Write the HTML report of the data in DIR: every check, and every column's declared
+    law charted against the data. Opens offline; exit 0 whatever the checks say (2 on bad input).
+
+    Examples:
+      dgsql report schema.json -d out -o report.html
+      dgsql validate schema.json -d out --html report.html   # the same page, with validate's exit code"""
+    log = _log(quiet, log_format)
+
+    def action() -> int:
+        from dgsql.compiler import load
+
+        dataset, _, warnings = load(schema)
+        if strict and warnings:
+            raise SchemaError(warnings)
+        log.problems((), warnings)
+        _write_html(out, dataset, data_dir, None, log, chart_rows or None)
+        return 0
 
     _funnel(action, log)
 

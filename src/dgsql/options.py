@@ -17,6 +17,10 @@ DEFAULT_SEED = 42
 DEFAULT_THRESHOLD = 80.0
 "The quality score ``validate`` needs to pass."
 
+CHART_ROWS = 1_000_000
+"""The HTML report's charts read at most this many first rows of a table (``--chart-rows``;
+the checks read every row)."""
+
 
 class Compression(str, Enum):
     """Parquet codecs a build can write (docs/performance.md has the measurements)."""

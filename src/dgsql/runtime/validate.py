@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -122,12 +123,7 @@ def _check(
             results = [_run(session, c, has_metadata) for c in checks]
             tables = _profile(session, dataset)
     finally:
-        try:
-            session.execute(
-                f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE; DROP MACRO TABLE IF EXISTS {METADATA_MACRO};{teardown}"
-            )
-        except duckdb.Error:
-            pass
+        _drop_views(session, teardown)
         if own:
             session.close()
     return Report(
@@ -137,6 +133,29 @@ def _check(
         tables=tables,
         seconds=time.perf_counter() - started,
     )
+
+
+@contextmanager
+def data_views(dataset: Dataset, data_dir: Path, con: duckdb.DuckDBPyConnection) -> Iterator[Layout]:
+    """The views and the metadata macro the checks read, over the build in ``data_dir``, in
+    session ``con`` while the block runs (``dgsql report`` charts the data through them);
+    dropped again on exit. Raises :class:`UsageError` as :func:`validate` does."""
+    layout = _check_files(dataset, Path(data_dir))
+    detach = f"DETACH DATABASE IF EXISTS {DATABASE_ALIAS};" if layout.format == "duckdb" else ""
+    try:
+        _setup(con, dataset, layout)
+        yield layout
+    finally:
+        _drop_views(con, detach)
+
+
+def _drop_views(con: duckdb.DuckDBPyConnection, teardown: str) -> None:
+    try:
+        con.execute(
+            f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE; DROP MACRO TABLE IF EXISTS {METADATA_MACRO};{teardown}"
+        )
+    except duckdb.Error:
+        pass
 
 
 def checks_script(dataset: Dataset, data_dir: str) -> str:

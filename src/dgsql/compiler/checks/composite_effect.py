@@ -28,7 +28,7 @@ from dgsql.compiler.checks.spec import CheckContext, CheckSpec, compiled, not_co
 from dgsql.compiler.checks.targets import entries
 from dgsql.compiler.checks.views import table
 from dgsql.compiler.sqltext import Sql, double, fill, ident, join, lit, qualified
-from dgsql.dsl.model import CompositeEffect, Influence
+from dgsql.dsl.model import CompositeEffect, EffectArgs, Influence
 
 KIND = "composite_effect"
 CATEGORY = "behaviour"
@@ -208,6 +208,41 @@ def _effect(
     plan.keys.append((Sql("NULL"), fill("({n}.__dg_factor IS NOT NULL)", n=name)))
     plan.m_row.append(fill("coalesce({n}.__dg_factor, {d})", n=name, d=double(inf.map.default)))
     return None
+
+
+LIFT = """\
+SELECT k0 AS matched, count(*) AS n, avg(y) AS observed_mean, avg(m) AS declared_factor
+FROM keyed GROUP BY k0 ORDER BY k0"""
+"Rows inside and outside the effect (``matched``): their mean value and declared mean factor."
+
+
+def effect_lift(
+    ctx: CheckContext, table_id: str, column: str, args: EffectArgs, ts: str, rows: Sql | None = None
+) -> Sql | str:
+    """For a column scaled by an ``effect`` modifier (timestamp ``ts``): the rows an effect row
+    matches and the others, with their mean value and mean declared factor (:data:`LIFT`,
+    through the check's own matching), or why there is no such query. ``rows``: the relation
+    read (default: the whole table)."""
+    inf = Influence(
+        kind="effect", effect_table=args.effect_table, on=args.on or None, window=args.window, map=args.map
+    )
+    target = CompositeEffect(table=table_id, metric=column, influences=[inf], timestamp=ts)
+    plan = _plan(ctx, target, ts, volume=False)
+    if isinstance(plan, str):
+        return plan
+    ((_, row_key),) = plan.keys
+    return fill(
+        METRIC,
+        table=rows or table(table_id),
+        metric=ident(column),
+        ts=ident(ts),
+        effects=join(plan.effects, Sql("")),
+        effect_joins=join(plan.effect_joins, Sql("")),
+        row_keys=fill("{e} AS k0", e=row_key),
+        row_m=join(plan.m_row, Sql(" * ")),
+        key_names=Sql("k0"),
+        summary=Sql(LIFT),
+    )
 
 
 def compile(ctx: CheckContext) -> Iterator[CheckSpec]:

@@ -30,16 +30,17 @@ first column of an inequality) is checked exactly as above.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from statistics import NormalDist
+from typing import Any
 
 from dgsql.compiler import behaviours, funnel
-from dgsql.compiler.checks.grid import column_grid, dimension, grid_sql, weight_at
+from dgsql.compiler.checks.grid import Grid, column_grid, dimension, grid_sql, weight_at
 from dgsql.compiler.checks.spec import CheckContext, CheckSpec, compiled, not_compiled
 from dgsql.compiler.checks.views import table
 from dgsql.compiler.sqltext import Sql, double, doubles, fill, ident, join, lit
 from dgsql.dsl.laws import quantile_nodes
-from dgsql.dsl.model import DatetimeSeriesGen
+from dgsql.dsl.model import Column, DatetimeSeriesGen, Node
 from dgsql.dsl.time import series_patterns
 
 KIND = "datetime_shape"
@@ -118,6 +119,12 @@ FROM stat"""
 "Observed against expected shares: the TVD and its tolerance (:func:`tolerance`, in SQL)."
 
 
+EPOCH_HOURS = "(epoch_us({ts}) // 3600000000)"
+"Hours since 1970-01-01 of a timestamp: its hour of day, day of week and month all follow from it."
+SHARES = "shares AS (SELECT v, mass / sum(mass) OVER () AS share FROM expected)\nSELECT v, share FROM shares ORDER BY v"
+"The expected share of each category, for the report's charts."
+
+
 def tolerance(shares: Sequence[float], rows: float) -> float:
     """The TVD within which the shares of ``rows`` rows drawn from ``shares`` stay (the check's
     tolerance, which its SQL computes from the expected shares).
@@ -145,6 +152,116 @@ def truncated_after(after: Sequence[str]) -> str:
     return f"declared weights truncated after greatest({', '.join(after)}) per row"
 
 
+def _dimensions(column: str, at: Callable[[Sql], Sql]) -> dict[str, Sql]:
+    """The category of the jittered grid points, of the column's values and of a row's value
+    placed past the span: ``at`` maps a timestamp to its category."""
+    jittered = Sql("ts + to_microseconds(CAST(minutes * 60000000 AS BIGINT))")
+    observed = fill("CAST({c} AS TIMESTAMP)", c=ident(column))
+    return {"dim_jittered": at(jittered), "dim_observed": at(observed), "dim_past": at(Sql("x"))}
+
+
+def _expectation(
+    ctx: CheckContext,
+    node: Node,
+    col: Column,
+    grid: Grid,
+    patterns: Sequence[tuple[str, list[float]]],
+    jitter_var: float,
+) -> tuple[str, dict[str, Sql], dict[str, Any]]:
+    """The CTEs ending in ``expected(v, mass)`` (:data:`DECLARED` or :data:`TRUNCATED`), their
+    parts but the dimension's, and how the report names the expectation."""
+    bound = ctx.bound(node.id, col.name)
+    after = bound.after if bound is not None else ()
+    ts = Sql("ts")
+    weight = (
+        join((weight_at(w, dimension(d, ts)) for d, w in patterns), Sql(" * ")) if patterns else Sql("1.0")
+    )
+    offsets = _offsets(jitter_var**0.5)
+    parts = dict(
+        grid=grid_sql(grid),
+        weight=weight,
+        offsets=doubles(offsets),
+        table=table(node.id),
+        col=ident(col.name),
+        z=double(Z),
+        slack=double(SLACK),
+        min_rows=double(MIN_ROWS),
+    )
+    if not after:
+        parts.update(extra=Sql(""))
+        return DECLARED, parts, {}
+    assert bound is not None
+    parts.update(
+        bound=join(ident(a) for a in after)
+        if len(after) == 1
+        else fill("greatest({a})", a=join(ident(a) for a in after)),
+        allows=Sql("<" if bound.strict else "<="),
+        nodes=double(len(offsets)),
+        extra=fill(
+            " {after} AS truncated_after, (SELECT n FROM past_span) AS past_span_rows,",
+            after=lit(", ".join(after)),
+        ),
+    )
+    return TRUNCATED, parts, {"shares": truncated_after(after), "strict": bound.strict}
+
+
+def _jitter(col: Column) -> tuple[float, list[str]]:
+    """The summed variance of the column's ``time_jitter`` modifiers (minutes²), and the other
+    modifiers that move its timestamps (seasonality does not: it scales values)."""
+    jitter_var = 0.0
+    other = []
+    for mod in col.modifiers:
+        if mod.transform == "seasonality":
+            continue
+        if mod.transform == "time_jitter":
+            jitter_var += mod.args.std_minutes**2
+        else:
+            other.append(mod.transform)
+    return jitter_var, other
+
+
+def _problem(ctx: CheckContext, node: Node, col: Column, other: list[str], grid: Grid | None) -> str | None:
+    """Why the column's shares have no expectation (None when they have one)."""
+    if other:
+        return f"the {', '.join(other)} modifier changes the timestamps in ways the check cannot model"
+    if grid is None:
+        return "the column's grid needs a timeframe"
+    if behaviours.time_bounded(ctx.dataset, node, col):
+        return "the column is drawn after its parent's created_at (vintage_behavior)"
+    bound = ctx.bound(node.id, col.name)
+    hidden = [c.name for c in node.columns if c.hidden and bound is not None and c.name in bound.after]
+    if hidden:
+        return (
+            f"the column is drawn after {', '.join(hidden)}, hidden (never written), so the "
+            "truncated shares cannot be computed from the file"
+        )
+    return None
+
+
+def expected_shares(ctx: CheckContext, node: Node, col: Column, rows: Sql | None = None) -> Sql | str:
+    """``SELECT v, share``: the share the check expects of a ``datetime_series`` column in each
+    hour since the epoch ``v`` (:data:`EPOCH_HOURS`; hour of day, day of week and month follow
+    from it), from the declared weights (or the grid's own spread when none), or why there is
+    none. The report charts the data against it. ``rows``: the relation whose rows' bounds
+    truncate the expectation (default: the whole table)."""
+    gen = col.generator
+    if not isinstance(gen, DatetimeSeriesGen):
+        return "not a datetime_series column"
+    patterns = [(p.dimension, p.weights) for p in series_patterns(gen.datetime_series, col)]
+    if col.name in funnel.roles(node):
+        return "the funnel sets the column's times"
+    jitter_var, other = _jitter(col)
+    grid = column_grid(ctx.dataset, col)
+    problem = _problem(ctx, node, col, other, grid)
+    if problem:
+        return problem
+    assert grid is not None
+    head, parts, _ = _expectation(ctx, node, col, grid, patterns, jitter_var)
+    if rows is not None:
+        parts["table"] = rows
+    return fill(head + SHARES, **parts, **_dimensions(col.name, lambda ts: fill(EPOCH_HOURS, ts=ts)))
+
+
 def compile(ctx: CheckContext) -> Iterator[CheckSpec]:
     for node in ctx.dataset.nodes:
         for col in node.written:
@@ -152,82 +269,24 @@ def compile(ctx: CheckContext) -> Iterator[CheckSpec]:
             if not isinstance(gen, DatetimeSeriesGen) or col.name in funnel.roles(node):
                 continue  # a funnel's stage times are checked by funnel_times
             patterns = [(p.dimension, p.weights) for p in series_patterns(gen.datetime_series, col)]
-            jitter_var = 0.0
-            other = []
-            for mod in col.modifiers:
-                if mod.transform == "seasonality":
-                    continue
-                if mod.transform == "time_jitter":
-                    jitter_var += mod.args.std_minutes**2
-                else:
-                    other.append(mod.transform)
+            jitter_var, other = _jitter(col)
             if not patterns:
                 continue
             ref = f"{node.id}.{col.name}"
             source = ctx.column_path(node.id, col.name) + ".generator.datetime_series"
             grid = column_grid(ctx.dataset, col)
-            bound = ctx.bound(node.id, col.name)
-            after = bound.after if bound is not None else ()
-            hidden = [c.name for c in node.columns if c.hidden and c.name in after]
-            problem = None
-            if other:
-                problem = (
-                    f"the {', '.join(other)} modifier changes the timestamps in ways the check cannot model"
-                )
-            elif grid is None:
-                problem = "the column's grid needs a timeframe"
-            elif behaviours.time_bounded(ctx.dataset, node, col):
-                problem = "the column is drawn after its parent's created_at (vintage_behavior)"
-            elif hidden:
-                problem = (
-                    f"the column is drawn after {', '.join(hidden)}, hidden (never written), so the "
-                    "truncated shares cannot be computed from the file"
-                )
+            problem = _problem(ctx, node, col, other, grid)
             if problem:
                 for dim in dict.fromkeys(d for d, _ in patterns):
                     yield not_compiled(KIND, CATEGORY, ref, source, problem, id=f"{KIND}:{ref}:{dim}")
                 continue
             assert grid is not None
-            ts = Sql("ts")
-            weight = join((weight_at(w, dimension(d, ts)) for d, w in patterns), Sql(" * "))
-            jittered = Sql("ts + to_microseconds(CAST(minutes * 60000000 AS BIGINT))")
-            observed = fill("CAST({c} AS TIMESTAMP)", c=ident(col.name))
-            offsets = _offsets(jitter_var**0.5)
-            parts = dict(
-                grid=grid_sql(grid),
-                weight=weight,
-                offsets=doubles(offsets),
-                table=table(node.id),
-                col=ident(col.name),
-                z=double(Z),
-                slack=double(SLACK),
-                min_rows=double(MIN_ROWS),
-            )
-            if after:
-                assert bound is not None
-                head = TRUNCATED
-                parts.update(
-                    bound=join(ident(a) for a in after)
-                    if len(after) == 1
-                    else fill("greatest({a})", a=join(ident(a) for a in after)),
-                    allows=Sql("<" if bound.strict else "<="),
-                    nodes=double(len(offsets)),
-                    extra=fill(
-                        " {after} AS truncated_after, (SELECT n FROM past_span) AS past_span_rows,",
-                        after=lit(", ".join(after)),
-                    ),
-                )
-                how = {"shares": truncated_after(after), "strict": bound.strict}
-            else:
-                head, how = DECLARED, {}
-                parts.update(extra=Sql(""))
+            head, parts, how = _expectation(ctx, node, col, grid, patterns, jitter_var)
             for dim in dict.fromkeys(d for d, _ in patterns):
                 sql = fill(
                     head + COMPARE,
                     **parts,
-                    dim_jittered=dimension(dim, jittered),
-                    dim_observed=dimension(dim, observed),
-                    dim_past=dimension(dim, Sql("x")),
+                    **_dimensions(col.name, lambda ts, dim=dim: dimension(dim, ts)),
                     dimension_name=lit(dim),
                 )
                 yield compiled(
