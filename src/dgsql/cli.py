@@ -10,8 +10,10 @@ import os
 import platform
 import signal
 import sys
+import tempfile
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -25,9 +27,10 @@ from dgsql import __version__
 from dgsql.compiler import DEFAULT_COMPRESSION, Compression, Planned, load, plan_schema, render
 from dgsql.compiler.seeds import DEFAULT_SEED
 from dgsql.dsl.json_schema import dataset_json_schema
+from dgsql.dsl.model import Dataset
 from dgsql.dsl.problems import Problem
 from dgsql.errors import DgsqlError, SchemaError, UsageError
-from dgsql.runtime import session
+from dgsql.runtime import postgres, session
 from dgsql.runtime.build import build as run_build
 from dgsql.runtime.report import DEFAULT_THRESHOLD
 from dgsql.runtime.validate import checks_script, validate
@@ -154,9 +157,28 @@ CompressionOpt = Annotated[
     typer.Option("--compression", help="Parquet codec: snappy (faster to write) or zstd (smaller files)."),
 ]
 DatagenSample = Annotated[int | None, typer.Option("--dry-run-sample", hidden=True, min=1)]
+ToOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--to",
+        help="Load into PostgreSQL: postgresql://user@host:port/db (the password from PGPASSWORD or "
+        "~/.pgpass is best; one in the URL is never printed). docs/postgres.md",
+        show_default=False,
+    ),
+]
+PgSchemaOpt = Annotated[str, typer.Option("--pg-schema", help="PostgreSQL schema of the tables.")]
+IfExistsOpt = Annotated[
+    postgres.IfExists,
+    typer.Option(
+        "--if-exists",
+        help="When a table exists: fail (change nothing), replace (swap in the new tables atomically) "
+        "or append (add the rows).",
+    ),
+]
 
 
 def build(
+    ctx: typer.Context,
     schema: SchemaArg,
     out_dir: Annotated[Path, typer.Option("--out-dir", "-o", help="Output folder.")] = Path("out"),
     seed: SeedOpt = DEFAULT_SEED,
@@ -177,37 +199,82 @@ def build(
     threshold: Threshold = DEFAULT_THRESHOLD,
     compression: CompressionOpt = DEFAULT_COMPRESSION,
     strict: StrictOpt = False,
+    to: ToOpt = None,
+    pg_schema: PgSchemaOpt = "public",
+    if_exists: IfExistsOpt = postgres.IfExists.fail,
 ) -> None:
     """Compile SCHEMA and run it in one DuckDB session: <out-dir>/<table>.parquet + .metadata.json.
 
     A --sample dry run also validates. Exit 1 when validation fails its gate.
+    With --to, the data is then loaded into PostgreSQL (the files go to a temporary folder
+    unless --out-dir is given); data that fails its checks is not loaded.
 
     Examples:
       dgsql build examples/hr_org.json -o out
       dgsql build schema.json -o out --scale 100 --validate
-      dgsql build schema.json --sample 1000 --strict    # a quick dry run, warnings fail"""
+      dgsql build schema.json --sample 1000 --strict    # a quick dry run, warnings fail
+      dgsql build schema.json --to postgresql://me@localhost:5432/app --if-exists replace"""
 
     def action() -> int:
+        if to is not None:
+            postgres.parse_target(to)  # a bad URL fails before the build
         planned = _plan(schema, seed=seed, scale=scale, sample=sample or dry_run_sample, strict=strict)
         settings = session.Settings(threads, memory_limit, str(temp_dir) if temp_dir else None)
-        with err.status("generating…"):
-            result = run_build(
-                planned,
-                out_dir,
-                compression=compression,
-                settings=settings,
-                force=force,
-                run_checks=bool(run_checks or sample or dry_run_sample),
-                on_table=lambda t: err.print(f"  {t.name}: {t.rows:,} rows in {t.seconds:.2f} s"),
-            )
-        report = result.report
-        _summary(result, out_dir)
-        if report is None:
-            return 0
-        report.render(err)
-        return 0 if report.passed_gate(threshold) else 1
+        source = ctx.get_parameter_source("out_dir")  # Typer's own click: compare by name
+        given = source is not None and source.name != "DEFAULT"
+        with _build_folder(out_dir, keep=to is None or given) as folder:
+            with err.status("generating…"):
+                result = run_build(
+                    planned,
+                    folder,
+                    compression=compression,
+                    settings=settings,
+                    force=force,
+                    run_checks=bool(run_checks or sample or dry_run_sample),
+                    on_table=lambda t: err.print(f"  {t.name}: {t.rows:,} rows in {t.seconds:.2f} s"),
+                )
+            report = result.report
+            _summary(result, folder)
+            if report is not None:
+                report.render(err)
+                if not report.passed_gate(threshold):
+                    if to is not None:
+                        print("not loaded into PostgreSQL: the checks failed.", file=sys.stderr)
+                    return 1
+            if to is not None:
+                _load(planned.dataset, folder, to, pg_schema, if_exists, threads)
+        return 0
 
     _funnel(action)
+
+
+@contextmanager
+def _build_folder(out_dir: Path, *, keep: bool) -> Iterator[Path]:
+    """``out_dir``, or (``build --to`` without ``--out-dir``) a temporary folder removed after."""
+    if keep:
+        yield out_dir
+        return
+    with tempfile.TemporaryDirectory(prefix="dgsql-load-") as scratch:
+        yield Path(scratch) / "data"
+
+
+def _load(
+    dataset: Dataset,
+    data_dir: Path,
+    to: str,
+    pg_schema: str,
+    if_exists: postgres.IfExists,
+    threads: int | None = None,
+) -> None:
+    postgres.load(
+        dataset, data_dir, to, pg_schema=pg_schema, if_exists=if_exists, progress=_progress, threads=threads
+    )
+
+
+def _progress(line: postgres.Progress) -> None:
+    """Every line ``load`` and ``build --to`` print, progress per table and the summary: on
+    stderr. The one place to reroute them (quiet, a JSON log: ``line.fields``)."""
+    print(line.text, file=sys.stderr)
 
 
 app.command("build")(build)
@@ -288,6 +355,45 @@ def validate_command(
         if report_file is not None:
             report_file.write_text(json.dumps(report.to_json(), indent=2, default=str) + "\n")
         return 0 if report.passed_gate(threshold) else 1
+
+    _funnel(action)
+
+
+@app.command("load")
+def load_command(
+    schema: SchemaArg,
+    data_dir: Annotated[
+        Path, typer.Option("--data-dir", "-d", help="The build's folder (Parquet files, .metadata.json).")
+    ],
+    to: Annotated[
+        str,
+        typer.Option(
+            "--to",
+            help="postgresql://user@host:port/db (the password from PGPASSWORD or ~/.pgpass is best; "
+            "one in the URL is never printed).",
+            show_default=False,
+        ),
+    ],
+    pg_schema: PgSchemaOpt = "public",
+    if_exists: IfExistsOpt = postgres.IfExists.fail,
+    strict: StrictOpt = False,
+) -> None:
+    """Load the tables a build wrote into PostgreSQL, with primary and foreign keys, in one transaction.
+
+    A failed or interrupted load changes nothing. docs/postgres.md has the types and the rules.
+
+    Examples:
+      dgsql load schema.json -d out --to postgresql://me@localhost:5432/app
+      dgsql load schema.json -d out --to postgresql://me@db/app --pg-schema demo --if-exists replace"""
+
+    def action() -> int:
+        postgres.parse_target(to)
+        dataset, _, warnings = load(schema)
+        if strict and warnings:
+            raise SchemaError(warnings)
+        _warn(warnings)
+        _load(dataset, data_dir, to, pg_schema, if_exists)
+        return 0
 
     _funnel(action)
 
