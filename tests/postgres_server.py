@@ -23,13 +23,9 @@ from typing import Any
 
 RUN_AS = "nobody"
 USER = "postgres"
-SETTINGS = [
-    "listen_addresses=127.0.0.1",
-    "fsync=off",  # a throw-away server: nothing to keep after a crash
-    "synchronous_commit=off",
-    "full_page_writes=off",
-    "max_connections=30",
-]
+SETTINGS = ["listen_addresses=127.0.0.1", "max_connections=30"]
+FAST = ["fsync=off", "synchronous_commit=off", "full_page_writes=off"]
+"A throw-away server keeps nothing after a crash (the tests'; a bench keeps PostgreSQL's defaults)."
 
 
 class Unavailable(Exception):
@@ -76,13 +72,17 @@ def find_bindir() -> Path | None:
     return versions[-1].parent if versions else None
 
 
-def start() -> PgServer:
+def start(*, fast: bool = True) -> PgServer:
     bindir = find_bindir()
     if bindir is None:
         raise Unavailable("initdb and pg_ctl not found (install the postgresql package)")
-    folder = Path(tempfile.mkdtemp(prefix="dgsql-pg-"))
+    root = os.geteuid() == 0
+    # as root, a folder nobody can reach: under /tmp, not a TMPDIR that may be root's own
+    folder = Path(
+        tempfile.mkdtemp(prefix="dgsql-pg-", dir="/tmp" if root and os.path.isdir("/tmp") else None)
+    )
     owner: dict[str, Any] = {}
-    if os.geteuid() == 0:
+    if root:
         try:
             account = pwd.getpwnam(RUN_AS)
         except KeyError:
@@ -111,7 +111,13 @@ def start() -> PgServer:
         for _ in range(3):  # a free port may be taken before the server binds it
             port = _free_port()
             options = " ".join(
-                f"-c {s}" for s in [*SETTINGS, f"port={port}", f"unix_socket_directories={folder}"]
+                f"-c {s}"
+                for s in [
+                    *SETTINGS,
+                    *(FAST if fast else []),
+                    f"port={port}",
+                    f"unix_socket_directories={folder}",
+                ]
             )
             done = subprocess.run(
                 [str(bindir / "pg_ctl"), "-D", str(folder / "data"), "-l", str(folder / "log"),

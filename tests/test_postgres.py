@@ -459,6 +459,12 @@ def _wait_until_gone(server: postgres_server.PgServer, deadline: float) -> None:
     raise AssertionError("the load's backend is still there")
 
 
+def _default_sigint() -> None:
+    """A process started in the background may inherit SIGINT ignored; Python then never turns
+    Ctrl-C into KeyboardInterrupt. The child gets the default, as a terminal would give it."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.parametrize("how", ["terminate the backend", "ctrl-c", "kill -9"])
 def test_an_interrupted_load_changes_nothing(server, big, how: str) -> None:
     path, small, large = big
@@ -470,6 +476,7 @@ def test_an_interrupted_load_changes_nothing(server, big, how: str) -> None:
     proc = subprocess.Popen(
         [*base, "-d", str(large), "--if-exists", "replace"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=_default_sigint,
     )  # fmt: skip
     try:
         pid = _wait_for_copy_of(server, "big", time.monotonic() + 60)
