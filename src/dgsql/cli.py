@@ -15,7 +15,7 @@ import traceback
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import duckdb
 import typer
@@ -27,13 +27,17 @@ from dgsql import __version__
 from dgsql.compiler import DEFAULT_COMPRESSION, Compression, Planned, load, plan_schema, render
 from dgsql.compiler.seeds import DEFAULT_SEED
 from dgsql.dsl.json_schema import dataset_json_schema
-from dgsql.dsl.model import Dataset
 from dgsql.dsl.problems import Problem
 from dgsql.errors import DgsqlError, SchemaError, UsageError
-from dgsql.runtime import postgres, session
+from dgsql.runtime import session
 from dgsql.runtime.build import build as run_build
+from dgsql.runtime.pg_options import IfExists, parse_target
 from dgsql.runtime.report import DEFAULT_THRESHOLD
 from dgsql.runtime.validate import checks_script, validate
+
+if TYPE_CHECKING:
+    from dgsql.dsl.model import Dataset
+    from dgsql.runtime.postgres import Progress
 
 app = typer.Typer(
     add_completion=False,
@@ -168,7 +172,7 @@ ToOpt = Annotated[
 ]
 PgSchemaOpt = Annotated[str, typer.Option("--pg-schema", help="PostgreSQL schema of the tables.")]
 IfExistsOpt = Annotated[
-    postgres.IfExists,
+    IfExists,
     typer.Option(
         "--if-exists",
         help="When a table exists: fail (change nothing), replace (swap in the new tables atomically) "
@@ -201,7 +205,7 @@ def build(
     strict: StrictOpt = False,
     to: ToOpt = None,
     pg_schema: PgSchemaOpt = "public",
-    if_exists: IfExistsOpt = postgres.IfExists.fail,
+    if_exists: IfExistsOpt = IfExists.fail,
 ) -> None:
     """Compile SCHEMA and run it in one DuckDB session: <out-dir>/<table>.parquet + .metadata.json.
 
@@ -217,7 +221,7 @@ def build(
 
     def action() -> int:
         if to is not None:
-            postgres.parse_target(to)  # a bad URL fails before the build
+            parse_target(to)  # a bad URL fails before the build
         planned = _plan(schema, seed=seed, scale=scale, sample=sample or dry_run_sample, strict=strict)
         settings = session.Settings(threads, memory_limit, str(temp_dir) if temp_dir else None)
         source = ctx.get_parameter_source("out_dir")  # Typer's own click: compare by name
@@ -263,15 +267,17 @@ def _load(
     data_dir: Path,
     to: str,
     pg_schema: str,
-    if_exists: postgres.IfExists,
+    if_exists: IfExists,
     threads: int | None = None,
 ) -> None:
+    from dgsql.runtime import postgres  # DuckDB, the compiler, psycopg: only when loading
+
     postgres.load(
         dataset, data_dir, to, pg_schema=pg_schema, if_exists=if_exists, progress=_progress, threads=threads
     )
 
 
-def _progress(line: postgres.Progress) -> None:
+def _progress(line: Progress) -> None:
     """Every line ``load`` and ``build --to`` print, progress per table and the summary: on
     stderr. The one place to reroute them (quiet, a JSON log: ``line.fields``)."""
     print(line.text, file=sys.stderr)
@@ -375,7 +381,7 @@ def load_command(
         ),
     ],
     pg_schema: PgSchemaOpt = "public",
-    if_exists: IfExistsOpt = postgres.IfExists.fail,
+    if_exists: IfExistsOpt = IfExists.fail,
     strict: StrictOpt = False,
 ) -> None:
     """Load the tables a build wrote into PostgreSQL, with primary and foreign keys, in one transaction.
@@ -387,7 +393,7 @@ def load_command(
       dgsql load schema.json -d out --to postgresql://me@db/app --pg-schema demo --if-exists replace"""
 
     def action() -> int:
-        postgres.parse_target(to)
+        parse_target(to)
         dataset, _, warnings = load(schema)
         if strict and warnings:
             raise SchemaError(warnings)
