@@ -8,7 +8,9 @@ from __future__ import annotations
 import os
 import signal
 import sys
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -27,11 +29,13 @@ from dgsql.options import (
     OutputFormat,
     resolve_compression,
 )
+from dgsql.runtime.pg_options import IfExists, parse_target
 from dgsql.runtime.stopping import Stopped, stop_on_signals
 
 if TYPE_CHECKING:
     from dgsql.compiler import Planned
     from dgsql.dsl.model import Dataset
+    from dgsql.runtime.postgres import Progress
     from dgsql.runtime.report import Report
 
 # The commands import the compiler, DuckDB and Faker when they run: `--help`, `--version` and
@@ -199,6 +203,24 @@ HtmlOpt = Annotated[
         show_default=False,
     ),
 ]
+ToOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--to",
+        help="Load into PostgreSQL: postgresql://user@host:port/db (the password from PGPASSWORD or "
+        "~/.pgpass is best; one in the URL is never printed). docs/postgres.md",
+        show_default=False,
+    ),
+]
+PgSchemaOpt = Annotated[str, typer.Option("--pg-schema", help="PostgreSQL schema of the tables.")]
+IfExistsOpt = Annotated[
+    IfExists,
+    typer.Option(
+        "--if-exists",
+        help="When a table exists: fail (change nothing), replace (swap in the new tables atomically) "
+        "or append (add the rows).",
+    ),
+]
 
 
 OutOpt = Annotated[
@@ -208,6 +230,7 @@ OutOpt = Annotated[
 
 
 def build(
+    ctx: typer.Context,
     schema: SchemaArg,
     out_dir: OutOpt = Path("out"),
     seed: SeedOpt = DEFAULT_SEED,
@@ -229,6 +252,9 @@ def build(
     compression: CompressionOpt = None,
     fmt: FormatOpt = OutputFormat.parquet,
     html: HtmlOpt = None,
+    to: ToOpt = None,
+    pg_schema: PgSchemaOpt = "public",
+    if_exists: IfExistsOpt = IfExists.fail,
     strict: StrictOpt = False,
     quiet: QuietOpt = False,
     log_format: LogFormatOpt = None,
@@ -236,43 +262,57 @@ def build(
     """Compile SCHEMA and run it in one DuckDB session: <out>/<table>.parquet + .metadata.json.
 
     A --sample dry run also validates; so does --html, which writes the HTML report too.
-    Exit 1 when validation fails its gate.
+    Exit 1 when validation fails its gate. With --to, the data is then loaded into PostgreSQL
+    (the files go to a temporary folder unless -o is given); data that fails its checks is not
+    loaded.
 
     Examples:
       dgsql build examples/hr_org.json -o out
       dgsql build schema.json -o out --scale 100 --validate
       dgsql build schema.json --sample 1000 --strict    # a quick dry run, warnings fail
-      dgsql build schema.json -q --log-format json       # CI: errors only, as JSON lines"""
+      dgsql build schema.json -q --log-format json       # CI: errors only, as JSON lines
+      dgsql build schema.json --to postgresql://me@localhost:5432/app --if-exists replace"""
     log = _log(quiet, log_format)
 
     def action() -> int:
         from dgsql.runtime import session
         from dgsql.runtime.build import build as run_build
 
+        if to is not None:
+            parse_target(to)  # a bad URL fails before the build
         codec = resolve_compression(fmt, compression)
         planned = _plan(schema, log, seed=seed, scale=scale, sample=sample or dry_run_sample, strict=strict)
         settings = session.Settings(threads, memory_limit, str(temp_dir) if temp_dir else None)
-        with log.running("generating…"):
-            result = run_build(
-                planned,
-                out_dir,
-                compression=codec,
-                fmt=fmt,
-                settings=settings,
-                force=force,
-                run_checks=bool(run_checks or sample or dry_run_sample or html),
-                on_table=lambda t: log.table_finished(t.name, t.rows, t.seconds),
-                on_note=log.note,
-                on_start=log.table_started,
-                on_progress=log.table_progress if log.shows_progress else None,
-            )
-        log.built(result, str(out_dir))
-        if result.report is None:
-            return 0
-        log.report(result.report)
-        if html is not None:
-            _write_html(html, planned.dataset, out_dir, result.report, log)
-        return 0 if result.report.passed_gate(threshold) else 1
+        source = ctx.get_parameter_source("out_dir")  # Typer's own click: compare by name
+        given = source is not None and source.name != "DEFAULT"
+        with _build_folder(out_dir, keep=to is None or given) as folder:
+            with log.running("generating…"):
+                result = run_build(
+                    planned,
+                    folder,
+                    compression=codec,
+                    fmt=fmt,
+                    settings=settings,
+                    force=force,
+                    run_checks=bool(run_checks or sample or dry_run_sample or html),
+                    on_table=lambda t: log.table_finished(t.name, t.rows, t.seconds),
+                    on_note=log.note,
+                    on_start=log.table_started,
+                    on_progress=log.table_progress if log.shows_progress else None,
+                )
+            log.built(result, str(folder))
+            report = result.report
+            if report is not None:
+                log.report(report)
+                if html is not None:
+                    _write_html(html, planned.dataset, folder, report, log)
+                if not report.passed_gate(threshold):
+                    if to is not None:
+                        log.note("not loaded into PostgreSQL: the checks failed.")
+                    return 1
+            if to is not None:
+                _load(planned.dataset, folder, to, pg_schema, if_exists, log, threads)
+        return 0
 
     _funnel(action, log)
 
@@ -290,6 +330,36 @@ def _write_html(
     with log.running("charting…"):
         write_html(path, html_report(dataset, data_dir, report=report, chart_rows=chart_rows))
     log.message(f"wrote the HTML report to {path}", event="wrote", path=str(path))
+
+
+@contextmanager
+def _build_folder(out_dir: Path, *, keep: bool) -> Iterator[Path]:
+    """``out_dir``, or (``build --to`` without ``-o``) a temporary folder removed after."""
+    if keep:
+        yield out_dir
+        return
+    with tempfile.TemporaryDirectory(prefix="dgsql-load-") as scratch:
+        yield Path(scratch) / "data"
+
+
+def _load(
+    dataset: Dataset,
+    data_dir: Path,
+    to: str,
+    pg_schema: str,
+    if_exists: IfExists,
+    log: Log,
+    threads: int | None = None,
+) -> None:
+    from dgsql.runtime import postgres  # DuckDB, the compiler, psycopg: only when loading
+
+    def progress(line: Progress) -> None:
+        fields = dict(line.fields)
+        log.message(line.text, event=f"load_{fields.pop('event', 'progress')}", **fields)
+
+    postgres.load(
+        dataset, data_dir, to, pg_schema=pg_schema, if_exists=if_exists, progress=progress, threads=threads
+    )
 
 
 app.command("build")(build)
@@ -424,6 +494,50 @@ def report_command(
             raise SchemaError(warnings)
         log.problems((), warnings)
         _write_html(out, dataset, data_dir, None, log, chart_rows or None)
+        return 0
+
+    _funnel(action, log)
+
+
+@app.command("load")
+def load_command(
+    schema: SchemaArg,
+    data_dir: Annotated[
+        Path, typer.Option("--data-dir", "-d", help="The build's folder (Parquet files, .metadata.json).")
+    ],
+    to: Annotated[
+        str,
+        typer.Option(
+            "--to",
+            help="postgresql://user@host:port/db (the password from PGPASSWORD or ~/.pgpass is best; "
+            "one in the URL is never printed).",
+            show_default=False,
+        ),
+    ],
+    pg_schema: PgSchemaOpt = "public",
+    if_exists: IfExistsOpt = IfExists.fail,
+    strict: StrictOpt = False,
+    quiet: QuietOpt = False,
+    log_format: LogFormatOpt = None,
+) -> None:
+    """Load the tables a build wrote into PostgreSQL, with primary and foreign keys, in one transaction.
+
+    A failed or interrupted load changes nothing. docs/postgres.md has the types and the rules.
+
+    Examples:
+      dgsql load schema.json -d out --to postgresql://me@localhost:5432/app
+      dgsql load schema.json -d out --to postgresql://me@db/app --pg-schema demo --if-exists replace"""
+    log = _log(quiet, log_format)
+
+    def action() -> int:
+        from dgsql.compiler import load
+
+        parse_target(to)
+        dataset, _, warnings = load(schema)
+        if strict and warnings:
+            raise SchemaError(warnings)
+        log.problems((), warnings)
+        _load(dataset, data_dir, to, pg_schema, if_exists, log)
         return 0
 
     _funnel(action, log)
