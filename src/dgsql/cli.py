@@ -23,6 +23,7 @@ from typer.core import TyperOption
 
 from dgsql import __version__
 from dgsql.compiler import Compression, OutputFormat, Planned, load, plan_schema, render
+from dgsql.compiler.parts import Parts
 from dgsql.compiler.render import resolve_compression
 from dgsql.compiler.seeds import DEFAULT_SEED
 from dgsql.dsl.json_schema import dataset_json_schema
@@ -168,6 +169,29 @@ FormatOpt = Annotated[
     ),
 ]
 DatagenSample = Annotated[int | None, typer.Option("--dry-run-sample", hidden=True, min=1)]
+PartsOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--parts",
+        help="Split every table into N parts, <out-dir>/<table>/part-<i>.<ext>, whose concatenation "
+        "is the single build (docs/parts.md).",
+        min=1,
+        show_default=False,
+    ),
+]
+PartOpt = Annotated[
+    int | None,
+    typer.Option("--part", help="With --parts: only part I (0-based).", min=0, show_default=False),
+]
+StageOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--stage",
+        help="With --part: only the tables of stage S (later stages read earlier ones' finished parts).",
+        min=0,
+        show_default=False,
+    ),
+]
 
 
 def build(
@@ -192,6 +216,15 @@ def build(
     compression: CompressionOpt = None,
     fmt: FormatOpt = OutputFormat.parquet,
     strict: StrictOpt = False,
+    parts: PartsOpt = None,
+    part: PartOpt = None,
+    stage: StageOpt = None,
+    jobs: Annotated[
+        int,
+        typer.Option(
+            "--jobs", help="With --parts: parts built at a time, sharing threads and memory.", min=1
+        ),
+    ] = 1,
 ) -> None:
     """Compile SCHEMA and run it in one DuckDB session: <out-dir>/<table>.parquet + .metadata.json.
 
@@ -200,12 +233,19 @@ def build(
     Examples:
       dgsql build examples/hr_org.json -o out
       dgsql build schema.json -o out --scale 100 --validate
-      dgsql build schema.json --sample 1000 --strict    # a quick dry run, warnings fail"""
+      dgsql build schema.json --sample 1000 --strict    # a quick dry run, warnings fail
+      dgsql build schema.json --parts 8 --jobs 2         # 8 parts, 2 at a time"""
 
     def action() -> int:
         codec = resolve_compression(fmt, compression)
+        _check_part_options(parts, part, stage)
         planned = _plan(schema, seed=seed, scale=scale, sample=sample or dry_run_sample, strict=strict)
         settings = session.Settings(threads, memory_limit, str(temp_dir) if temp_dir else None)
+        if parts is not None:
+            return _build_parts(
+                planned, out_dir, parts, part, stage, jobs, codec, fmt, settings, force,
+                checks=bool(run_checks or sample or dry_run_sample), threshold=threshold,
+            )  # fmt: skip
         with err.status("generating…"):
             result = run_build(
                 planned,
@@ -226,6 +266,62 @@ def build(
         return 0 if report.passed_gate(threshold) else 1
 
     _funnel(action)
+
+
+def _check_part_options(parts: int | None, part: int | None, stage: int | None) -> None:
+    if parts is None and part is not None:
+        raise UsageError("--part: give --parts N too (the part count).")
+    if part is None and stage is not None:
+        raise UsageError("--stage: give --part I too (a stage of one part).")
+
+
+def _build_parts(
+    planned: Planned,
+    out_dir: Path,
+    parts: int,
+    part: int | None,
+    stage: int | None,
+    jobs: int,
+    codec: Compression | None,
+    fmt: OutputFormat,
+    settings: session.Settings,
+    force: bool,
+    *,
+    checks: bool,
+    threshold: float,
+) -> int:
+    """``build --parts``: one part (``--part``), or every part ``jobs`` at a time, then the checks."""
+    from dgsql.runtime import parts as part_runs
+
+    if fmt is OutputFormat.duckdb:
+        raise UsageError(
+            "--parts: a database file has one writer, parts write files; use --format parquet, csv or jsonl."
+        )
+    if part is not None:
+        if checks:
+            raise UsageError(
+                "--validate: checks need every part; run dgsql validate once all parts are built."
+            )
+        with err.status("generating…"):
+            result = part_runs.build_part(
+                planned, out_dir, parts=parts, index=part, stage=stage, compression=codec, fmt=fmt,
+                settings=settings, force=force,
+                on_table=lambda t: err.print(f"  {t.name}: {t.rows:,} rows in {t.seconds:.2f} s"),
+            )  # fmt: skip
+        _summary(result, out_dir)
+        return 0
+    with err.status("generating…"):
+        result = part_runs.build_parts(
+            planned, out_dir, parts=parts, jobs=jobs, compression=codec, fmt=fmt, settings=settings,
+            force=force,
+            on_part=lambda p: err.print(f"  stage {p.stage} part {p.index}: {sum(t.rows for t in p.tables):,} rows in {p.seconds:.2f} s"),
+        )  # fmt: skip
+    _summary(result, out_dir)
+    if not checks:
+        return 0
+    report = validate(planned.dataset, out_dir)
+    report.render(err)
+    return 0 if report.passed_gate(threshold) else 1
 
 
 app.command("build")(build)
@@ -354,13 +450,17 @@ def emit_sql(
         ),
     ] = False,
     strict: StrictOpt = False,
+    parts: PartsOpt = None,
+    part: PartOpt = None,
+    stage: StageOpt = None,
 ) -> None:
     """Print the SQL script that `build` runs; any DuckDB client running it writes the same files.
 
     Examples:
       dgsql emit-sql schema.json --out-dir out > build.sql
       duckdb -c ".read build.sql"      # the stock DuckDB CLI writes the same rows
-      dgsql emit-sql schema.json --into-db > build.sql && duckdb my.db < build.sql"""
+      dgsql emit-sql schema.json --into-db > build.sql && duckdb my.db < build.sql
+      dgsql emit-sql schema.json --parts 8 --part 3 > part-3.sql"""
 
     def action() -> int:
         if not out_dir or "\n" in out_dir:
@@ -368,9 +468,13 @@ def emit_sql(
         if into_db and (fmt is not OutputFormat.parquet or compression is not None):
             raise UsageError("--into-db writes tables, not files: drop --format and --compression.")
         codec = None if into_db else resolve_compression(fmt, compression)
+        _check_part_options(parts, part, stage)
+        if parts is not None and part is None:
+            raise UsageError("--parts: a script writes one part; give --part I too.")
         planned = _plan(schema, seed=seed, scale=scale, sample=None, strict=strict)
+        spec = Parts(parts, part, stage) if parts is not None and part is not None else None
         compiled = render(
-            planned, out_dir.rstrip("/") or "/", codec, fmt=fmt, into="main" if into_db else None
+            planned, out_dir.rstrip("/") or "/", codec, fmt=fmt, into="main" if into_db else None, parts=spec
         )
         sys.stdout.write(compiled.script.text)
         return 0

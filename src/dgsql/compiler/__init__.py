@@ -106,8 +106,7 @@ def render(
     keyed = frozenset(t.name for t in planned.tables if t.expected_rows <= KEY_LIMIT)
     if parts is not None and (into is not None or fmt is OutputFormat.duckdb):
         raise UsageError(
-            "--parts: a database file has one writer, parts write files; "
-            "use --format parquet, csv or jsonl."
+            "--parts: a database file has one writer, parts write files; use --format parquet, csv or jsonl."
         )
     target = Target(fmt, compression, into, keyed, parts.index if parts is not None else None)
     script = render_script(planned.plan, out_dir, compression, target, parts)

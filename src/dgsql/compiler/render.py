@@ -25,7 +25,8 @@ from dgsql.compiler.facts import TableFacts
 from dgsql.compiler.generators.distribution import poisson
 from dgsql.compiler.modifiers import effect
 from dgsql.compiler.parts import Parts, entity_range, loaded, part_file, reads_own_rows, stages
-from dgsql.compiler.plan import ROW_GROUP, Plan, TablePlan, row_source as entity_row_source
+from dgsql.compiler.plan import ROW_GROUP, Plan, TablePlan
+from dgsql.compiler.plan import row_source as entity_row_source
 from dgsql.compiler.seeds import salt
 from dgsql.compiler.sqltext import SQL_TYPES, ident, lit, wrapped
 from dgsql.compiler.templates import template
