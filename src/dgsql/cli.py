@@ -23,7 +23,7 @@ from typer.core import TyperOption
 
 from dgsql import __version__
 from dgsql.compiler import Compression, OutputFormat, Planned, load, plan_schema, render
-from dgsql.compiler.parts import Parts
+from dgsql.compiler.parts import Parts, check_parts
 from dgsql.compiler.render import resolve_compression
 from dgsql.compiler.seeds import DEFAULT_SEED
 from dgsql.dsl.json_schema import dataset_json_schema
@@ -244,7 +244,7 @@ def build(
         if parts is not None:
             return _build_parts(
                 planned, out_dir, parts, part, stage, jobs, codec, fmt, settings, force,
-                checks=bool(run_checks or sample or dry_run_sample), threshold=threshold,
+                checks=run_checks, dry_run=bool(sample or dry_run_sample), threshold=threshold,
             )  # fmt: skip
         with err.status("generating…"):
             result = run_build(
@@ -273,6 +273,8 @@ def _check_part_options(parts: int | None, part: int | None, stage: int | None) 
         raise UsageError("--part: give --parts N too (the part count).")
     if part is None and stage is not None:
         raise UsageError("--stage: give --part I too (a stage of one part).")
+    if parts is not None:
+        check_parts(parts, part)
 
 
 def _build_parts(
@@ -288,9 +290,11 @@ def _build_parts(
     force: bool,
     *,
     checks: bool,
+    dry_run: bool,
     threshold: float,
 ) -> int:
-    """``build --parts``: one part (``--part``), or every part ``jobs`` at a time, then the checks."""
+    """``build --parts``: one part (``--part``), or every part ``jobs`` at a time, then the checks
+    (asked for, or a dry run's)."""
     from dgsql.runtime import parts as part_runs
 
     if fmt is OutputFormat.duckdb:
@@ -309,6 +313,8 @@ def _build_parts(
                 on_table=lambda t: err.print(f"  {t.name}: {t.rows:,} rows in {t.seconds:.2f} s"),
             )  # fmt: skip
         _summary(result, out_dir)
+        if dry_run:
+            err.print("note: a lone part is not validated; run dgsql validate once every part is built.")
         return 0
     with err.status("generating…"):
         result = part_runs.build_parts(
@@ -317,7 +323,7 @@ def _build_parts(
             on_part=lambda p: err.print(f"  stage {p.stage} part {p.index}: {sum(t.rows for t in p.tables):,} rows in {p.seconds:.2f} s"),
         )  # fmt: skip
     _summary(result, out_dir)
-    if not checks:
+    if not (checks or dry_run):
         return 0
     report = validate(planned.dataset, out_dir)
     report.render(err)

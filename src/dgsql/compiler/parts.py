@@ -51,6 +51,17 @@ def check_parts(count: int, index: int | None) -> None:
         raise UsageError(f"--part {index}: parts are numbered 0 to {count - 1}; give one of them.")
 
 
+def check_format(plan: Plan, extension: str) -> None:
+    """Later stages read earlier stages' finished tables back, from Parquet only (typed and
+    exact): a one-line :class:`UsageError` for another format when the plan has stages."""
+    later = sorted({t.name for s in range(1, stage_count(plan)) for t in loaded(plan, s)})
+    if later and extension != "parquet":
+        raise UsageError(
+            f"--format {extension}: with --parts, later stages read the finished tables "
+            f"{', '.join(map(repr, later))} back; write --format parquet."
+        )
+
+
 def part_file(table: str, index: int, extension: str) -> str:
     """The file of part ``index`` of ``table``, relative to the output folder.
 

@@ -24,7 +24,7 @@ from dgsql.compiler.context import ColumnContext, Join, TableContext, row_count,
 from dgsql.compiler.facts import TableFacts
 from dgsql.compiler.generators.distribution import poisson
 from dgsql.compiler.modifiers import effect
-from dgsql.compiler.parts import Parts, entity_range, loaded, part_file, reads_own_rows, stages
+from dgsql.compiler.parts import Parts, check_format, entity_range, loaded, part_file, reads_own_rows, stages
 from dgsql.compiler.plan import ROW_GROUP, Plan, TablePlan
 from dgsql.compiler.plan import row_source as entity_row_source
 from dgsql.compiler.seeds import salt
@@ -316,12 +316,8 @@ def _render_parts(plan: Plan, parts: Parts, out_dir: str, target: Target) -> lis
 def _loads(plan: Plan, stage: int, parts: Parts, read_dir: str, target: Target) -> list[str]:
     """Statements reading what the tables of ``stage`` need of earlier stages: a kept table's
     rows, a fact's part range and count, from the finished part files."""
+    check_format(plan, target.format.value)
     tables = loaded(plan, stage)
-    if tables and target.format is not OutputFormat.parquet:
-        raise UsageError(
-            f"--format {target.format.value}: with --parts, later stages read the finished tables "
-            f"{', '.join(repr(t.name) for t in tables)} back; write --format parquet."
-        )
     found = []
     for table in tables:
         files = [f"{read_dir}/{part_file(table.name, i, 'parquet')}" for i in range(parts.count)]

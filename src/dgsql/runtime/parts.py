@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dgsql.compiler import Compiled, Compression, OutputFormat, Planned, render
-from dgsql.compiler.parts import Parts, check_parts, loaded, part_file, stage_count, stages
+from dgsql.compiler.parts import Parts, check_format, check_parts, loaded, part_file, stage_count, stages
 from dgsql.errors import UsageError
 from dgsql.runtime import output, session
 
@@ -96,16 +96,18 @@ def _compiled(
     return render(planned, temp.as_posix(), compression, fmt=fmt, parts=spec)
 
 
-def _check_inputs(planned: Planned, data_dir: Path, parts: int, stage: int) -> None:
-    """A one-line UsageError when a finished table this stage reads is not all there."""
+def _check_inputs(planned: Planned, data_dir: Path, parts: int, stage: int, own: int | None = None) -> None:
+    """A one-line UsageError when a finished table this stage reads is not all there (but for
+    part ``own``'s files, which the part writes itself in an earlier stage)."""
     stage_of = stages(planned.plan)
     for table in loaded(planned.plan, stage):
         for i in range(parts):
             path = data_dir / part_file(table.name, i, OutputFormat.parquet.value)
-            if not path.is_file():
+            if i != own and not path.is_file():
+                earlier = stage_of[table.name]
                 raise UsageError(
-                    f"{path}: missing; stage {stage} reads table {table.name!r} (stage "
-                    f"{stage_of[table.name]}): build stage {stage_of[table.name]} of every part first."
+                    f"{path}: missing; stage {stage} reads table {table.name!r} of stage {earlier}: "
+                    f"build stage {earlier} of every part first (--part I --stage {earlier})."
                 )
 
 
@@ -125,13 +127,17 @@ def build_part(
     """``dgsql build --parts N --part I``: part ``index`` of every table (of ``stage`` only, or of
     every stage in order) into ``out_dir``, and its ``.metadata.part-<index>.json``."""
     check_parts(parts, index)
+    check_format(planned.plan, fmt.value)
     count = stage_count(planned.plan)
     if stage is not None and not 0 <= stage < count:
         raise UsageError(f"--stage {stage}: this schema has stages 0 to {count - 1}; give one of them.")
     _check_folder(out_dir, force)
+    chosen = range(count) if stage is None else [stage]
+    for s in chosen:  # before writing anything
+        _check_inputs(planned, out_dir, parts, s, own=index if stage is None else None)
     result = session.BuildResult(out_dir=out_dir)
     started = time.perf_counter()
-    for s in range(count) if stage is None else [stage]:
+    for s in chosen:
         done = run_part(
             planned, out_dir, parts, index, s, compression=compression, fmt=fmt, settings=settings
         )
@@ -165,6 +171,7 @@ def build_parts(
     session with the threads and memory limit divided among the jobs), stage by stage, into a
     staging folder moved into place at the end with ``.metadata.json``."""
     check_parts(parts, None)
+    check_format(planned.plan, fmt.value)
     if jobs < 1:
         raise UsageError(f"--jobs {jobs}: give at least 1.")
     _check_folder(out_dir, force)
