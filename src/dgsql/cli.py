@@ -488,6 +488,71 @@ def emit_sql(
     _funnel(action)
 
 
+@app.command("spark")
+def spark_command(
+    schema: SchemaArg,
+    out: Annotated[
+        str,
+        typer.Option(
+            "--out", help="Output folder every executor reaches (a path or file:// URI).", show_default=False
+        ),
+    ],
+    parts: Annotated[
+        int, typer.Option("--parts", help="Parts per table: one Spark task each per stage.", min=1)
+    ],
+    master: Annotated[
+        str | None, typer.Option("--master", help="Spark master, e.g. local[2]; default: the session's.")
+    ] = None,
+    seed: SeedOpt = DEFAULT_SEED,
+    scale: ScaleOpt = 1.0,
+    sample: Sample = None,
+    threads: Annotated[
+        int | None,
+        typer.Option("--threads", help="DuckDB threads per task (default spark.task.cpus).", min=1),
+    ] = None,
+    memory_limit: Annotated[
+        str | None, typer.Option("--memory-limit", help="DuckDB memory limit per task, e.g. 4GB.")
+    ] = None,
+    compression: CompressionOpt = None,
+    fmt: FormatOpt = OutputFormat.parquet,
+    force: Annotated[
+        bool, typer.Option("--force", help="Write into a non-empty folder that is not a dgsql output.")
+    ] = False,
+    strict: StrictOpt = False,
+) -> None:
+    """Generate SCHEMA on Spark: each part of each table a task running DuckDB in the executor.
+
+    The same files as `dgsql build --parts N` (docs/parts.md); needs pip install 'dgsql[spark]'.
+
+    Examples:
+      dgsql spark schema.json --out /shared/out --parts 64 --master spark://host:7077
+      dgsql spark schema.json --out /tmp/out --parts 8 --master 'local[2]'"""
+
+    def action() -> int:
+        from dgsql.compiler.source import read_source
+        from dgsql.runtime.spark import run_spark
+
+        codec = resolve_compression(fmt, compression)
+        if fmt is OutputFormat.duckdb:
+            raise UsageError(
+                "--parts: a database file has one writer, parts write files; use --format parquet, csv or jsonl."
+            )
+        planned = _plan(schema, seed=seed, scale=scale, sample=sample, strict=strict)
+
+        def progress(stage: int, done: list, seconds: float) -> None:
+            rows = sum(t.rows for p in done for t in p.tables)
+            err.print(f"  stage {stage}: {len(done)} parts, {rows:,} rows in {seconds:.2f} s")
+
+        result = run_spark(
+            planned, read_source(schema)[0], out, parts=parts, master=master, compression=codec, fmt=fmt,
+            threads=threads, memory_limit=memory_limit, force=force, on_stage=progress,
+        )  # fmt: skip
+        _summary(result, Path(out))
+        return 0
+
+    _funnel(action)
+
+
 @app.command("schema")
 def schema_command() -> None:
     """Print the DSL's JSON Schema (draft 2020-12), for editors that complete and check schema files.

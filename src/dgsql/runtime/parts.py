@@ -131,7 +131,7 @@ def build_part(
     count = stage_count(planned.plan)
     if stage is not None and not 0 <= stage < count:
         raise UsageError(f"--stage {stage}: this schema has stages 0 to {count - 1}; give one of them.")
-    _check_folder(out_dir, force)
+    check_folder(out_dir, force)
     chosen = range(count) if stage is None else [stage]
     for s in chosen:  # before writing anything
         _check_inputs(planned, out_dir, parts, s, own=index if stage is None else None)
@@ -174,7 +174,7 @@ def build_parts(
     check_format(planned.plan, fmt.value)
     if jobs < 1:
         raise UsageError(f"--jobs {jobs}: give at least 1.")
-    _check_folder(out_dir, force)
+    check_folder(out_dir, force)
     each = divided(settings or session.Settings(), min(jobs, parts))
     temp = output.temp_path(out_dir)
     temp.mkdir()
@@ -265,7 +265,7 @@ def divided(settings: session.Settings, jobs: int) -> session.Settings:
     return session.Settings(threads, f"{max(total // jobs // 2**20, 64)}MiB", settings.temp_dir)
 
 
-def _check_folder(out_dir: Path, force: bool) -> None:
+def check_folder(out_dir: Path, force: bool) -> None:
     """Parts write beside other parts: the folder may hold a previous dgsql output (of parts or
     not), else it must be empty (or ``force``)."""
     if out_dir.exists() and not out_dir.is_dir():
@@ -300,6 +300,15 @@ def publish(temp: Path, target: Path) -> None:
     for name in sorted(old - new):
         (target / name).unlink(missing_ok=True)
     os.replace(temp / output.METADATA, target / output.METADATA)
+
+
+def write_metadata(folder: Path, meta: dict) -> None:
+    """``.metadata.json`` of parts written in place (Spark): the files the previous one listed
+    that this build did not write are removed first (no other file is touched)."""
+    new = {p["file"] for table in meta["tables"].values() for p in table["parts"]}
+    for name in sorted(_listed(folder) - new):
+        (folder / name).unlink(missing_ok=True)
+    (folder / output.METADATA).write_text(json.dumps(meta, indent=2) + "\n")
 
 
 def _listed(target: Path) -> set[str]:
