@@ -23,7 +23,7 @@ from typer.core import TyperOption
 
 from dgsql import __version__
 from dgsql.compiler import Compression, OutputFormat, Planned, load, plan_schema, render
-from dgsql.compiler.parts import Parts, check_parts
+from dgsql.compiler.parts import Parts, check_format, check_parts
 from dgsql.compiler.render import resolve_compression
 from dgsql.compiler.seeds import DEFAULT_SEED
 from dgsql.dsl.json_schema import dataset_json_schema
@@ -297,10 +297,7 @@ def _build_parts(
     (asked for, or a dry run's)."""
     from dgsql.runtime import parts as part_runs
 
-    if fmt is OutputFormat.duckdb:
-        raise UsageError(
-            "--parts: a database file has one writer, parts write files; use --format parquet, csv or jsonl."
-        )
+    check_format(planned.plan, fmt.value)
     if part is not None:
         if checks:
             raise UsageError(
@@ -533,10 +530,6 @@ def spark_command(
         from dgsql.runtime.spark import run_spark
 
         codec = resolve_compression(fmt, compression)
-        if fmt is OutputFormat.duckdb:
-            raise UsageError(
-                "--parts: a database file has one writer, parts write files; use --format parquet, csv or jsonl."
-            )
         planned = _plan(schema, seed=seed, scale=scale, sample=sample, strict=strict)
 
         def progress(stage: int, done: list, seconds: float) -> None:

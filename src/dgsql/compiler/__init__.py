@@ -15,7 +15,7 @@ from dgsql.compiler.check import check
 from dgsql.compiler.datagen import canonical
 from dgsql.compiler.linked import with_linked_bounds
 from dgsql.compiler.load import parse_dataset, with_lines
-from dgsql.compiler.parts import Parts
+from dgsql.compiler.parts import Parts, check_format, check_stage
 from dgsql.compiler.plan import Plan, build_plan
 from dgsql.compiler.preflight import PlannedTable, preflight
 from dgsql.compiler.render import (
@@ -30,7 +30,7 @@ from dgsql.compiler.render import (
 from dgsql.compiler.source import SchemaSource, read_source
 from dgsql.dsl import model as S
 from dgsql.dsl.problems import Problem
-from dgsql.errors import SchemaError, UsageError
+from dgsql.errors import SchemaError
 
 
 @dataclass(frozen=True)
@@ -104,10 +104,9 @@ def render(
     :data:`KEY_LIMIT` expected rows. With ``parts``, the script of one part
     (``<table>/part-<i>.<ext>`` files, docs/parts.md)."""
     keyed = frozenset(t.name for t in planned.tables if t.expected_rows <= KEY_LIMIT)
-    if parts is not None and (into is not None or fmt is OutputFormat.duckdb):
-        raise UsageError(
-            "--parts: a database file has one writer, parts write files; use --format parquet, csv or jsonl."
-        )
+    if parts is not None:
+        check_format(planned.plan, OutputFormat.duckdb.value if into is not None else fmt.value)
+        check_stage(planned.plan, parts.stage)
     target = Target(fmt, compression, into, keyed, parts.index if parts is not None else None)
     script = render_script(planned.plan, out_dir, compression, target, parts)
     return Compiled(

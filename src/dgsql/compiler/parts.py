@@ -52,14 +52,26 @@ def check_parts(count: int, index: int | None) -> None:
 
 
 def check_format(plan: Plan, extension: str) -> None:
-    """Later stages read earlier stages' finished tables back, from Parquet only (typed and
-    exact): a one-line :class:`UsageError` for another format when the plan has stages."""
+    """Parts write files, a database file has one writer; later stages read earlier stages'
+    finished tables back, from Parquet only (typed and exact): a one-line :class:`UsageError`
+    for a database, or for another format when the plan has stages."""
+    if extension == "duckdb":
+        raise UsageError(
+            "--parts: a database file has one writer, parts write files; use --format parquet, csv or jsonl."
+        )
     later = sorted({t.name for s in range(1, stage_count(plan)) for t in loaded(plan, s)})
     if later and extension != "parquet":
         raise UsageError(
             f"--format {extension}: with --parts, later stages read the finished tables "
             f"{', '.join(map(repr, later))} back; write --format parquet."
         )
+
+
+def check_stage(plan: Plan, stage: int | None) -> None:
+    """A one-line :class:`UsageError` for a stage the plan does not have."""
+    count = stage_count(plan)
+    if stage is not None and not 0 <= stage < count:
+        raise UsageError(f"--stage {stage}: this schema has stages 0 to {count - 1}; give one of them.")
 
 
 def part_file(table: str, index: int, extension: str) -> str:

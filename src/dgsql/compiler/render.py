@@ -24,7 +24,7 @@ from dgsql.compiler.context import ColumnContext, Join, TableContext, row_count,
 from dgsql.compiler.facts import TableFacts
 from dgsql.compiler.generators.distribution import poisson
 from dgsql.compiler.modifiers import effect
-from dgsql.compiler.parts import Parts, check_format, entity_range, loaded, part_file, reads_own_rows, stages
+from dgsql.compiler.parts import Parts, entity_range, loaded, part_file, reads_own_rows, stages
 from dgsql.compiler.plan import ROW_GROUP, Plan, TablePlan
 from dgsql.compiler.plan import row_source as entity_row_source
 from dgsql.compiler.seeds import salt
@@ -285,7 +285,8 @@ class _Part:
     def range(self, facts: TableFacts) -> tuple[str, str]:
         """SQL of the first row and the end of the part of an earlier table (or this one)."""
         if facts.rows is not None:
-            return tuple(lit(v) for v in entity_range(facts.rows, self.parts.count, self.parts.index))  # type: ignore[return-value]
+            lo, hi = entity_range(facts.rows, self.parts.count, self.parts.index)
+            return lit(lo), lit(hi)
         count = ident(names.count_table(facts.name))
         return f"(SELECT {names.PART_LO} FROM {count})", f"(SELECT {names.PART_HI} FROM {count})"
 
@@ -316,7 +317,6 @@ def _render_parts(plan: Plan, parts: Parts, out_dir: str, target: Target) -> lis
 def _loads(plan: Plan, stage: int, parts: Parts, read_dir: str, target: Target) -> list[str]:
     """Statements reading what the tables of ``stage`` need of earlier stages: a kept table's
     rows, a fact's part range and count, from the finished part files."""
-    check_format(plan, target.format.value)
     tables = loaded(plan, stage)
     found = []
     for table in tables:

@@ -17,6 +17,7 @@ import json
 import os
 import re
 import shutil
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -24,10 +25,21 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dgsql.compiler import Compiled, Compression, OutputFormat, Planned, render
-from dgsql.compiler.parts import Parts, check_format, check_parts, loaded, part_file, stage_count, stages
+from dgsql.compiler.parts import (
+    Parts,
+    check_format,
+    check_parts,
+    check_stage,
+    loaded,
+    part_file,
+    stage_count,
+    stages,
+)
 from dgsql.errors import UsageError
 from dgsql.runtime import output, session
 
+RENDERING = threading.Lock()
+"Parts run in threads (``build_parts``); they render one at a time."
 PART_METADATA = ".metadata.part-{index}.json"
 "What a lone part writes beside the tables (``.metadata.json`` is written by whoever runs all parts)."
 SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|TB|KIB|MIB|GIB|TIB)?\s*$", re.IGNORECASE)
@@ -63,16 +75,18 @@ def run_part(
     temp.mkdir()
     try:
         compiled = _compiled(planned, temp, data_dir, parts, index, stage, compression, fmt)
-        spill = temp / ".spill"
-        if settings.temp_dir is None:
-            settings = session.Settings(settings.threads, settings.memory_limit, spill.as_posix())
+        # each session spills into a folder of its own (sessions of one process would share
+        # DuckDB's temporary file names)
+        spill = (Path(settings.temp_dir) if settings.temp_dir else temp) / f".spill-{temp.name}"
+        settings = session.Settings(settings.threads, settings.memory_limit, spill.as_posix())
         _check_inputs(planned, data_dir, parts, stage)
         con = session.connect(settings)
         try:
-            writable = [temp.as_posix(), data_dir.resolve().as_posix(), settings.temp_dir or spill.as_posix()]
+            writable = [temp.as_posix(), data_dir.resolve().as_posix(), spill.as_posix()]
             result = session.run(compiled, con, writable=writable)
         finally:
             con.close()
+        shutil.rmtree(spill, ignore_errors=True)
         for table in result.tables:
             name = compiled.script.target.file(table.name, planned.dataset.metadata.name)
             (data_dir / name).parent.mkdir(exist_ok=True)
@@ -93,7 +107,8 @@ def _compiled(
     fmt: OutputFormat,
 ) -> Compiled:
     spec = Parts(parts, index, stage, data_dir.resolve().as_posix())
-    return render(planned, temp.as_posix(), compression, fmt=fmt, parts=spec)
+    with RENDERING:  # the compiler's parse check shares one DuckDB connection
+        return render(planned, temp.as_posix(), compression, fmt=fmt, parts=spec)
 
 
 def _check_inputs(planned: Planned, data_dir: Path, parts: int, stage: int, own: int | None = None) -> None:
@@ -128,9 +143,8 @@ def build_part(
     every stage in order) into ``out_dir``, and its ``.metadata.part-<index>.json``."""
     check_parts(parts, index)
     check_format(planned.plan, fmt.value)
+    check_stage(planned.plan, stage)
     count = stage_count(planned.plan)
-    if stage is not None and not 0 <= stage < count:
-        raise UsageError(f"--stage {stage}: this schema has stages 0 to {count - 1}; give one of them.")
     check_folder(out_dir, force)
     chosen = range(count) if stage is None else [stage]
     for s in chosen:  # before writing anything

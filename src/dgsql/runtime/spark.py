@@ -98,7 +98,8 @@ def run_spark(
     except ImportError:
         raise UsageError("dgsql spark: PySpark is not installed; pip install 'dgsql[spark]'.") from None
     builder = SparkSession.builder.appName(f"dgsql {planned.dataset.metadata.name}").config(
-        "spark.ui.showConsoleProgress", "false"  # the driver prints each stage's progress
+        "spark.ui.showConsoleProgress",
+        "false",  # the driver prints each stage's progress
     )
     if master is not None:
         builder = builder.master(master)
