@@ -3,6 +3,7 @@ type for type, the single build's table; a part owns only its own files."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import shutil
@@ -278,3 +279,16 @@ def test_duckdb_cli_runs_a_part_script(tmp_path: Path) -> None:
         subprocess.run([cli_path, "-c", script], cwd=tmp_path, check=True, capture_output=True)
     build(planned, tmp_path / "single", compression=CODEC)
     assert same_tables(planned, tmp_path / "single", tmp_path / "out") == []
+
+
+def test_segment_and_vintage_behaviours_in_parts(dg: Any, tmp_path: Path) -> None:
+    """A fanout scaled by the parent's segment and vintage (a barrier: the counts read the
+    parent's values), values scaled, children after the parent's created_at."""
+    spec = importlib.util.spec_from_file_location(
+        "segments_vintage", ROOT / "tests/datagen_compat/test_segments_vintage.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    doc = module.schema(dg, segment=module.SEGMENT, vintage=module.VINTAGE, rows=700)
+    assert_parts_equal_single(doc, tmp_path, 7, sample=None)
