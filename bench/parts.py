@@ -51,6 +51,7 @@ def measure(schema: Path, target: int, parts: int, jobs: int, master: str | None
         meta = json.loads((out / ".metadata.json").read_text())
         runs[name] = {
             "load_average_1m_after": round(os.getloadavg()[0], 2),
+            "bytes": sum(f.stat().st_size for f in out.rglob("*.parquet")),
             "wall_s": round(wall, 3),
             "generation_s": meta["seconds"],
             "rows": sum(t["rows"] for t in meta["tables"].values()),
@@ -118,14 +119,16 @@ def projection(result: dict, rows: float = 1e10, executors: tuple[int, ...] = (8
         lines.append(
             f"| {n} | {8 * n} | {seconds / 3600:.2f} | 4 parts per core, the per-core rate of this machine |"
         )
+    per_row = parts_run["bytes"] / parts_run["rows"]
     lines += [
         "",
-        "Assumptions: the rate per core of this 2-core machine holds per executor core (DuckDB's "
-        "per-core throughput; the parts are independent, so the work scales with the cores); the "
-        "shared filesystem or mounted store takes the executors' combined writes (~40 bytes a row "
-        "of this schema in snappy Parquet, about 0.4 TB for 10B rows); each part's count pass over "
+        "Assumptions: the rate per core of this 2-core machine, as measured here (a busy machine "
+        "lowers it: see the load averages), holds per executor core (the parts are independent, so "
+        "the work scales with the cores); the shared filesystem or mounted store takes the "
+        f"executors' combined writes ({per_row:.1f} bytes a row of this schema in snappy Parquet, "
+        f"{per_row * rows / 1e12:.2f} TB for {rows:,.0f} rows); each part's count pass over "
         "the parents before it grows with the number of parts (users_events: a poisson count per "
-        "user, a small fraction of a row's cost); single-stage schemas (a schema with stages adds "
+        "user; not measured apart here); single-stage schemas (a schema with stages adds "
         "a barrier and reads kept tables back per stage). Spark's fixed overhead (JVM, a Python "
         "worker per task) is counted once.",
     ]
