@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from dgsql.dsl.model import Dataset
     from dgsql.runtime.postgres import Progress
     from dgsql.runtime.report import Report
+    from dgsql.runtime.session import Settings
 
 # The commands import the compiler, DuckDB and Faker when they run: `--help`, `--version` and
 # shell completion never load them (tests/test_cli_log.py checks it; bench/bench_startup.py
@@ -223,6 +224,31 @@ IfExistsOpt = Annotated[
 ]
 
 
+PartsOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--parts",
+        help="Split every table into N parts, <out>/<table>/part-<i>.<ext>, whose concatenation "
+        "is the single build (docs/parts.md).",
+        min=1,
+        show_default=False,
+    ),
+]
+PartOpt = Annotated[
+    int | None,
+    typer.Option("--part", help="With --parts: only part I (0-based).", min=0, show_default=False),
+]
+StageOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--stage",
+        help="With --part: only the tables of stage S (later stages read earlier ones' finished parts).",
+        min=0,
+        show_default=False,
+    ),
+]
+
+
 OutOpt = Annotated[
     Path,
     typer.Option("--out", "-o", "--out-dir", help="The data folder (--out-dir: its name before 0.5.0)."),
@@ -255,6 +281,15 @@ def build(
     to: ToOpt = None,
     pg_schema: PgSchemaOpt = "public",
     if_exists: IfExistsOpt = IfExists.fail,
+    parts: PartsOpt = None,
+    part: PartOpt = None,
+    stage: StageOpt = None,
+    jobs: Annotated[
+        int,
+        typer.Option(
+            "--jobs", help="With --parts: parts built at a time, sharing threads and memory.", min=1
+        ),
+    ] = 1,
     strict: StrictOpt = False,
     quiet: QuietOpt = False,
     log_format: LogFormatOpt = None,
@@ -271,7 +306,8 @@ def build(
       dgsql build schema.json -o out --scale 100 --validate
       dgsql build schema.json --sample 1000 --strict    # a quick dry run, warnings fail
       dgsql build schema.json -q --log-format json       # CI: errors only, as JSON lines
-      dgsql build schema.json --to postgresql://me@localhost:5432/app --if-exists replace"""
+      dgsql build schema.json --to postgresql://me@localhost:5432/app --if-exists replace
+      dgsql build schema.json --parts 8 --jobs 2         # 8 parts, 2 at a time"""
     log = _log(quiet, log_format)
 
     def action() -> int:
@@ -281,8 +317,16 @@ def build(
         if to is not None:
             parse_target(to)  # a bad URL fails before the build
         codec = resolve_compression(fmt, compression)
+        _check_part_options(parts, part, stage)
+        if parts is not None and (to is not None or html is not None):
+            raise UsageError("--parts: load or chart the parts once built (dgsql load, dgsql report).")
         planned = _plan(schema, log, seed=seed, scale=scale, sample=sample or dry_run_sample, strict=strict)
         settings = session.Settings(threads, memory_limit, str(temp_dir) if temp_dir else None)
+        if parts is not None:
+            return _build_parts(
+                planned, out_dir, parts, part, stage, jobs, codec, fmt, settings, force, log,
+                checks=run_checks, dry_run=bool(sample or dry_run_sample), threshold=threshold,
+            )  # fmt: skip
         source = ctx.get_parameter_source("out_dir")  # Typer's own click: compare by name
         given = source is not None and source.name != "DEFAULT"
         with _build_folder(out_dir, keep=to is None or given) as folder:
@@ -330,6 +374,77 @@ def _write_html(
     with log.running("charting…"):
         write_html(path, html_report(dataset, data_dir, report=report, chart_rows=chart_rows))
     log.message(f"wrote the HTML report to {path}", event="wrote", path=str(path))
+
+
+def _check_part_options(parts: int | None, part: int | None, stage: int | None) -> None:
+    from dgsql.compiler.parts import check_parts
+
+    if parts is None and part is not None:
+        raise UsageError("--part: give --parts N too (the part count).")
+    if part is None and stage is not None:
+        raise UsageError("--stage: give --part I too (a stage of one part).")
+    if parts is not None:
+        check_parts(parts, part)
+
+
+def _build_parts(
+    planned: Planned,
+    out_dir: Path,
+    parts: int,
+    part: int | None,
+    stage: int | None,
+    jobs: int,
+    codec: Compression | None,
+    fmt: OutputFormat,
+    settings: Settings,
+    force: bool,
+    log: Log,
+    *,
+    checks: bool,
+    dry_run: bool,
+    threshold: float,
+) -> int:
+    """``build --parts``: one part (``--part``), or every part ``jobs`` at a time, then the checks
+    (asked for, or a dry run's)."""
+    from dgsql.compiler.parts import check_format
+    from dgsql.runtime import parts as part_runs
+    from dgsql.runtime.validate import validate
+
+    check_format(planned.plan, fmt.value)
+    if part is not None:
+        if checks:
+            raise UsageError(
+                "--validate: checks need every part; run dgsql validate once all parts are built."
+            )
+        with log.running("generating…"):
+            result = part_runs.build_part(
+                planned, out_dir, parts=parts, index=part, stage=stage, compression=codec, fmt=fmt,
+                settings=settings, force=force,
+                on_table=lambda t: log.table_finished(t.name, t.rows, t.seconds),
+            )  # fmt: skip
+        log.built(result, str(out_dir))
+        if dry_run:
+            log.note("a lone part is not validated; run dgsql validate once every part is built.")
+        return 0
+
+    def part_done(p: part_runs.PartResult) -> None:
+        rows = sum(t.rows for t in p.tables)
+        log.message(
+            f"  stage {p.stage} part {p.index}: {rows:,} rows in {p.seconds:.2f} s",
+            event="part_finished", stage=p.stage, part=p.index, rows=rows, seconds=round(p.seconds, 4),
+        )  # fmt: skip
+
+    with log.running("generating…"):
+        result = part_runs.build_parts(
+            planned, out_dir, parts=parts, jobs=jobs, compression=codec, fmt=fmt, settings=settings,
+            force=force, on_part=part_done,
+        )  # fmt: skip
+    log.built(result, str(out_dir))
+    if not (checks or dry_run):
+        return 0
+    report = validate(planned.dataset, out_dir)
+    log.report(report)
+    return 0 if report.passed_gate(threshold) else 1
 
 
 @contextmanager
@@ -567,6 +682,9 @@ def emit_sql(
             "(duckdb my.db < build.sql).",
         ),
     ] = False,
+    parts: PartsOpt = None,
+    part: PartOpt = None,
+    stage: StageOpt = None,
     strict: StrictOpt = False,
     quiet: QuietOpt = False,
     log_format: LogFormatOpt = None,
@@ -576,22 +694,99 @@ def emit_sql(
     Examples:
       dgsql emit-sql schema.json -o out > build.sql
       duckdb -c ".read build.sql"      # the stock DuckDB CLI writes the same rows
-      dgsql emit-sql schema.json --into-db > build.sql && duckdb my.db < build.sql"""
+      dgsql emit-sql schema.json --into-db > build.sql && duckdb my.db < build.sql
+      dgsql emit-sql schema.json --parts 8 --part 3 > part-3.sql"""
     log = _log(quiet, log_format)
 
     def action() -> int:
         from dgsql.compiler import render
+        from dgsql.compiler.parts import Parts
 
         if not out_dir or "\n" in out_dir:
             raise UsageError("--out: give a folder path on one line.")
         if into_db and (fmt is not OutputFormat.parquet or compression is not None):
             raise UsageError("--into-db writes tables, not files: drop --format and --compression.")
         codec = None if into_db else resolve_compression(fmt, compression)
+        _check_part_options(parts, part, stage)
+        if parts is not None and part is None:
+            raise UsageError("--parts: a script writes one part; give --part I too.")
         planned = _plan(schema, log, seed=seed, scale=scale, sample=None, strict=strict)
+        spec = Parts(parts, part, stage) if parts is not None and part is not None else None
         compiled = render(
-            planned, out_dir.rstrip("/") or "/", codec, fmt=fmt, into="main" if into_db else None
+            planned, out_dir.rstrip("/") or "/", codec, fmt=fmt, into="main" if into_db else None, parts=spec
         )
         sys.stdout.write(compiled.script.text)
+        return 0
+
+    _funnel(action, log)
+
+
+@app.command("spark")
+def spark_command(
+    schema: SchemaArg,
+    out: Annotated[
+        str,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Output folder every executor reaches (a path or file:// URI).",
+            show_default=False,
+        ),
+    ],
+    parts: Annotated[
+        int, typer.Option("--parts", help="Parts per table: one Spark task each per stage.", min=1)
+    ],
+    master: Annotated[
+        str | None, typer.Option("--master", help="Spark master, e.g. local[2]; default: the session's.")
+    ] = None,
+    seed: SeedOpt = DEFAULT_SEED,
+    scale: ScaleOpt = 1.0,
+    sample: Sample = None,
+    threads: Annotated[
+        int | None,
+        typer.Option("--threads", help="DuckDB threads per task (default spark.task.cpus).", min=1),
+    ] = None,
+    memory_limit: Annotated[
+        str | None, typer.Option("--memory-limit", help="DuckDB memory limit per task, e.g. 4GB.")
+    ] = None,
+    compression: CompressionOpt = None,
+    fmt: FormatOpt = OutputFormat.parquet,
+    force: Annotated[
+        bool, typer.Option("--force", help="Write into a non-empty folder that is not a dgsql output.")
+    ] = False,
+    strict: StrictOpt = False,
+    quiet: QuietOpt = False,
+    log_format: LogFormatOpt = None,
+) -> None:
+    """Generate SCHEMA on Spark: each part of each table a task running DuckDB in the executor.
+
+    The same files as `dgsql build --parts N` (docs/parts.md); needs pip install 'dgsql[spark]'.
+
+    Examples:
+      dgsql spark schema.json -o /shared/out --parts 64 --master spark://host:7077
+      dgsql spark schema.json -o /tmp/out --parts 8 --master 'local[2]'"""
+    log = _log(quiet, log_format)
+
+    def action() -> int:
+        from dgsql.compiler.source import read_source
+        from dgsql.runtime.spark import run_spark
+
+        codec = resolve_compression(fmt, compression)
+        planned = _plan(schema, log, seed=seed, scale=scale, sample=sample, strict=strict)
+
+        def progress(stage: int, done: list, seconds: float) -> None:
+            rows = sum(t.rows for p in done for t in p.tables)
+            log.message(
+                f"  stage {stage}: {len(done)} parts, {rows:,} rows in {seconds:.2f} s",
+                event="stage_finished", stage=stage, parts=len(done), rows=rows, seconds=round(seconds, 4),
+            )  # fmt: skip
+
+        with log.running("generating on Spark…"):
+            result = run_spark(
+                planned, read_source(schema)[0], out, parts=parts, master=master, compression=codec, fmt=fmt,
+                threads=threads, memory_limit=memory_limit, force=force, on_stage=progress,
+            )  # fmt: skip
+        log.built(result, out)
         return 0
 
     _funnel(action, log)

@@ -15,6 +15,7 @@ from dgsql.compiler.check import check
 from dgsql.compiler.datagen import canonical
 from dgsql.compiler.linked import with_linked_bounds
 from dgsql.compiler.load import parse_dataset, with_lines
+from dgsql.compiler.parts import Parts, check_format, check_stage
 from dgsql.compiler.plan import Plan, build_plan
 from dgsql.compiler.preflight import PlannedTable, preflight
 from dgsql.compiler.render import (
@@ -95,14 +96,19 @@ def render(
     *,
     fmt: OutputFormat = OutputFormat.parquet,
     into: str | None = None,
+    parts: Parts | None = None,
 ) -> Compiled:
     """The script writing ``planned`` to ``out_dir`` as ``fmt``; with ``into``, the script
     creating each table in that schema of the database the client has open instead (no
     files; ``out_dir`` unused). Persistent tables declare their primary key up to
-    :data:`KEY_LIMIT` expected rows."""
+    :data:`KEY_LIMIT` expected rows. With ``parts``, the script of one part
+    (``<table>/part-<i>.<ext>`` files, docs/parts.md)."""
     keyed = frozenset(t.name for t in planned.tables if t.expected_rows <= KEY_LIMIT)
-    target = Target(fmt, compression, into, keyed)
-    script = render_script(planned.plan, out_dir, compression, target)
+    if parts is not None:
+        check_format(planned.plan, OutputFormat.duckdb.value if into is not None else fmt.value)
+        check_stage(planned.plan, parts.stage)
+    target = Target(fmt, compression, into, keyed, parts.index if parts is not None else None)
+    script = render_script(planned.plan, out_dir, compression, target, parts)
     return Compiled(
         planned.dataset, planned.schema_sha256, planned.plan, planned.tables, planned.warnings, script
     )

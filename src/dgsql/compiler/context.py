@@ -60,6 +60,8 @@ class TableContext:
     (``column.recompute``; passed in, as the column pipeline renders through this context)."""
     helpers: dict[str, str] = field(default_factory=dict)
     "Helper temp tables (quoted name → query) created before the table's statement, dropped after it."
+    kept_helpers: set[str] = field(default_factory=set)
+    "Helpers that later tables read too, not dropped (a part's row range)."
 
     vocab: VocabLists | None = None
     "The Faker vocabularies the table's columns read, once they read any."

@@ -79,8 +79,18 @@ def fanout_table(table: str) -> str:
 
 
 def count_table(table: str) -> str:
-    """The row count of a fact that later tables read only by row index (one row, column ``n``)."""
+    """The row count of a fact that later tables read only by row index (one row, column ``n``);
+    in a part (docs/parts.md) also the part's first row and end (``lo``, ``hi``)."""
     return f"__dg_count_{table}"
+
+
+COUNT = "n"
+"The count table's row count column."
+PART_LO = "lo"
+PART_HI = "hi"
+"The count table's part range columns: the part's first row and its end (a part, docs/parts.md)."
+PART_FILE = "__dg_file"
+"The file a row was read from, while a finished table of an earlier stage is read back."
 
 
 def vocab_table(table: str) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 
 import duckdb
@@ -19,11 +19,13 @@ import duckdb
 from dgsql import __version__
 from dgsql.compiler import behaviours, funnel, inequality, names
 from dgsql.compiler.column import column_sql, recompute
-from dgsql.compiler.context import ColumnContext, Join, TableContext, row_source
+from dgsql.compiler.context import ColumnContext, Join, TableContext, row_count, row_source
 from dgsql.compiler.facts import TableFacts
 from dgsql.compiler.generators.distribution import poisson
 from dgsql.compiler.modifiers import effect
+from dgsql.compiler.parts import Parts, entity_range, loaded, part_file, reads_own_rows, stages
 from dgsql.compiler.plan import ROW_GROUP, Plan, TablePlan
+from dgsql.compiler.plan import row_source as entity_row_source
 from dgsql.compiler.seeds import salt
 from dgsql.compiler.sqltext import SQL_TYPES, ident, lit, wrapped
 from dgsql.compiler.templates import template
@@ -67,6 +69,8 @@ class Target:
     "No files: persistent tables in this schema of the database the client has open."
     keyed: frozenset[str] | None = None
     "Tables whose primary key is declared (persistent tables); None: every table with a key."
+    part: int | None = None
+    "Files of this part of every table (``<table>/part-<part>.<ext>``, docs/parts.md)."
 
     @property
     def persistent(self) -> bool:
@@ -78,6 +82,8 @@ class Target:
             return database_file(dataset)
         plain = self.format is OutputFormat.parquet or self.compression is None
         suffix = "" if plain else SUFFIX[self.compression]  # type: ignore[index]
+        if self.part is not None:
+            return part_file(table, self.part, f"{self.format.value}{suffix}")
         return f"{table}.{self.format.value}{suffix}"
 
     def copy_options(self) -> str:
@@ -161,18 +167,24 @@ def render_script(
     out_dir: str | None,
     compression: Compression | None = DEFAULT_COMPRESSION,
     target: Target | None = None,
+    parts: Parts | None = None,
 ) -> Script:
     """The script of a checked plan: rendering never finds a schema problem (``plan_schema``
     found them all), so anything that goes wrong here is a dgsql bug. ``target`` says where
     the tables go: files in ``out_dir`` (Parquet written with ``compression`` by default), one
     database file there, or (``target.into``, ``out_dir`` unused) tables of a schema of the
-    database the client has open."""
+    database the client has open. With ``parts``, one part of every table (of one stage, or
+    of every stage in order; docs/parts.md)."""
     target = target or Target(compression=compression)
     known: dict[str, TableFacts] = {}
     sections = []
-    for table in plan.tables:
-        known[table.name] = table.facts
-        sections.append(_render_table(plan, table, dict(known), out_dir, target))
+    if parts is None:
+        for table in plan.tables:
+            known[table.name] = table.facts
+            sections.append(_render_table(plan, table, dict(known), out_dir, target))
+    else:
+        assert out_dir is not None and target.part == parts.index and not target.persistent
+        sections = _render_parts(plan, parts, out_dir, target)
     written = (
         f"{out_dir}/{target.file('<table>', plan.dataset.metadata.name)}"  # the database file for duckdb
     )
@@ -211,24 +223,96 @@ class _Layer:
     "A filter on the source rows (padding of a split row table)."
 
 
+@dataclass(frozen=True)
+class _Part:
+    """What a table's section needs to know to write one part (docs/parts.md)."""
+
+    parts: Parts
+    own_rows: bool
+    "The table reads earlier rows of its own table: it computes rows from 0, writes its part's."
+    total: bool
+    "Later tables read the fact's whole row count (``names.count_table``'s ``n``)."
+
+    def range(self, facts: TableFacts) -> tuple[str, str]:
+        """SQL of the first row and the end of the part of an earlier table (or this one)."""
+        if facts.rows is not None:
+            lo, hi = entity_range(facts.rows, self.parts.count, self.parts.index)
+            return lit(lo), lit(hi)
+        count = ident(names.count_table(facts.name))
+        return f"(SELECT {names.PART_LO} FROM {count})", f"(SELECT {names.PART_HI} FROM {count})"
+
+
+def _render_parts(plan: Plan, parts: Parts, out_dir: str, target: Target) -> list[Section]:
+    """One part of every table of ``parts.stage`` (or of every stage, stage by stage): each
+    stage first reads what it needs of the earlier stages' finished tables (from
+    ``parts.read_dir``), then writes its tables' part files, each in its own folder."""
+    stage_of = stages(plan)
+    read_dir = parts.read_dir or out_dir
+    known = {t.name: t.facts for t in plan.tables}
+    sections = []
+    chosen = range(max(stage_of.values()) + 1) if parts.stage is None else [parts.stage]
+    for stage in chosen:
+        loads = _loads(plan, stage, parts, read_dir, target)
+        for table in [t for t in plan.tables if stage_of[t.name] == stage]:
+            part = _Part(parts, reads_own_rows(plan.dataset, table), table.counted)
+            # a part never keeps a table: later stages read it from its files
+            alone = replace(table, materialize=False, counted=False)
+            section = _render_table(plan, alone, known, out_dir, target, part)
+            folder = template("folder.sql.j2").render(path=f"{out_dir}/{table.name}")
+            sql = "\n\n".join([*loads, folder, section.sql])
+            sections.append(replace(section, sql=sql))
+            loads = []
+    return sections
+
+
+def _loads(plan: Plan, stage: int, parts: Parts, read_dir: str, target: Target) -> list[str]:
+    """Statements reading what the tables of ``stage`` need of earlier stages: a kept table's
+    rows, a fact's part range and count, from the finished part files."""
+    tables = loaded(plan, stage)
+    found = []
+    for table in tables:
+        files = [f"{read_dir}/{part_file(table.name, i, 'parquet')}" for i in range(parts.count)]
+        common = dict(
+            files=files,
+            row=names.ROW,
+            file_column=names.PART_FILE,
+            own=files[parts.index],
+            lo_name=names.PART_LO,
+            hi_name=names.PART_HI,
+            n_name=names.COUNT,
+        )
+        if table.materialize:
+            query = template("part_load.sql.j2").render(rows=True, **common)
+            found.append(f"CREATE OR REPLACE TEMP TABLE {ident(table.name)} AS\n{query};")
+        if table.rows is None:
+            query = template("part_load.sql.j2").render(rows=False, **common)
+            found.append(f"CREATE OR REPLACE TEMP TABLE {ident(names.count_table(table.name))} AS\n{query};")
+    return found
+
+
 def _render_table(
-    plan: Plan, table: TablePlan, known: dict[str, TableFacts], out_dir: str | None, target: Target
+    plan: Plan,
+    table: TablePlan,
+    known: dict[str, TableFacts],
+    out_dir: str | None,
+    target: Target,
+    part: _Part | None = None,
 ) -> Section:
-    tctx, layers, joined = _render_layers(plan, table, known)
+    tctx, layers, joined = _render_layers(plan, table, known, part)
     if not joined <= table.joined:
         raise InternalError(
             f"{table.path} ({table.name}): columns {sorted(joined - table.joined)} join in an order-breaking "
             "way the plan did not foresee; please report it with the schema."
         )
-    return _render_section(plan, table, tctx, layers, out_dir, target)
+    return _render_section(plan, table, tctx, layers, out_dir, target, part)
 
 
 def _render_layers(
-    plan: Plan, table: TablePlan, known: dict[str, TableFacts]
+    plan: Plan, table: TablePlan, known: dict[str, TableFacts], part: _Part | None = None
 ) -> tuple[TableContext, list[_Layer], set[str]]:
     """The table's CTE layers, and the columns that need an order-breaking join."""
     tctx = TableContext(plan.dataset, table.node, plan.seed, known, recompute)
-    layers = [_base_layer(plan, table, tctx)]
+    layers = [_base_layer(plan, table, tctx, part)]
     joined: set[str] = set()
     columns = {c.name: c for c in table.node.columns}
     after = {g.bound.column: g.bound for g in table.guards if g.bound.after}
@@ -318,6 +402,7 @@ def _render_section(
     layers: list[_Layer],
     out_dir: str | None,
     target: Target,
+    part: _Part | None = None,
 ) -> Section:
     # hidden columns are computed in the layers but neither written nor kept for later tables
     written = [cp.column.name for cp in table.columns if not cp.column.hidden]
@@ -328,6 +413,8 @@ def _render_section(
         last=layers[-1].name,
         select=f"{names.ROW}, {columns}" if table.materialize else optional,
         row=names.ROW,
+        # a part that computed rows from 0 writes its own rows only
+        where=f"{names.ROW} >= {part.range(table.facts)[0]}" if part is not None and part.own_rows else "",
     )
     persistent = _persistent(plan, table, target) if target.persistent else None
     sql = template("table.sql.j2").render(
@@ -345,7 +432,7 @@ def _render_section(
     problem = _parse_error(sql)
     if problem:
         raise CompileError(f"{table.path} ({table.name}): the generated SQL does not parse: {problem}")
-    cleanup = [f"DROP TABLE {name};" for name in tctx.helpers]
+    cleanup = [f"DROP TABLE {name};" for name in tctx.helpers if name not in tctx.kept_helpers]
     if persistent and persistent["aside"]:  # after the INSERT, whose row count the build reports
         cleanup.insert(0, f"ALTER TABLE {persistent['aside']} RENAME TO {ident(table.name)};")
     if table.counted:
@@ -396,26 +483,34 @@ def _summary(table: TablePlan) -> str:
     return f"{table.node.kind}, {table.rows:,} rows"
 
 
-def _entity_rows(table: TablePlan, tctx: TableContext) -> _Layer:
-    """Layer 0 of an entity: the row index, from where the plan says (``plan.row_source``)."""
+def _entity_rows(table: TablePlan, tctx: TableContext, part: _Part | None) -> _Layer:
+    """Layer 0 of an entity: the row index, from where the plan says (``plan.row_source``); in
+    a part, its rows (from row 0 when it reads its own earlier rows), from where their count
+    says."""
     n = table.rows
     assert n is not None
+    lo, source = 0, table.row_source
+    if part is not None:
+        start, end = entity_range(n, part.parts.count, part.parts.index)
+        lo = 0 if part.own_rows else start
+        n, source = end - lo, entity_row_source(end - lo, table.node)
     layer = f"{names.LAYER}0"
     rows = ident(names.rows_table(table.name))
-    if table.row_source == "range":
-        return _Layer(layer, f"range({lit(n)})", [f"range AS {names.ROW}"], [])
-    split = table.row_source == "split"
+    if source == "range":
+        span = f"{lit(lo)}, {lit(lo + n)}" if lo else lit(n)
+        return _Layer(layer, f"range({span})", [f"range AS {names.ROW}"], [])
+    split = source == "split"
     query = template("rows.sql.j2").render(
-        rows=n, row=names.ROW, split=split, group=ROW_GROUP, half=-(-n // 2)
+        rows=n, lo=lo, row=names.ROW, split=split, group=ROW_GROUP, half=-(-n // 2)
     )
     tctx.add_helper(rows, query)
-    return _Layer(layer, rows, [names.ROW], [], where=f"{names.ROW} < {lit(n)}" if split else "")
+    return _Layer(layer, rows, [names.ROW], [], where=f"{names.ROW} < {lit(lo + n)}" if split else "")
 
 
-def _base_layer(plan: Plan, table: TablePlan, tctx: TableContext) -> _Layer:
+def _base_layer(plan: Plan, table: TablePlan, tctx: TableContext, part: _Part | None) -> _Layer:
     """Layer 0: the row index (and, in a fact, the spawning parent row)."""
     if table.fanout is None:
-        return _entity_rows(table, tctx)
+        return _entity_rows(table, tctx, part)
     f = table.fanout
     fanout = names.fanout_table(table.name)
 
@@ -453,20 +548,50 @@ def _base_layer(plan: Plan, table: TablePlan, tctx: TableContext) -> _Layer:
     if scaled != count:
         # the one fanout rule: the clamped draw times every factor, rounded once, >= 0
         count = f"greatest(round({scaled}), 0)::BIGINT"
+    counts = dict(
+        row=names.ROW,
+        parent_row=names.PARENT_ROW,
+        parent_alias=names.PARENT_ALIAS,
+        count_sql=count,
+        joins=joins,
+        count_name=names.FANOUT_COUNT,
+        carry=carry,
+    )
+    parent = tctx.known[f.parent]
+    source, offset = row_source(parent), None
+    if part is not None:
+        # the part's parents (from row 0 when it reads its own earlier rows), its first row
+        # the sum of the counts of every parent before them (docs/parts.md)
+        lo, hi = part.range(parent)
+        count_table = ident(names.count_table(table.name))
+        whole = _rows_between(parent, "0", None if part.total else hi)
+        tctx.kept_helpers.add(count_table)
+        tctx.add_helper(
+            count_table,
+            template("part_range.sql.j2").render(
+                parent_source=whole,
+                parent_lo=lo,
+                parent_hi=hi,
+                total=part.total,
+                lo_name=names.PART_LO,
+                hi_name=names.PART_HI,
+                n_name=names.COUNT,
+                **counts,
+            ),
+        )
+        if not part.own_rows:
+            source, offset = _rows_between(parent, lo, hi), f"(SELECT {names.PART_LO} FROM {count_table})"
+        else:
+            source = _rows_between(parent, "0", hi)
     tctx.add_helper(
         ident(fanout),
         template("fanout.sql.j2").render(
-            parent_source=row_source(tctx.known[f.parent]),
-            row=names.ROW,
-            parent_row=names.PARENT_ROW,
-            parent_alias=names.PARENT_ALIAS,
-            count_sql=count,
-            joins=joins,
-            count_name=names.FANOUT_COUNT,
+            parent_source=source,
+            offset=offset,
             first_name=names.FIRST_CHILD,
             chunk_name=names.CHUNK,
             chunk=table.chunk,
-            carry=carry,
+            **counts,
         ),
     )
     carried = "".join(f", {name}" for name, _ in carry)
@@ -480,6 +605,15 @@ def _base_layer(plan: Plan, table: TablePlan, tctx: TableContext) -> _Layer:
         select.append(f"{names.CHILD} AS {names.STAGE}")
     select += [name for name, _ in carry]
     return _Layer(f"{names.LAYER}0", children, select, [])
+
+
+def _rows_between(facts: TableFacts, lo: str, hi: str | None) -> str:
+    """A relation of an earlier table's rows ``[lo, hi)`` (``hi`` None: to its end): the kept
+    table's (read back from its files in a part), or a range of row indexes."""
+    if facts.kept:
+        end = f" AND {names.ROW} < {hi}" if hi is not None else ""
+        return f"(SELECT * FROM {ident(facts.name)} WHERE {names.ROW} >= {lo}{end})"
+    return f"(SELECT range AS {names.ROW} FROM range({lo}, {hi if hi is not None else row_count(facts)}))"
 
 
 def _scaled_fanout(

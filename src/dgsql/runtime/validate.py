@@ -245,8 +245,9 @@ def _metadata(meta: Path) -> dict[str, Any] | None:
 
 def _layout(dataset: Dataset, data_dir: Path) -> Layout:
     """The build's format and files: from ``.metadata.json`` when it records them, else from
-    the files found (``<table>.parquet``, ``.csv``, ``.jsonl``, maybe compressed, or one
-    ``.duckdb`` file). ``data_dir`` may be the ``.duckdb`` file itself."""
+    the files found (``<table>.parquet``, ``.csv``, ``.jsonl``, maybe compressed, a folder of
+    parts ``<table>/part-*.<ext>``, or one ``.duckdb`` file). ``data_dir`` may be the ``.duckdb``
+    file itself."""
     if data_dir.is_file():
         if data_dir.suffix != ".duckdb":
             raise UsageError(
@@ -274,6 +275,9 @@ def _layout(dataset: Dataset, data_dir: Path) -> Layout:
     for node in dataset.nodes:
         for fmt_name, endings in EXTENSIONS.items():
             hit = next((f"{node.id}.{e}" for e in endings if (data_dir / f"{node.id}.{e}").is_file()), None)
+            # or a folder of parts (docs/parts.md), read as one table in part order
+            parts = (f"{node.id}/part-*.{e}" for e in endings if any(data_dir.glob(f"{node.id}/part-*.{e}")))
+            hit = hit or next(parts, None)
             if hit:
                 found[node.id] = hit
                 formats.add(fmt_name)
@@ -301,7 +305,7 @@ def _check_files(dataset: Dataset, data_dir: Path) -> Layout:
         if layout.format == "duckdb"
         else [layout.files[n.id] for n in dataset.nodes]
     )
-    missing = [f for f in files if not (layout.folder / f).is_file()]
+    missing = [f for f in files if not _present(layout.folder, f)]
     if missing:
         lines = [
             f"{layout.folder / f}: missing; build the dataset into {layout.folder} or point --data-dir at it."
@@ -309,6 +313,12 @@ def _check_files(dataset: Dataset, data_dir: Path) -> Layout:
         ]
         raise UsageError("\n".join(lines))
     return layout
+
+
+def _present(folder: Path, file: str) -> bool:
+    """Whether ``file`` is there: a file, or a pattern of part files (``<table>/part-*.parquet``)
+    matching at least one."""
+    return any(folder.glob(file)) if "*" in file else (folder / file).is_file()
 
 
 def _setup(con: duckdb.DuckDBPyConnection, dataset: Dataset, layout: Layout) -> None:
