@@ -165,7 +165,7 @@ def test_lone_parts_stage_by_stage_equal_the_single_build(tmp_path: Path) -> Non
     planned = plan_schema(schema, seed=42, sample=300)
     assert stage_count(planned.plan) == 2
     out = tmp_path / "out"
-    code, err = cli("build", schema, "-o", out, "--sample", 300, "--parts", 3, "--part", 1)
+    code, err = cli("build", schema, "-o", out, "--sample", 300, "--parts", 3, "--part", 1, "--stage", 1)
     assert code == 2 and [line for line in err.splitlines() if "error" in line] == [err.splitlines()[-1]]
     assert "missing; stage 1 reads table 'orders' of stage 0" in err and not out.exists()
     for stage in (0, 1):
@@ -178,6 +178,27 @@ def test_lone_parts_stage_by_stage_equal_the_single_build(tmp_path: Path) -> Non
     assert same_tables(planned, tmp_path / "single", out) == []
     code, err = cli("validate", schema, "-d", out)
     assert code == 0, err
+
+
+def test_lone_parts_each_in_its_own_folder_equal_the_single_build(tmp_path: Path) -> None:
+    """Without --stage and without the other parts beside it, a lone part of a two-stage schema
+    computes the earlier stage's other parts itself (in a scratch folder it removes) and writes
+    only its own files: three machines with nothing shared give the single build."""
+    schema = ROOT / "examples/shop_orders.json"
+    planned = plan_schema(schema, seed=42, sample=300)
+    assert stage_count(planned.plan) == 2
+    for i in range(3):
+        code, err = cli("build", schema, "-o", tmp_path / f"m{i}", "--sample", 300, "--parts", 3, "--part", i)
+        assert code == 0, err
+        assert "this part computes them itself" in err
+        own = {f.name for t in planned.plan.tables for f in (tmp_path / f"m{i}" / t.name).iterdir()}
+        assert own == {f"part-{i:05d}.parquet"}, "only its own files"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m0", "m1", "m2"], "no scratch folder left"
+    merged = tmp_path / "merged"
+    for i in range(3):
+        shutil.copytree(tmp_path / f"m{i}", merged, dirs_exist_ok=True)
+    build(planned, tmp_path / "single", compression=CODEC)
+    assert same_tables(planned, tmp_path / "single", merged) == []
 
 
 def test_emitted_part_scripts_write_the_parts(tmp_path: Path) -> None:

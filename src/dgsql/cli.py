@@ -420,7 +420,7 @@ def _build_parts(
             result = part_runs.build_part(
                 planned, out_dir, parts=parts, index=part, stage=stage, compression=codec, fmt=fmt,
                 settings=settings, force=force,
-                on_table=lambda t: log.table_finished(t.name, t.rows, t.seconds),
+                on_table=lambda t: log.table_finished(t.name, t.rows, t.seconds), on_note=log.note,
             )  # fmt: skip
         log.built(result, str(out_dir))
         if dry_run:

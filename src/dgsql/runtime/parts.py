@@ -65,24 +65,31 @@ def run_part(
     compression: Compression | None,
     fmt: OutputFormat = OutputFormat.parquet,
     settings: session.Settings | None = None,
+    read_dir: Path | None = None,
 ) -> PartResult:
     """Write part ``index`` of the tables of ``stage`` into ``data_dir/<table>/``, reading the
-    finished tables of earlier stages from ``data_dir``."""
+    finished tables of earlier stages from ``read_dir`` (default ``data_dir``)."""
+    read_dir = read_dir or data_dir
     settings = settings or session.Settings()
     started = time.perf_counter()
     data_dir.mkdir(parents=True, exist_ok=True)
     temp = output.temp_path(data_dir)
     temp.mkdir()
     try:
-        compiled = _compiled(planned, temp, data_dir, parts, index, stage, compression, fmt)
+        compiled = _compiled(planned, temp, read_dir, parts, index, stage, compression, fmt)
         # each session spills into a folder of its own (sessions of one process would share
         # DuckDB's temporary file names)
         spill = (Path(settings.temp_dir) if settings.temp_dir else temp) / f".spill-{temp.name}"
         settings = session.Settings(settings.threads, settings.memory_limit, spill.as_posix())
-        _check_inputs(planned, data_dir, parts, stage)
+        _check_inputs(planned, read_dir, parts, stage)
         con = session.connect(settings)
         try:
-            writable = [temp.as_posix(), data_dir.resolve().as_posix(), spill.as_posix()]
+            writable = [
+                temp.as_posix(),
+                data_dir.resolve().as_posix(),
+                read_dir.resolve().as_posix(),
+                spill.as_posix(),
+            ]
             result = session.run(compiled, con, writable=writable)
         finally:
             con.close()
@@ -138,26 +145,54 @@ def build_part(
     settings: session.Settings | None = None,
     force: bool = False,
     on_table: Callable[[session.TableResult], None] = lambda _: None,
+    on_note: Callable[[str], None] = lambda _: None,
 ) -> session.BuildResult:
     """``dgsql build --parts N --part I``: part ``index`` of every table (of ``stage`` only, or of
-    every stage in order) into ``out_dir``, and its ``.metadata.part-<index>.json``."""
+    every stage in order) into ``out_dir``, and its ``.metadata.part-<index>.json``.
+
+    Every stage of a lone part (no ``stage``) whose earlier stages' other parts are not in
+    ``out_dir`` computes them itself first, into a scratch folder beside ``out_dir`` removed at
+    the end, and reads them from there: the part then needs nothing from another machine and
+    still writes only its own files (at the cost of those earlier stages' other parts)."""
     check_parts(parts, index)
     check_format(planned.plan, fmt.value)
     check_stage(planned.plan, stage)
     count = stage_count(planned.plan)
     check_folder(out_dir, force)
     chosen = range(count) if stage is None else [stage]
-    for s in chosen:  # before writing anything
-        _check_inputs(planned, out_dir, parts, s, own=index if stage is None else None)
+    scratch = None
+    try:
+        for s in chosen:  # before writing anything
+            _check_inputs(planned, out_dir, parts, s, own=index if stage is None else None)
+    except UsageError:
+        if stage is not None or count == 1:
+            raise
+        scratch = output.temp_path(out_dir)  # a lone part with no earlier stages beside it
     result = session.BuildResult(out_dir=out_dir)
     started = time.perf_counter()
-    for s in chosen:
-        done = run_part(
-            planned, out_dir, parts, index, s, compression=compression, fmt=fmt, settings=settings
-        )
-        for table in done.tables:
-            result.tables.append(table)
-            on_table(table)
+    try:
+        if scratch is not None:
+            earlier = "stage 0" if count == 2 else f"stages 0 to {count - 2}"
+            on_note(
+                f"{earlier} of the other parts are not in {out_dir}: this part computes them itself, "
+                "in a scratch folder removed at the end (docs/parts.md)."
+            )
+            for s in range(count - 1):
+                for other in range(parts):
+                    run_part(
+                        planned, scratch, parts, other, s, compression=compression, fmt=fmt, settings=settings
+                    )
+        for s in chosen:
+            done = run_part(
+                planned, out_dir, parts, index, s, compression=compression, fmt=fmt, settings=settings,
+                read_dir=scratch,
+            )  # fmt: skip
+            for table in done.tables:
+                result.tables.append(table)
+                on_table(table)
+    finally:
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
     result.seconds = time.perf_counter() - started
     compiled = _compiled(planned, out_dir, out_dir, parts, index, 0, compression, fmt)
     meta = session.metadata(compiled, result, planned.plan.scale)
