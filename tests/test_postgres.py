@@ -209,6 +209,24 @@ def test_examples_load_with_keys_and_the_files_rows(server, dg, tmp_path: Path, 
     assert "rows/s" in result.stderr and "loaded" in result.stderr
 
 
+@pytest.mark.parametrize(
+    "layout", [["--format", "csv"], ["--format", "jsonl"], ["--format", "duckdb"], ["--parts", 3]], ids=str
+)
+def test_every_format_the_build_writes_loads_the_same_rows(
+    server, dg, tmp_path: Path, layout: list[Any]
+) -> None:
+    """The loader reads a build as validate does: CSV, JSON lines, a .duckdb file, part folders."""
+    example = EXAMPLES[0]
+    parquet, other = tmp_path / "parquet", tmp_path / "other"
+    assert dg.cli("build", example, "--sample", 200, "-o", parquet).exit_code == 0
+    assert dg.cli("build", example, "--sample", 200, "-o", other, *layout).exit_code == 0
+    schema = "fmt_" + "".join(ch for ch in str(layout[-1]) if ch.isalnum())
+    result = dg.cli("load", example, "-d", other, "--to", server.url(), "--pg-schema", schema)
+    assert result.exit_code == 0, result.stderr
+    dataset = load_schema(example)[0]
+    assert_loaded_as_files(server, schema, parquet, dataset)
+
+
 HOSTILE_TABLES = ['we"ird', "order", "my table", "user", "Mixed Case"]
 HOSTILE_COLUMNS = ['x"y', "select", "a b", "ünï", "--", "Group"]
 HOSTILE_VALUES = [

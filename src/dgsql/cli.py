@@ -618,7 +618,12 @@ def report_command(
 def load_command(
     schema: SchemaArg,
     data_dir: Annotated[
-        Path, typer.Option("--data-dir", "-d", help="The build's folder (Parquet files, .metadata.json).")
+        Path,
+        typer.Option(
+            "--data-dir",
+            "-d",
+            help="The build's folder (any format it writes, part folders), or its .duckdb file.",
+        ),
     ],
     to: Annotated[
         str,

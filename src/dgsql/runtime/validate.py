@@ -321,6 +321,15 @@ def _present(folder: Path, file: str) -> bool:
     return any(folder.glob(file)) if "*" in file else (folder / file).is_file()
 
 
+def open_build(con: duckdb.DuckDBPyConnection, dataset: Dataset, data_dir: Path) -> dict[str, Sql]:
+    """The build in ``data_dir`` (any format it writes, part folders, or a ``.duckdb`` file) as
+    one view per table in session ``con``: each table's relation as SQL. The one reader of a
+    build's folder, shared by the checks and the loaders. Raises :class:`UsageError` as
+    :func:`validate` does."""
+    _setup(con, dataset, _check_files(dataset, Path(data_dir)))
+    return {node.id: table(node.id) for node in dataset.nodes}
+
+
 def _setup(con: duckdb.DuckDBPyConnection, dataset: Dataset, layout: Layout) -> None:
     """Create the views and the metadata macro; an unreadable table file is a UsageError."""
     unreadable = []
