@@ -25,10 +25,10 @@ import math
 from collections.abc import Iterator
 from typing import Any
 
-from dgsql.compiler import behaviours, funnel
+from dgsql.compiler import behaviours
 from dgsql.compiler.checks import binned
 from dgsql.compiler.checks import law as L
-from dgsql.compiler.checks import value_model as vm
+from dgsql.compiler.checks.distribution import distribution_columns
 from dgsql.compiler.checks.spec import CheckContext, CheckSpec, compiled, not_compiled
 from dgsql.compiler.checks.views import table
 from dgsql.compiler.sqltext import Sql, double, doubles, fill, ident
@@ -84,77 +84,72 @@ def _shape_sql(cells: L.Cells, col: str, node_id: str) -> Sql:
 
 
 def compile(ctx: CheckContext) -> Iterator[CheckSpec]:
-    for node in ctx.dataset.nodes:
-        for col in node.written:
-            if vm.distribution(col) is None or col.name in funnel.roles(node):
-                continue  # a funnel replaces a stage column's generator
-            ref = f"{node.id}.{col.name}"
-            source = ctx.column_path(node.id, col.name) + ".generator.distribution"
-            law = L.law_of(col)
-            bound = ctx.bound(node.id, col.name)
-            if not isinstance(law, str):
-                if bound is not None and bound.after:
-                    law = f"drawn after {', '.join(bound.after)} (an inequality truncates the declared law)"
-                elif behaviours.value_scaled(ctx.dataset, node, col.name):
-                    law = "a parent's segment or vintage multiplier scales the column"
-            parts = ("shape", "mean", "sd")
-            if isinstance(law, str):
-                for part in parts:
-                    yield not_compiled(KIND, CATEGORY, ref, source, law, id=f"{KIND}:{ref}:{part}")
+    for node, col, ref, source in distribution_columns(ctx):
+        law = L.law_of(col)
+        bound = ctx.bound(node.id, col.name)
+        if not isinstance(law, str):
+            if bound is not None and bound.after:
+                law = f"drawn after {', '.join(bound.after)} (an inequality truncates the declared law)"
+            elif behaviours.value_scaled(ctx.dataset, node, col.name):
+                law = "a parent's segment or vintage multiplier scales the column"
+        parts = ("shape", "mean", "sd")
+        if isinstance(law, str):
+            for part in parts:
+                yield not_compiled(KIND, CATEGORY, ref, source, law, id=f"{KIND}:{ref}:{part}")
+            continue
+        declared: dict[str, Any] = {"type": law.spec.type, **law.spec.params, "clamp": law.spec.clamp}
+        if law.steps:
+            declared["modifiers"] = [m.transform for m in law.steps]
+        cells = L.cells(law)
+        if isinstance(cells, str):
+            yield not_compiled(KIND, CATEGORY, ref, source, cells, id=f"{KIND}:{ref}:shape")
+        else:
+            how = "values" if cells.values else "bins of equal declared share"
+            yield compiled(
+                KIND,
+                CATEGORY,
+                ref,
+                id=f"{KIND}:{ref}:shape",
+                sql=_shape_sql(cells, col.name, node.id),
+                mode="stat",
+                law=True,
+                source=source,
+                expect={"law": declared, "cells": f"{len(cells.shares)} {how}", **binned.parameters()},
+            )
+        m = L.moments(law)
+        var_spread = math.sqrt(max(m.fourth - m.variance**2, 0.0))
+        sizes = {
+            "mean": (m.mean, m.sd, SLACK * m.sd, MIN_ROWS),
+            "variance": (
+                m.variance,
+                var_spread,
+                SLACK * m.variance,
+                max(MIN_ROWS, math.ceil(KURTOSIS_ROWS * m.fourth / m.variance**2) if m.variance else 0),
+            ),
+        }
+        for part, name in (("mean", "mean"), ("sd", "variance")):
+            expected, spread, slack, rows = sizes[name]
+            if spread == 0:
+                yield not_compiled(
+                    KIND, CATEGORY, ref, source, "the law pins one value", id=f"{KIND}:{ref}:{part}"
+                )
                 continue
-            declared: dict[str, Any] = {"type": law.spec.type, **law.spec.params, "clamp": law.spec.clamp}
-            if law.steps:
-                declared["modifiers"] = [m.transform for m in law.steps]
-            cells = L.cells(law)
-            if isinstance(cells, str):
-                yield not_compiled(KIND, CATEGORY, ref, source, cells, id=f"{KIND}:{ref}:shape")
-            else:
-                how = "values" if cells.values else "bins of equal declared share"
-                yield compiled(
-                    KIND,
-                    CATEGORY,
-                    ref,
-                    id=f"{KIND}:{ref}:shape",
-                    sql=_shape_sql(cells, col.name, node.id),
-                    mode="stat",
-                    law=True,
-                    source=source,
-                    expect={"law": declared, "cells": f"{len(cells.shares)} {how}", **binned.parameters()},
-                )
-            m = L.moments(law)
-            var_spread = math.sqrt(max(m.fourth - m.variance**2, 0.0))
-            sizes = {
-                "mean": (m.mean, m.sd, SLACK * m.sd, MIN_ROWS),
-                "variance": (
-                    m.variance,
-                    var_spread,
-                    SLACK * m.variance,
-                    max(MIN_ROWS, math.ceil(KURTOSIS_ROWS * m.fourth / m.variance**2) if m.variance else 0),
-                ),
-            }
-            for part, name in (("mean", "mean"), ("sd", "variance")):
-                expected, spread, slack, rows = sizes[name]
-                if spread == 0:
-                    yield not_compiled(
-                        KIND, CATEGORY, ref, source, "the law pins one value", id=f"{KIND}:{ref}:{part}"
-                    )
-                    continue
-                yield compiled(
-                    KIND,
-                    CATEGORY,
-                    ref,
-                    id=f"{KIND}:{ref}:{part}",
-                    sql=_moment_sql(col.name, node.id, name, expected, spread, slack, rows),
-                    mode="stat",
-                    law=True,
-                    source=source,
-                    expect={
-                        "law": declared,
-                        "mean": m.mean,
-                        "sd": m.sd,
-                        "test": "normal",
-                        "z": binned.Z_TWO_SIDED,
-                        "false_alarm_below": binned.ALPHA,
-                        "min_rows": rows,
-                    },
-                )
+            yield compiled(
+                KIND,
+                CATEGORY,
+                ref,
+                id=f"{KIND}:{ref}:{part}",
+                sql=_moment_sql(col.name, node.id, name, expected, spread, slack, rows),
+                mode="stat",
+                law=True,
+                source=source,
+                expect={
+                    "law": declared,
+                    "mean": m.mean,
+                    "sd": m.sd,
+                    "test": "normal",
+                    "z": binned.Z_TWO_SIDED,
+                    "false_alarm_below": binned.ALPHA,
+                    "min_rows": rows,
+                },
+            )
