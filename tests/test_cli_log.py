@@ -69,7 +69,7 @@ def test_version_and_help_import_neither_duckdb_faker_nor_sqlglot(args):
     assert done.stderr.strip().splitlines()[-1] == "[]"
 
 
-def test_a_build_without_faker_columns_does_not_import_faker(tmp_path):
+def test_a_build_imports_no_faker_and_starts_one_duckdb(tmp_path):
     code = (
         "import sys\n"
         f"sys.argv = ['dgsql', 'build', {str(HR)!r}, '-o', {str(tmp_path / 'out')!r}, '--scale', '0.1', '-q']\n"
@@ -77,6 +77,8 @@ def test_a_build_without_faker_columns_does_not_import_faker(tmp_path):
         "try:\n    main()\nexcept SystemExit as e:\n    assert e.code == 0, e.code\n"
         "heavy = ('faker', 'networkx', 'yaml', 'rich', 'dgsql.runtime.validate')\n"
         "print([m for m in heavy if m in sys.modules], file=sys.stderr)\n"
+        "render = sys.modules['dgsql.compiler.render']\n"
+        "assert render._own_parser.cache_info().currsize == 0, 'a second DuckDB to parse-check'\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", code],
@@ -334,3 +336,20 @@ def test_debug_traceback_goes_through_the_log():
     assert text.getvalue().startswith("Traceback") and "ValueError: boom" in text.getvalue()
     (event,) = events(lines.getvalue())
     assert event["event"] == "traceback" and "ValueError: boom" in event["text"]
+
+
+@pytest.mark.parametrize("cache", ["on", "off", "unwritable"])
+def test_compiled_templates_are_cached_per_user_or_not_at_all(tmp_path, cache):
+    root = tmp_path / "cache"
+    env = {"PYTHONPATH": str(SRC), "XDG_CACHE_HOME": str(root)}
+    if cache == "off":
+        env["DGSQL_NO_CACHE"] = "1"
+    if cache == "unwritable":
+        root.write_text("a file where the cache folder would go")
+    code = "import dgsql\nprint(len(str(dgsql.compile(" + repr(str(HR)) + ", out_dir='out'))))\n"
+    runs = [subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=False)
+            for _ in range(2)]  # fmt: skip
+    assert [r.returncode for r in runs] == [0, 0], runs[0].stderr
+    assert runs[0].stdout == runs[1].stdout  # the second run reads what the first one wrote
+    cached = sorted((root / "dgsql" / "templates").glob("*.cache")) if root.is_dir() else []
+    assert bool(cached) == (cache == "on")

@@ -122,7 +122,7 @@ def generate(
     planned = plan_schema(schema, seed=seed, scale=scale, strict=strict)
     con = duckdb.connect() if con is None else con
     (into,) = con.execute("SELECT current_schema()").fetchone()
-    compiled = render(planned, None, into=into)
+    compiled = render(planned, None, into=into, parser=con)
     before = _temp_tables(con)
     try:
         result = session.run(compiled, con)

@@ -10,6 +10,7 @@ and report the same problems, all at once.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from dgsql.compiler.check import check
 from dgsql.compiler.datagen import canonical
@@ -25,12 +26,16 @@ from dgsql.compiler.render import (
     OutputFormat,
     Script,
     Target,
+    parsing_with,
     render_script,
 )
 from dgsql.compiler.source import SchemaSource, read_source
 from dgsql.dsl import model as S
 from dgsql.dsl.problems import Problem
 from dgsql.errors import SchemaError
+
+if TYPE_CHECKING:
+    import duckdb
 
 
 @dataclass(frozen=True)
@@ -97,18 +102,21 @@ def render(
     fmt: OutputFormat = OutputFormat.parquet,
     into: str | None = None,
     parts: Parts | None = None,
+    parser: duckdb.DuckDBPyConnection | None = None,
 ) -> Compiled:
     """The script writing ``planned`` to ``out_dir`` as ``fmt``; with ``into``, the script
     creating each table in that schema of the database the client has open instead (no
     files; ``out_dir`` unused). Persistent tables declare their primary key up to
     :data:`KEY_LIMIT` expected rows. With ``parts``, the script of one part
-    (``<table>/part-<i>.<ext>`` files, docs/parts.md)."""
+    (``<table>/part-<i>.<ext>`` files, docs/parts.md). ``parser``: a connection the caller has
+    open, whose parser checks the script (saves starting one)."""
     keyed = frozenset(t.name for t in planned.tables if t.expected_rows <= KEY_LIMIT)
     if parts is not None:
         check_format(planned.plan, OutputFormat.duckdb.value if into is not None else fmt.value)
         check_stage(planned.plan, parts.stage)
     target = Target(fmt, compression, into, keyed, parts.index if parts is not None else None)
-    script = render_script(planned.plan, out_dir, compression, target, parts)
+    with parsing_with(parser):
+        script = render_script(planned.plan, out_dir, compression, target, parts)
     return Compiled(
         planned.dataset, planned.schema_sha256, planned.plan, planned.tables, planned.warnings, script
     )

@@ -3,7 +3,9 @@
 Jinja templates (``dgsql/templates``) hold the statement skeletons; expressions
 come from the generator and modifier renderers. Every statement and column
 expression is re-parsed by DuckDB's own parser (no binding, ~1 ms per table):
-a failure is a compile error naming the table and column.
+a failure is a compile error naming the table and column. The parser is the caller's
+connection when it has one (:func:`parsing_with`: a build's own session), else a DuckDB
+of the compiler's own, started once (~25 ms).
 ``emit-sql`` prints :attr:`Script.text`; ``build`` runs the same sections.
 """
 
@@ -11,6 +13,9 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from importlib import resources
 
@@ -645,9 +650,27 @@ def _check_parses(sql: str, table: str, column: str) -> None:
         raise CompileError(f"{table}.{column}: the generated expression does not parse: {problem}")
 
 
+_PARSER: ContextVar[duckdb.DuckDBPyConnection | None] = ContextVar("parser", default=None)
+
+
+@contextmanager
+def parsing_with(con: duckdb.DuckDBPyConnection | None) -> Iterator[None]:
+    """Parse-check with ``con`` (only its parser is used: nothing runs) while rendering; None
+    keeps the compiler's own connection."""
+    token = _PARSER.set(con)
+    try:
+        yield
+    finally:
+        _PARSER.reset(token)
+
+
 @functools.cache
-def _parser() -> duckdb.DuckDBPyConnection:
+def _own_parser() -> duckdb.DuckDBPyConnection:
     return duckdb.connect()
+
+
+def _parser() -> duckdb.DuckDBPyConnection:
+    return _PARSER.get() or _own_parser()
 
 
 def _parse_error(sql: str) -> str | None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import itertools
 import math
 
-from dgsql.compiler.sqltext import INDENT, list_of, lit, wrapped
+from dgsql.compiler.sqltext import INDENT, Sql, list_of, lit, sql_list
 from dgsql.dsl.laws import alias_table, normalise
 
 CUMULATIVE = (
@@ -27,7 +27,7 @@ CASE_BRANCHES = 32
 branches, each a copy of the draw that DuckDB binds and plans)."""
 
 
-def weighted_pick(u: str, values: list[str], weights: list[float], sql_type: str) -> str:
+def weighted_pick(u: str, values: list[Sql], weights: list[float], sql_type: str) -> str:
     """SQL picking one of ``values`` (SQL literals) with ``weights`` by the uniform ``u``."""
     live = [(v, w) for v, w in zip(values, normalise(weights), strict=True) if w > 0]
     if len(live) == 1:
@@ -35,8 +35,8 @@ def weighted_pick(u: str, values: list[str], weights: list[float], sql_type: str
     if len(live) <= CASE_LIMIT:
         return case_pick(u, live)
     probs, keep, alias = alias_table(weights)
-    keep_values = "[" + wrapped(values[i] for i in keep) + f"]::{sql_type}[]"
-    alias_values = "[" + wrapped(values[i] for i in alias) + f"]::{sql_type}[]"
+    keep_values = sql_list([values[i] for i in keep], sql_type)
+    alias_values = sql_list([values[i] for i in alias], sql_type)
     return f"dg_alias({u}, {list_of(probs, 'DOUBLE')}, {keep_values}, {alias_values})"
 
 

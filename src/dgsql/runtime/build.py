@@ -38,17 +38,17 @@ def build(
     for path, size in output.sweep(out_dir):
         on_note(f"removed {path.name} ({size / 1e6:,.1f} MB), left by a build whose process is gone.")
     temp = output.temp_path(out_dir)
-    compiled = render(planned, temp.as_posix(), compression, fmt=fmt)
-    if compiled.script.target.persistent:
-        for table in planned.tables:
-            if table.expected_rows > KEY_LIMIT and planned.dataset.node(table.name).pk:
-                on_note(f"{table.name}: primary key not declared in the database (over {KEY_LIMIT:,} rows).")
-    with output.staging(out_dir, temp, force):
-        spill = temp / ".spill"
-        if settings.temp_dir is None:
-            settings = session.Settings(settings.threads, settings.memory_limit, spill.as_posix())
-        con = session.connect(settings)
-        try:
+    spill = temp / ".spill"
+    if settings.temp_dir is None:
+        settings = session.Settings(settings.threads, settings.memory_limit, spill.as_posix())
+    con = session.connect(settings)  # first: its parser checks the script as it is rendered
+    try:
+        compiled = render(planned, temp.as_posix(), compression, fmt=fmt, parser=con)
+        if compiled.script.target.persistent:
+            for table in planned.tables:
+                if table.expected_rows > KEY_LIMIT and planned.dataset.node(table.name).pk:
+                    on_note(f"{table.name}: primary key not declared in the database (over {KEY_LIMIT:,} rows).")
+        with output.staging(out_dir, temp, force):
             result = session.run(
                 compiled,
                 con,
@@ -65,8 +65,9 @@ def build(
                 result.report = validate(
                     compiled.dataset, temp, con=None if fmt is OutputFormat.duckdb else con
                 )
-        finally:
-            con.close()
-        shutil.rmtree(spill, ignore_errors=True)
+            con.close()  # before the spill folder goes, and before the folder is published
+            shutil.rmtree(spill, ignore_errors=True)
+    finally:
+        con.close()
     result.out_dir = out_dir
     return result

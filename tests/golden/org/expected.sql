@@ -1,4 +1,4 @@
--- dgsql 0.3.0 | dataset 'org' | seed 42 | scale 1.0
+-- dgsql 0.6.0 | dataset 'org' | seed 42 | scale 1.0
 -- Written for DuckDB 2.0.1; runs unchanged in any DuckDB client:
 --   duckdb -c ".read build.sql"   (writes out/<table>.parquet)
 -- Every random value is dg_uniform(salt, row): a hash of the row index and a
