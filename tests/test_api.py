@@ -108,3 +108,18 @@ def test_once(dgsql_dataset):
     run = subprocess.run([*args, str(tmp_path)], cwd=tmp_path, env=env, capture_output=True, text=True)
     assert run.returncode == 0, run.stdout + run.stderr
     assert "1 passed" in run.stdout
+
+
+def test_dgsql_sessions_never_print_duckdbs_progress_bar():
+    """DuckDB prints its bar to standard output after two seconds (progress_bar_time): into a
+    pipe, a CI log or the JSON log. Each connection dgsql opens turns the printing off."""
+    code = (
+        "from dgsql.runtime import engine\n"
+        "con = engine.connect()\n"
+        "con.execute('SET progress_bar_time = 0')\n"
+        "con.execute('SELECT count(*) FROM range(30000000) WHERE hash(range) % 7 = 0').fetchall()\n"
+    )
+    shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert shown.stdout == ""
+    generated = dgsql.generate(HR, scale=0.1)
+    assert generated.con.execute("SELECT current_setting('enable_progress_bar_print')").fetchone() == (False,)

@@ -16,7 +16,7 @@ from dgsql.compiler.source import SchemaSource
 from dgsql.compiler.sqltext import ident
 from dgsql.dsl import model as S
 from dgsql.dsl.problems import Problem
-from dgsql.runtime import session
+from dgsql.runtime import engine, session
 from dgsql.runtime.build import build as run_build
 from dgsql.runtime.report import Report
 from dgsql.runtime.validate import validate as validate_files
@@ -120,7 +120,7 @@ def generate(
     rows are those ``dgsql build`` writes to Parquet. The script's helper tables are dropped;
     its ``dg_*`` macros stay."""
     planned = plan_schema(schema, seed=seed, scale=scale, strict=strict)
-    con = duckdb.connect() if con is None else con
+    con = engine.connect() if con is None else con
     (into,) = con.execute("SELECT current_schema()").fetchone()
     compiled = render(planned, None, into=into, parser=con)
     before = _temp_tables(con)

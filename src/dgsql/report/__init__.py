@@ -20,6 +20,7 @@ from dgsql.dsl.model import Dataset
 from dgsql.options import CHART_ROWS
 from dgsql.report.observe import observe
 from dgsql.report.page import Build, render_page
+from dgsql.runtime import engine
 from dgsql.runtime.report import Report
 from dgsql.runtime.validate import METADATA_FILE, data_views, validate
 
@@ -37,7 +38,7 @@ def html_report(
     charts. ``con``: the session to compute in (a new in-memory one by default);
     ``chart_rows``: the rows of a table the charts read at most (None: all)."""
     data_dir = Path(data_dir)
-    session = duckdb.connect() if con is None else con
+    session = engine.connect() if con is None else con
     try:
         if report is None:
             report = validate(dataset, data_dir, con=session)

@@ -47,7 +47,9 @@ def build(
         if compiled.script.target.persistent:
             for table in planned.tables:
                 if table.expected_rows > KEY_LIMIT and planned.dataset.node(table.name).pk:
-                    on_note(f"{table.name}: primary key not declared in the database (over {KEY_LIMIT:,} rows).")
+                    on_note(
+                        f"{table.name}: primary key not declared in the database (over {KEY_LIMIT:,} rows)."
+                    )
         with output.staging(out_dir, temp, force):
             result = session.run(
                 compiled,

@@ -41,6 +41,7 @@ from dgsql.compiler.dag import order_tables
 from dgsql.compiler.sqltext import fill, ident, join, lit
 from dgsql.dsl.model import Dataset
 from dgsql.errors import EngineError, SchemaError, UsageError
+from dgsql.runtime import engine
 from dgsql.runtime.dataset_files import table_relations
 from dgsql.runtime.pg_options import IfExists, Target, parse_target
 
@@ -311,7 +312,7 @@ def load(
     if problems:
         raise UsageError(problems[0])
     plan = load_plan(dataset)
-    con = duckdb.connect()
+    con = engine.connect()
     try:
         if threads:
             con.execute(f"SET threads = {int(threads)}")

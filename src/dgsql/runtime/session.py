@@ -16,7 +16,7 @@ from dgsql import __version__
 from dgsql.compiler import Compiled, OutputFormat
 from dgsql.compiler.sqltext import SQL_TYPES
 from dgsql.errors import EngineError, InternalError, SchemaError, UsageError
-from dgsql.runtime import progress
+from dgsql.runtime import engine, progress
 from dgsql.runtime.stopping import interruptible
 
 if TYPE_CHECKING:
@@ -52,7 +52,7 @@ class BuildResult:
 
 
 def connect(settings: Settings) -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect(":memory:")
+    con = engine.connect()
     if settings.threads:
         con.execute(f"SET threads = {int(settings.threads)}")
     if settings.memory_limit:

@@ -25,6 +25,7 @@ from dgsql.compiler.render import database_file
 from dgsql.compiler.sqltext import SQL_TYPES, Sql, fill, ident, lit
 from dgsql.dsl.model import Dataset, Node
 from dgsql.errors import EngineError, UsageError
+from dgsql.runtime import engine
 from dgsql.runtime.report import CheckResult, Report, Status, json_value
 from dgsql.runtime.stopping import interruptible
 
@@ -65,7 +66,7 @@ def validate(dataset: Dataset, data_dir: Path, *, con: duckdb.DuckDBPyConnection
     data_dir = Path(data_dir)
     layout = _check_files(dataset, data_dir)
     own = con is None
-    session = duckdb.connect() if con is None else con
+    session = engine.connect() if con is None else con
 
     def setup() -> None:
         _setup(session, dataset, layout)
