@@ -615,3 +615,20 @@ def test_statements_quote_every_name() -> None:
     assert P.copy_statement("s", table, freeze=True).as_string(None) == (
         'COPY "s"."we""ird" ("x""y", "select") FROM STDIN (FORMAT csv, FREEZE)'
     )
+
+
+def test_the_python_api_loads_as_the_command_does(server, tmp_path: Path) -> None:
+    import dgsql
+
+    example = ROOT / "examples" / "hr_org.json"
+    out = tmp_path / "hr"
+    dgsql.build(example, out, scale=0.05)
+    result = dgsql.load(example, out, server.url(), pg_schema="api_case")
+    assert [t.name for t in result.tables] == ["department", "employee", "leave_request"]
+    for table in result.tables:
+        columns, rows = file_rows(out / f"{table.name}.parquet")
+        assert pg_rows(server, "api_case", table.name, columns) == rows
+        assert table.rows == len(rows)
+    with pytest.raises(dgsql.DgsqlError, match="already exist"):
+        dgsql.load(example, out, server.url(), pg_schema="api_case")
+    assert dgsql.load(example, out, server.url(), pg_schema="api_case", if_exists="replace").tables

@@ -1,8 +1,8 @@
 """dgsql: compile Datagen DSL v1 schemas to DuckDB SQL.
 
 The Python API (``docs/python.md``): :func:`load_schema`, :func:`compile`, :func:`generate`,
-:func:`build`, :func:`validate`; schema problems raise :class:`SchemaError`;
-:func:`stop_on_signals` stops a build cleanly on SIGINT or SIGTERM.
+:func:`build`, :func:`validate`, :func:`load` (into PostgreSQL); schema problems raise
+:class:`SchemaError`; :func:`stop_on_signals` stops a build cleanly on SIGINT or SIGTERM.
 
 The names are imported on first use (PEP 562), so ``import dgsql`` and ``dgsql --version``
 stay cheap: the compiler, DuckDB and Faker load when a function needs them."""
@@ -20,6 +20,7 @@ _HOMES = {
     "build": "dgsql.api",
     "compile": "dgsql.api",
     "generate": "dgsql.api",
+    "load": "dgsql.api",
     "load_schema": "dgsql.api",
     "validate": "dgsql.api",
     "Dataset": "dgsql.dsl.model",
@@ -43,13 +44,14 @@ __all__ = [
     "build",
     "compile",
     "generate",
+    "load",
     "load_schema",
     "stop_on_signals",
     "validate",
 ]
 
 if TYPE_CHECKING:
-    from dgsql.api import Generated, Script, build, compile, generate, load_schema, validate
+    from dgsql.api import Generated, Script, build, compile, generate, load, load_schema, validate
     from dgsql.dsl.model import Dataset
     from dgsql.errors import DgsqlError, SchemaError
     from dgsql.runtime.report import Report

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 
-from dgsql.compiler import Compiled, Compression, OutputFormat, load, plan_schema, render
+from dgsql.compiler import Compiled, Compression, OutputFormat, plan_schema, render
+from dgsql.compiler import load as load_checked
 from dgsql.compiler.preflight import PlannedTable
 from dgsql.compiler.render import resolve_compression
 from dgsql.compiler.seeds import DEFAULT_SEED
@@ -18,15 +20,19 @@ from dgsql.dsl import model as S
 from dgsql.dsl.problems import Problem
 from dgsql.runtime import engine, session
 from dgsql.runtime.build import build as run_build
+from dgsql.runtime.pg_options import IfExists
 from dgsql.runtime.report import Report
 from dgsql.runtime.validate import validate as validate_files
 from dgsql.runtime.validate import validate_tables
+
+if TYPE_CHECKING:
+    from dgsql.runtime.postgres import LoadResult
 
 
 def load_schema(schema: SchemaSource) -> S.Dataset:
     """The checked schema (a path, JSON text or a dict); raises ``SchemaError`` whose
     ``problems`` are the lines ``dgsql check`` prints."""
-    return load(schema)[0]
+    return load_checked(schema)[0]
 
 
 @dataclass(frozen=True)
@@ -174,3 +180,30 @@ def validate(schema: SchemaSource, data: str | Path | Generated) -> Report:
         relations = {name: data.relation(name) for name in data.tables}
         return validate_tables(dataset, data.con, relations, data.metadata)
     return validate_files(dataset, Path(data))
+
+
+def load(
+    schema: SchemaSource,
+    data: str | Path,
+    to: str,
+    *,
+    pg_schema: str = "public",
+    if_exists: str = "fail",
+    threads: int | None = None,
+) -> LoadResult:
+    """What ``dgsql load`` does: the build in ``data`` (any format, part folders, a ``.duckdb``
+    file) into schema ``pg_schema`` of the PostgreSQL database at ``to``
+    (``postgresql://user@host/db``; the password from ``PGPASSWORD`` or ``~/.pgpass``), in one
+    transaction, keys declared after the rows. ``if_exists``: ``fail``, ``replace`` or
+    ``append``. The result has ``tables`` (``name``, ``rows``, ``seconds``) and ``seconds``.
+    Needs the ``pg`` extra (psycopg)."""
+    from dgsql.runtime import postgres  # psycopg loads only here
+
+    return postgres.load(
+        load_schema(schema),
+        Path(data),
+        to,
+        pg_schema=pg_schema,
+        if_exists=IfExists(if_exists),
+        threads=threads,
+    )
