@@ -313,3 +313,24 @@ def test_segment_and_vintage_behaviours_in_parts(dg: Any, tmp_path: Path) -> Non
     spec.loader.exec_module(module)
     doc = module.schema(dg, segment=module.SEGMENT, vintage=module.VINTAGE, rows=700)
     assert_parts_equal_single(doc, tmp_path, 7, sample=None)
+
+
+def test_the_python_api_builds_parts_as_the_command_does(tmp_path: Path) -> None:
+    import dgsql
+
+    schema = ROOT / "examples/shop_orders.json"
+    planned = plan_schema(schema, seed=42, sample=300)
+    dgsql.build(schema, tmp_path / "single", scale=planned.plan.scale, compression="snappy")
+    done = dgsql.build(schema, tmp_path / "all", scale=planned.plan.scale, compression="snappy", parts=3, jobs=2,
+                       run_checks=True)  # fmt: skip
+    assert done.report is not None and done.report.passed_gate(80)
+    assert same_tables(planned, tmp_path / "single", tmp_path / "all") == []
+    for i in range(3):
+        dgsql.build(
+            schema, tmp_path / "lone", scale=planned.plan.scale, compression="snappy", parts=3, part=i
+        )
+    assert same_tables(planned, tmp_path / "single", tmp_path / "lone") == []
+    with pytest.raises(dgsql.DgsqlError, match="checks need every part"):
+        dgsql.build(schema, tmp_path / "x", parts=3, part=0, run_checks=True)
+    with pytest.raises(dgsql.DgsqlError, match="give --parts N too"):
+        dgsql.build(schema, tmp_path / "x", part=0)

@@ -157,19 +157,41 @@ def build(
     compression: Compression | str | None = None,
     run_checks: bool = False,
     strict: bool = False,
+    parts: int | None = None,
+    part: int | None = None,
+    stage: int | None = None,
+    jobs: int = 1,
 ) -> session.BuildResult:
     """What ``dgsql build`` does: ``out/<table>.parquet`` (or ``.csv``, ``.jsonl``, one
     ``<dataset>.duckdb``) and ``out/.metadata.json``. The result has ``tables`` (``name``,
     ``rows``, ``seconds``), ``seconds``, ``out_dir`` and, with ``run_checks``, the checks'
-    ``report``. Installs no signal handler: wrap it in :func:`dgsql.stop_on_signals` to stop
-    on SIGINT or SIGTERM as the CLI does."""
+    ``report``. With ``parts`` (docs/parts.md): every part, ``jobs`` at a time, into
+    ``out/<table>/part-<i>.<ext>`` — or with ``part`` only that one (of ``stage`` only, when
+    given), the rows the whole build would put there. Installs no signal handler: wrap it in
+    :func:`dgsql.stop_on_signals` to stop on SIGINT or SIGTERM as the CLI does."""
+    from dgsql.compiler.parts import check_parts
+
     fmt = OutputFormat(format)
     codec = resolve_compression(fmt, None if compression is None else Compression(compression))
+    check_parts(parts, part, stage)
     planned = plan_schema(schema, seed=seed, scale=scale, strict=strict)
     settings = session.Settings(threads, memory_limit, str(temp_dir) if temp_dir else None)
-    return run_build(
-        planned, Path(out), compression=codec, fmt=fmt, settings=settings, force=force, run_checks=run_checks
-    )
+    if parts is None:
+        return run_build(
+            planned,
+            Path(out),
+            compression=codec,
+            fmt=fmt,
+            settings=settings,
+            force=force,
+            run_checks=run_checks,
+        )
+    from dgsql.runtime.parts import build_in_parts
+
+    return build_in_parts(
+        planned, Path(out), parts=parts, part=part, stage=stage, jobs=jobs, compression=codec, fmt=fmt,
+        settings=settings, force=force, run_checks=run_checks,
+    )  # fmt: skip
 
 
 def validate(schema: SchemaSource, data: str | Path | Generated) -> Report:

@@ -311,13 +311,14 @@ def build(
     log = _log(quiet, log_format)
 
     def action() -> int:
+        from dgsql.compiler.parts import check_parts
         from dgsql.runtime import session
         from dgsql.runtime.build import build as run_build
 
         if to is not None:
             parse_target(to)  # a bad URL fails before the build
         codec = resolve_compression(fmt, compression)
-        _check_part_options(parts, part, stage)
+        check_parts(parts, part, stage)
         if parts is not None and (to is not None or html is not None):
             raise UsageError("--parts: load or chart the parts once built (dgsql load, dgsql report).")
         planned = _plan(schema, log, seed=seed, scale=scale, sample=sample or dry_run_sample, strict=strict)
@@ -376,17 +377,6 @@ def _write_html(
     log.message(f"wrote the HTML report to {path}", event="wrote", path=str(path))
 
 
-def _check_part_options(parts: int | None, part: int | None, stage: int | None) -> None:
-    from dgsql.compiler.parts import check_parts
-
-    if parts is None and part is not None:
-        raise UsageError("--part: give --parts N too (the part count).")
-    if part is None and stage is not None:
-        raise UsageError("--stage: give --part I too (a stage of one part).")
-    if parts is not None:
-        check_parts(parts, part)
-
-
 def _build_parts(
     planned: Planned,
     out_dir: Path,
@@ -406,26 +396,7 @@ def _build_parts(
 ) -> int:
     """``build --parts``: one part (``--part``), or every part ``jobs`` at a time, then the checks
     (asked for, or a dry run's)."""
-    from dgsql.compiler.parts import check_format
     from dgsql.runtime import parts as part_runs
-    from dgsql.runtime.validate import validate
-
-    check_format(planned.plan, fmt.value)
-    if part is not None:
-        if checks:
-            raise UsageError(
-                "--validate: checks need every part; run dgsql validate once all parts are built."
-            )
-        with log.running("generating…"):
-            result = part_runs.build_part(
-                planned, out_dir, parts=parts, index=part, stage=stage, compression=codec, fmt=fmt,
-                settings=settings, force=force,
-                on_table=lambda t: log.table_finished(t.name, t.rows, t.seconds), on_note=log.note,
-            )  # fmt: skip
-        log.built(result, str(out_dir))
-        if dry_run:
-            log.note("a lone part is not validated; run dgsql validate once every part is built.")
-        return 0
 
     def part_done(p: part_runs.PartResult) -> None:
         rows = sum(t.rows for t in p.tables)
@@ -435,16 +406,19 @@ def _build_parts(
         )  # fmt: skip
 
     with log.running("generating…"):
-        result = part_runs.build_parts(
-            planned, out_dir, parts=parts, jobs=jobs, compression=codec, fmt=fmt, settings=settings,
-            force=force, on_part=part_done,
+        result = part_runs.build_in_parts(
+            planned, out_dir, parts=parts, part=part, stage=stage, jobs=jobs, compression=codec, fmt=fmt,
+            settings=settings, force=force, run_checks=checks or (dry_run and part is None),
+            on_table=lambda t: log.table_finished(t.name, t.rows, t.seconds), on_note=log.note,
+            on_part=part_done,
         )  # fmt: skip
     log.built(result, str(out_dir))
-    if not (checks or dry_run):
+    if part is not None and dry_run:
+        log.note("a lone part is not validated; run dgsql validate once every part is built.")
+    if result.report is None:
         return 0
-    report = validate(planned.dataset, out_dir)
-    log.report(report)
-    return 0 if report.passed_gate(threshold) else 1
+    log.report(result.report)
+    return 0 if result.report.passed_gate(threshold) else 1
 
 
 @contextmanager
@@ -705,14 +679,14 @@ def emit_sql(
 
     def action() -> int:
         from dgsql.compiler import render
-        from dgsql.compiler.parts import Parts
+        from dgsql.compiler.parts import Parts, check_parts
 
         if not out_dir or "\n" in out_dir:
             raise UsageError("--out: give a folder path on one line.")
         if into_db and (fmt is not OutputFormat.parquet or compression is not None):
             raise UsageError("--into-db writes tables, not files: drop --format and --compression.")
         codec = None if into_db else resolve_compression(fmt, compression)
-        _check_part_options(parts, part, stage)
+        check_parts(parts, part, stage)
         if parts is not None and part is None:
             raise UsageError("--parts: a script writes one part; give --part I too.")
         planned = _plan(schema, log, seed=seed, scale=scale, sample=None, strict=strict)

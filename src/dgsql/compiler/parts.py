@@ -43,8 +43,15 @@ class Parts:
         check_parts(self.count, self.index)
 
 
-def check_parts(count: int, index: int | None) -> None:
-    """A one-line :class:`UsageError` for a part count or index out of range."""
+def check_parts(count: int | None, index: int | None, stage: int | None = None) -> None:
+    """A one-line :class:`UsageError` for a part count or index out of range, or a part or stage
+    given without what it belongs to."""
+    if count is None and index is not None:
+        raise UsageError("--part: give --parts N too (the part count).")
+    if index is None and stage is not None:
+        raise UsageError("--stage: give --part I too (a stage of one part).")
+    if count is None:
+        return
     if not 1 <= count <= MAX_PARTS:
         raise UsageError(f"--parts {count}: give a part count from 1 to {MAX_PARTS:,}.")
     if index is not None and not 0 <= index < count:

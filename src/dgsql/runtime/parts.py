@@ -262,6 +262,48 @@ def build_parts(
     return result
 
 
+def build_in_parts(
+    planned: Planned,
+    out_dir: Path,
+    *,
+    parts: int,
+    part: int | None = None,
+    stage: int | None = None,
+    jobs: int = 1,
+    compression: Compression | None,
+    fmt: OutputFormat = OutputFormat.parquet,
+    settings: session.Settings | None = None,
+    force: bool = False,
+    run_checks: bool = False,
+    on_table: Callable[[session.TableResult], None] = lambda _: None,
+    on_note: Callable[[str], None] = lambda _: None,
+    on_part: Callable[[PartResult], None] = lambda _: None,
+) -> session.BuildResult:
+    """``build --parts N`` from the command line or Python: part ``part`` alone
+    (:func:`build_part`), or every part (:func:`build_parts`) and, with ``run_checks``, the
+    checks of the whole (a lone part cannot be checked: a UsageError)."""
+    check_parts(parts, part, stage)
+    check_format(planned.plan, fmt.value)
+    if part is not None:
+        if run_checks:
+            raise UsageError(
+                "--validate: checks need every part; run dgsql validate once all parts are built."
+            )
+        return build_part(
+            planned, out_dir, parts=parts, index=part, stage=stage, compression=compression, fmt=fmt,
+            settings=settings, force=force, on_table=on_table, on_note=on_note,
+        )  # fmt: skip
+    result = build_parts(
+        planned, out_dir, parts=parts, jobs=jobs, compression=compression, fmt=fmt, settings=settings,
+        force=force, on_part=on_part,
+    )  # fmt: skip
+    if run_checks:
+        from dgsql.runtime.validate import validate  # the checks load when they run
+
+        result.report = validate(planned.dataset, out_dir)
+    return result
+
+
 def parts_metadata(
     planned: Planned,
     done: list[PartResult],
