@@ -140,6 +140,33 @@ def test_children_never_precede_their_parent(dg):
     assert out.one("SELECT count(*) FROM purchase") > 0
 
 
+def test_date_children_never_precede_their_parents_day(dg):
+    """A date child is drawn as a time after the parent's created_at and cut to its day (0.6.0
+    drew it over the whole timeframe: ~half the rows fell before the parent)."""
+    doc = schema(dg, vintage=VINTAGE, rows=500)
+    bought = doc["nodes"][1]["columns"][2]
+    bought.update(name="bought_on", type="date")
+    out = dg.build(doc)
+    early = out.one(
+        "SELECT count(*) FROM purchase AS p JOIN customer AS c USING (customer_id)"
+        " WHERE p.bought_on < CAST(c.created_at AS DATE)"
+    )
+    same_day = out.one(
+        "SELECT count(*) FROM purchase AS p JOIN customer AS c USING (customer_id)"
+        " WHERE p.bought_on = CAST(c.created_at AS DATE)"
+    )
+    assert early == 0 and same_day > 0  # the day of created_at itself is allowed
+    found = statuses(dg, doc, out)
+    assert found["vintage_behavior:purchase.bought_on:timestamps"] == "passed"
+    early_file = out.path / "early.parquet"
+    out.sql(
+        f"COPY (SELECT * EXCLUDE (file_row_number) REPLACE (DATE '2024-01-01' AS bought_on) FROM purchase)"
+        f" TO '{early_file}'"
+    )  # every purchase on the timeframe's first day: before most parents
+    shutil.move(early_file, out.file("purchase"))
+    assert statuses(dg, doc, out)["vintage_behavior:purchase.bought_on:timestamps"] == "failed"
+
+
 def test_unknown_segment_is_one(dg):
     """Segments without a behaviour keep the declared fanout: standard's mean is λ = 6."""
     out = dg.build(schema(dg, segment=SEGMENT, rows=4000))

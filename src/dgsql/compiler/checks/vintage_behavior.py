@@ -18,7 +18,7 @@ from dgsql.compiler import behaviours
 from dgsql.compiler.checks.behaviour import ALIAS, fanout_by_group, link_of, scaled_facts, value_by_group
 from dgsql.compiler.checks.spec import CheckContext, CheckSpec, compiled, not_compiled
 from dgsql.compiler.checks.views import table
-from dgsql.compiler.sqltext import Sql, fill, ident
+from dgsql.compiler.sqltext import SQL_TYPES, Sql, fill, ident
 from dgsql.dsl.types import NUMBERS
 
 KIND = "vintage_behavior"
@@ -29,7 +29,7 @@ DECILES = 10
 TIMESTAMPS = """\
 SELECT x.{fk} AS parent_key, x.{col} AS child_time, p.{created} AS parent_created_at
 FROM {fact} AS x JOIN {parent} AS p ON x.{fk} = p.{pk}
-WHERE CAST(x.{col} AS TIMESTAMP) < CAST(p.{created} AS TIMESTAMP)"""
+WHERE CAST(x.{col} AS {t}) < CAST(p.{created} AS {t})"""
 
 
 def age_bucket(scaling: behaviours.Scaling, curve: behaviours.S.AgeMultiplier) -> Sql:
@@ -110,6 +110,7 @@ def compile(ctx: CheckContext) -> Iterator[CheckSpec]:
                     fk=ident(link.child_column),
                     col=ident(col.name),
                     created=ident(vintage.created_at_column),
+                    t=Sql(SQL_TYPES[col.type]),  # a date child: not before created_at's day
                     fact=table(node.id),
                     parent=table(link.parent),
                     pk=ident(link.key),
