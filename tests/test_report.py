@@ -537,3 +537,32 @@ def test_cross_table_margin_goes_through_the_lookup_and_counts_the_rows_breaking
     assert margin.edges[0] <= 0 <= margin.edges[-1] and (0.0, "0") in margin.marks
     same = chart(obs, "invoice", "margin paid_at − issued_at (hours)")
     assert f"of {rows:,} rows break it" in same.note
+
+
+def test_uniform_choices_ref_shares_are_the_referenced_rows_counts(dg):
+    """Uniform weights over ``choices_ref``: each referenced row is one choice, so a value's
+    declared share is its count in the referenced table (here 'a' twice in three rows)."""
+    schema = dg.schema(
+        {
+            "id": "kinds",
+            "kind": "vocab",
+            "pk": "id",
+            "columns": [
+                dg.col("id", "int", dg.seq()),
+                dg.col("kind", "string", {"enum_list": {"values": ["a", "b", "a"]}}),
+            ],
+        },
+        dg.entity(
+            "t",
+            dg.col("id", "int", dg.seq()),
+            dg.col("kind", "string", {"choice": {"choices_ref": "kinds.kind"}}),
+            pk="id",
+            rows=3000,
+        ),
+    )
+    out = dg.build(schema)
+    path = out.path.parent / "schema.json"
+    _, _, obs = observation(path, out.path)
+    shares = chart(obs, "t", "kind: shares", "kind")
+    assert shares.labels == ["a", "b"] and shares.declared == pytest.approx([2 / 3, 1 / 3])
+    assert shares.observed == pytest.approx(shares.declared, abs=0.04)

@@ -6,9 +6,12 @@ table's first :data:`HEAD` rows finds each numeric column's range and each text 
 candidate top values (cheap), then one query over the rows charted (all of them, or the first
 :data:`CHART_ROWS`) takes every histogram, binned with those ranges (DuckDB's ``histogram``
 aggregate returns one map per column), every category count and the exact counts of the
-candidates. Fanouts (children per parent), effect lifts and
-the expected shares of a datetime column (over its grid, through the ``datetime_shape`` check's
-own SQL) are one query each. No row leaves DuckDB: only aggregates do.
+candidates. Fanouts (children per parent), a column's lifts per stratum of its time modifiers
+(seasonality, trend, effect), the expected shares of a datetime column (over its grid, through
+the ``datetime_shape`` check's own SQL), an outlier rate (the ``outlier_share`` check's query),
+the declared shares of a ``choices_ref`` column and a cross-table inequality's margin are one
+query each; segment, vintage and funnel charts come from :mod:`dgsql.report.behaviour`. No row
+leaves DuckDB: only aggregates do.
 
 A chart's column or table is a :class:`Probe`; a query that fails (a column missing from the
 file, say) becomes a note on its column, and the rest of the report goes on.
@@ -105,7 +108,7 @@ CHILDREN_OF = "(SELECT * FROM {fact} WHERE {fk} IN (SELECT {pk} FROM {parents}))
 EPOCH = datetime(1970, 1, 1)
 BINNED = "CAST(least(floor(({x} - {lo}) / {width}), {last}) AS INTEGER)"
 DECLARED_SHARES = """\
-SELECT CAST(v AS VARCHAR) AS v, sum(w) AS w FROM ({rows}) AS declared
+SELECT CAST(v AS VARCHAR) AS v, sum(CAST(w AS DOUBLE)) AS w FROM ({rows}) AS declared
 WHERE v IS NOT NULL GROUP BY ALL ORDER BY w DESC, v"""
 "The declared weight of each value of a choice column (as text), heaviest first."
 FANOUT = """\
@@ -801,7 +804,7 @@ def _table_probes(ctx: CheckContext, node: Node, rows: Sql) -> Iterator[Probe]:
     """Inequality margins: the table's own inequalities over ``rows`` (the rows charted), and
     those between the table and its parent through the lookup that links them (as the
     ``inequality`` check joins them)."""
-    linked = {c.index: c for c in crossings(ctx.dataset) if c.link is not None}
+    links = {c.index: c.link for c in crossings(ctx.dataset) if c.link is not None}
     for i, ineq in enumerate(ctx.dataset.constraints.inequalities):
         lt, lc, left, p1 = ctx.resolve(ineq.left)
         rt, rc, right, p2 = ctx.resolve(ineq.right)
@@ -811,9 +814,7 @@ def _table_probes(ctx: CheckContext, node: Node, rows: Sql) -> Iterator[Probe]:
             probe = _margin(ineq, left, right, ident(lc), ident(rc), (lc, rc))
             if probe is not None:
                 yield probe
-        elif i in linked and linked[i].link.child == node.id:  # type: ignore[union-attr]
-            link = linked[i].link
-            assert link is not None
+        elif (link := links.get(i)) is not None and link.child == node.id:
             probe = _margin(ineq, left, right, Sql("lhs"), Sql("rhs"), (ineq.left, ineq.right))
             if probe is not None:
                 relation = fill(
@@ -984,8 +985,11 @@ def observe(
         elif fan is not None:
             view.charts.insert(0, fan)
         for column, chart in scaled.get(node.id, []):
-            owner = next((c for c in view.columns if c.name == column), view)
-            (owner.notes if isinstance(chart, str) else owner.charts).append(chart)  # type: ignore[arg-type]
+            holder: ColumnView | TableView = next((c for c in view.columns if c.name == column), view)
+            if isinstance(chart, str):
+                holder.notes.append(chart)
+            else:
+                holder.charts.append(chart)
         tables.append(view)
     return Observation(tables, table_graph(dataset), time.perf_counter() - started)
 
