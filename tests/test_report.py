@@ -566,3 +566,19 @@ def test_uniform_choices_ref_shares_are_the_referenced_rows_counts(dg):
     shares = chart(obs, "t", "kind: shares", "kind")
     assert shares.labels == ["a", "b"] and shares.declared == pytest.approx([2 / 3, 1 / 3])
     assert shares.observed == pytest.approx(shares.declared, abs=0.04)
+
+
+def test_behaviour_charts_of_a_large_fact_read_its_first_parents(saas):
+    dataset, _, _ = load(SAAS)
+    con = duckdb.connect()
+    report = validate(dataset, saas, con=con)
+    with data_views(dataset, saas, con):
+        obs = observe(dataset, con, report.tables, chart_rows=5000)
+    accounts, invoices = report.tables["account"]["rows"], report.tables["invoice"]["rows"]
+    fanout = chart(obs, "invoice", "children per account row by account.plan")
+    counted = sum(
+        int(part.split(": ")[1].replace(",", "")) for part in fanout.note.split("parents ")[1].split(", ")
+    )
+    assert counted == 5000 * accounts // invoices  # the first parents whose children make ~5,000 rows
+    funnel_chart = chart(obs, "onboarding", "onboarding: conversion per stage, segment free")
+    assert int(funnel_chart.note.rsplit("; ", 1)[1].split()[0].replace(",", "")) < accounts

@@ -3,24 +3,32 @@
 Each chart is the statistic of the check that judges the behaviour, per group instead of
 summed up: the same SQL (``checks/behaviour.py``, ``checks/funnel_conversion.py``) ended by a
 select of every group's figures, so the page and validate cannot disagree on what was declared.
-A chart is drawn where the check is compiled (the checks decide what can be judged). They read
-every row of the fact and its parent, as the checks do: a child count or a conversion needs all
-of a parent's children.
+A chart is drawn where the check is compiled (the checks decide what can be judged). A fact
+larger than the charts' row cap is read for its first parents whose children make about that
+many rows (:func:`first_parents`): a child count or a conversion needs all of a parent's
+children, so the cap cuts the parents, not the children.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import duckdb
 
 from dgsql.compiler.checks import behaviour, funnel_conversion, segment_behavior, vintage_behavior
+from dgsql.compiler.checks.fanout import ParentLink
 from dgsql.compiler.checks.funnel import funnels
 from dgsql.compiler.checks.spec import CheckContext
-from dgsql.compiler.sqltext import Sql
+from dgsql.compiler.checks.views import table
+from dgsql.compiler.sqltext import Sql, fill, ident, lit
 from dgsql.report.charts import Bars, Chart
 
+FIRST_ROWS = "(SELECT * FROM {table} LIMIT {n})"
+CHILDREN_OF = "(SELECT * FROM {fact} WHERE {fk} IN (SELECT {pk} FROM {parents}))"
+FANOUT_PARENTS = 250_000
+"At most this many parents are counted for a capped fact (their keys are a hash join's build side)."
 MAX_SEGMENTS = 8
 "A funnel is drawn for at most this many segments (the largest)."
 
@@ -28,10 +36,44 @@ Owned = tuple[str | None, Chart | str]
 "A chart (or why there is none) and the column it belongs to (None: the table)."
 
 
-def behaviour_charts(ctx: CheckContext, con: duckdb.DuckDBPyConnection) -> dict[str, list[Owned]]:
-    """Per fact, its segment, vintage and funnel charts."""
+@dataclass(frozen=True)
+class FirstParents:
+    """The relation read for each table when a fact is charted for its first ``parents``
+    parent rows: those rows, and their children; any other table whole."""
+
+    link: ParentLink
+    fact: str
+    parents: int
+
+    def __call__(self, table_id: str) -> Sql:
+        first = fill(FIRST_ROWS, table=table(self.link.parent), n=lit(self.parents))
+        if table_id == self.link.parent:
+            return first
+        if table_id == self.fact:
+            fk, pk = ident(self.link.child_column), ident(self.link.key)
+            return fill(CHILDREN_OF, fact=table(self.fact), fk=fk, pk=pk, parents=first)
+        return table(table_id)
+
+
+def first_parents(
+    link: ParentLink, fact: str, profile: dict[str, dict[str, Any]], cap: int | None
+) -> FirstParents | None:
+    """How a fact of more than ``cap`` rows is charted: for the first parents whose children make
+    about ``cap`` rows (at most :data:`FANOUT_PARENTS`); None when it is read whole."""
+    fact_rows = profile.get(fact, {}).get("rows") or 0
+    parents = profile.get(link.parent, {}).get("rows") or 0
+    if cap is None or fact_rows <= cap or not parents:
+        return None
+    return FirstParents(link, fact, max(1, min(cap * parents // fact_rows, FANOUT_PARENTS)))
+
+
+def behaviour_charts(
+    ctx: CheckContext, con: duckdb.DuckDBPyConnection, profile: dict[str, dict[str, Any]], cap: int | None
+) -> dict[str, list[Owned]]:
+    """Per fact, its segment, vintage and funnel charts; ``profile`` the rows per table
+    (validate's), ``cap`` the rows a chart reads at most (None: all)."""
     out: dict[str, list[Owned]] = {}
-    for node_id, column, chart in (*_scaled(ctx, con), *_funnels(ctx, con)):
+    for node_id, column, chart in (*_scaled(ctx, con, profile, cap), *_funnels(ctx, con, profile, cap)):
         out.setdefault(node_id, []).append((column, chart))
     return out
 
@@ -41,7 +83,7 @@ def _label(group: Any) -> str:
 
 
 def _scaled(
-    ctx: CheckContext, con: duckdb.DuckDBPyConnection
+    ctx: CheckContext, con: duckdb.DuckDBPyConnection, profile: dict[str, dict[str, Any]], cap: int | None
 ) -> Iterator[tuple[str, str | None, Chart | str]]:
     compiled = {
         (spec.kind, spec.target)
@@ -53,6 +95,7 @@ def _scaled(
         link = behaviour.link_of(ctx, node)
         if isinstance(link, str):
             continue
+        tables = first_parents(link, node.id, profile, cap) or table
         parent = scaling.parent.id
         groupings: list[tuple[str, Sql, str, str]] = []  # kind, group, what it is by, how labels read
         if scaling.segment is not None:
@@ -64,7 +107,9 @@ def _scaled(
                 if (kind, target) not in compiled:
                     continue
                 if what == "fanout":
-                    sql = behaviour.fanout_by_group(ctx, node, scaling, link, group, behaviour.FANOUT_GROUPS)
+                    sql = behaviour.fanout_by_group(
+                        ctx, node, scaling, link, group, behaviour.FANOUT_GROUPS, tables
+                    )
                     rows = con.execute(sql).fetchall()
                     yield node.id, None, _fanout_chart(parent, by, unit, rows)
                 else:
@@ -129,10 +174,11 @@ def _value_chart(column: str, by: str, unit: str, rows: list[tuple[Any, ...]]) -
 
 
 def _funnels(
-    ctx: CheckContext, con: duckdb.DuckDBPyConnection
+    ctx: CheckContext, con: duckdb.DuckDBPyConnection, profile: dict[str, dict[str, Any]], cap: int | None
 ) -> Iterator[tuple[str, str | None, Chart | str]]:
     for f in funnels(ctx):
-        sql = funnel_conversion.conversion(ctx, f, Sql(funnel_conversion.GROUPS))
+        capped = first_parents(f.link, f.node.id, profile, cap) if isinstance(f.link, ParentLink) else None
+        sql = funnel_conversion.conversion(ctx, f, Sql(funnel_conversion.GROUPS), capped or table)
         if not isinstance(sql, Sql):
             yield f.node.id, None, f"conversion per stage not charted: {sql}"
             continue

@@ -62,7 +62,7 @@ from dgsql.dsl.model import (
 from dgsql.dsl.time import pattern_index, series_patterns
 from dgsql.errors import SchemaError
 from dgsql.options import CHART_ROWS
-from dgsql.report.behaviour import behaviour_charts
+from dgsql.report.behaviour import FIRST_ROWS, behaviour_charts, first_parents
 from dgsql.report.charts import (
     Bars,
     Chart,
@@ -99,12 +99,8 @@ HEAD = 200_000
 # checks read every row): a share measured on a million rows is within ±0.1 % of the whole
 # table's, and the report then costs the same at 10M or 100M rows. A fact's children are
 # counted for the parents whose children make about this many rows.
-FANOUT_PARENTS = 250_000
-"At most this many parents are counted for a capped fact (their keys are a hash join's build side)."
-FIRST_ROWS = "(SELECT * FROM {table} LIMIT {n})"
 FULL = "SELECT {aggregates} FROM {table}"
 HEAD_QUERY = "SELECT {aggregates} FROM (SELECT * FROM {table} LIMIT {n}) AS head"
-CHILDREN_OF = "(SELECT * FROM {fact} WHERE {fk} IN (SELECT {pk} FROM {parents}))"
 EPOCH = datetime(1970, 1, 1)
 BINNED = "CAST(least(floor(({x} - {lo}) / {width}), {last}) AS INTEGER)"
 DECLARED_SHARES = """\
@@ -850,14 +846,13 @@ def _fanout(
     if isinstance(link, str):
         return f"children per parent not charted: {link}"
     fact = table(node.id)
-    fact_rows = profile.get(node.id, {}).get("rows") or 0
     parents = profile.get(link.parent, {}).get("rows") or 0
     fk = ident(link.child_column)
     note = ""
-    if cap is not None and fact_rows > cap and parents:
-        parents = max(1, min(cap * parents // fact_rows, FANOUT_PARENTS))
-        first = fill(FIRST_ROWS, table=table(link.parent), n=lit(parents))
-        fact = fill(CHILDREN_OF, fact=fact, fk=fk, pk=ident(link.key), parents=first)
+    capped = first_parents(link, node.id, profile, cap)
+    if capped is not None:
+        parents = capped.parents
+        fact = capped(node.id)
         note = f"the first {parents:,} {link.parent} rows"
     if not parents:
         return "children per parent: the parent table is empty"
@@ -938,7 +933,7 @@ def observe(
     started = time.perf_counter()
     ctx = CheckContext(dataset)
     try:
-        scaled = behaviour_charts(ctx, con)
+        scaled = behaviour_charts(ctx, con, profile, chart_rows)
     except duckdb.Error as e:
         problem = f"segment, vintage and funnel charts could not be computed: {str(e).splitlines()[0]}"
         scaled = {n.id: [(None, problem)] for n in dataset.nodes}

@@ -15,6 +15,8 @@ over the parent's file), and two statistics grouped by a property of the parent 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from dgsql.compiler import behaviours
 from dgsql.compiler.checks.fanout import ParentLink, children_cte, parent_link
 from dgsql.compiler.checks.fanout_distribution import clamped_pmf
@@ -116,18 +118,20 @@ def fanout_by_group(
     link: ParentLink,
     group: Sql,
     select: str = FANOUT_SUMMARY,
+    tables: Callable[[str], Sql] = table,
 ) -> Sql:
     """The statistic of :data:`FANOUT` for ``node`` grouped by ``group`` (SQL over parent alias
-    ``p``); ``select``: :data:`FANOUT_GROUPS` for the figures of each group instead."""
+    ``p``); ``select``: :data:`FANOUT_GROUPS` for the figures of each group instead; ``tables``:
+    the relation read for a table (default: its view)."""
     pmf = clamped_pmf(fanout_of(node))
     factors = scaling.fanout_factors(ALIAS) or ["1.0::DOUBLE"]
     return fill(
         FANOUT,
-        children=children_cte(link, node.id),
+        children=children_cte(link, node.id, tables),
         pk=ident(link.key),
         group=group,
         factor=Sql(" * ".join(factors)),
-        parent=table(link.parent),
+        parent=tables(link.parent),
         ks=doubles(pmf.keys()),
         ps=doubles(pmf.values()),
         z=double(Z),
@@ -145,9 +149,11 @@ def value_by_group(
     group: Sql,
     column: str,
     select: str = VALUE_SUMMARY,
+    tables: Callable[[str], Sql] = table,
 ) -> Sql:
     """The statistic of :data:`VALUE` for ``column`` of ``node`` grouped by ``group``;
-    ``select``: :data:`VALUE_GROUPS` for the figures of each group instead."""
+    ``select``: :data:`VALUE_GROUPS` for the figures of each group instead; ``tables`` as in
+    :func:`fanout_by_group`."""
     factors = scaling.value_factors(column, ALIAS) or ["1.0::DOUBLE"]
     col = next(c for c in node.columns if c.name == column)
     return fill(
@@ -155,8 +161,8 @@ def value_by_group(
         pk=ident(link.key),
         group=group,
         factor=Sql(" * ".join(factors)),
-        parent=table(link.parent),
-        fact=table(node.id),
+        parent=tables(link.parent),
+        fact=tables(node.id),
         fk=ident(link.child_column),
         col=ident(column),
         z=double(Z),

@@ -6,7 +6,7 @@ Returns the groups that miss."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from dgsql.compiler import funnel
 from dgsql.compiler.checks.fanout import ParentLink
@@ -78,9 +78,10 @@ def compile(ctx: CheckContext) -> Iterator[CheckSpec]:
         )
 
 
-def conversion(ctx: CheckContext, f: Funnel, select: Sql) -> Sql | str:
+def conversion(ctx: CheckContext, f: Funnel, select: Sql, tables: Callable[[str], Sql] = table) -> Sql | str:
     """The funnel's conversion per (stage, segment) of :data:`TEMPLATE`, ended by ``select``
-    (:data:`MISSES`, or :data:`GROUPS`), or why it cannot be computed."""
+    (:data:`MISSES`, or :data:`GROUPS`), or why it cannot be computed; ``tables``: the
+    relation read for a table (default: its view)."""
     config = f.node.stage_config
     assert config is not None
     problem = f.problem or (None if len(config.stages) > 1 else "one stage: nothing converts")
@@ -111,10 +112,10 @@ def conversion(ctx: CheckContext, f: Funnel, select: Sql) -> Sql | str:
     rates = wrapped(f"({lit(i)}, {double(s.transition_rate)})" for i, s in enumerate(config.stages) if i > 0)
     return fill(
         TEMPLATE,
-        staged=staged_cte(f),
+        staged=staged_cte(f, tables=tables),
         segment=segment,
         multiplier=multiplier,
-        parent=table(f.link.parent),
+        parent=tables(f.link.parent),
         pk=ident(f.link.key),
         rates=Sql(rates),
         z=double(Z),
