@@ -1,15 +1,17 @@
 """Time ``dgsql report`` against ``dgsql validate`` alone on the same ~10M rows, in one run.
 
-Two datasets: the validate bench's users → events fixture (``tests/validate_fixtures.py``,
-made with DuckDB SQL; 2M users, ~10M events) and a bundled example built by dgsql at a scale
-(``shop_orders`` × 100: 2M customers, ~10M orders, ~1.5M tickets). Each round times validate
+Three datasets: the validate bench's users → events fixture (``tests/validate_fixtures.py``,
+made with DuckDB SQL; 2M users, ~10M events) and two bundled examples built by dgsql at a scale
+(``shop_orders`` × 100: 2M customers, ~10M orders, ~1.5M tickets; ``saas_accounts`` × 220:
+1.1M accounts, ~6.5M invoices, ~2.5M onboarding events, with segment, vintage and funnel
+charts). Each round times validate
 alone, then the whole report (which runs validate itself, then the charts' aggregates and the
 page), alternately, so both see the same machine; the medians and their ratio are printed as
 JSON (ratio of the medians, of the minima, and the median of each round's ratio: on a shared
 machine the load moves between rounds), with the page's size.
 
     python bench/bench_report.py                        # both datasets, 5 rounds
-    python bench/bench_report.py --users 200000 --scale 10 --rounds 1   # quicker
+    python bench/bench_report.py --users 200000 --scale 10 --saas-scale 22 --rounds 1   # quicker
 """
 
 from __future__ import annotations
@@ -76,6 +78,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=2_000_000)
     parser.add_argument("--scale", type=float, default=100.0, help="scale of the shop_orders example")
+    parser.add_argument(
+        "--saas-scale",
+        type=float,
+        default=220.0,
+        help="scale of the saas_accounts example (~10M rows at 220)",
+    )
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--keep", type=Path, help="keep (or reuse) the data in this folder")
     args = parser.parse_args()
@@ -86,26 +94,27 @@ def main() -> None:
         if not (fixture / ".metadata.json").exists():
             F.write_dataset(fixture, users=args.users)
         results.append(measure("users_events", parse_dataset(F.schema(args.users)), fixture, args.rounds))
-        schema = ROOT / "examples" / "shop_orders.json"
-        shop = base / f"shop_orders_x{args.scale:g}"
-        if not (shop / ".metadata.json").exists():
-            subprocess.run(
-                [
-                    sys.executable,
-                    "-m",
-                    "dgsql.cli",
-                    "build",
-                    str(schema),
-                    "-o",
-                    str(shop),
-                    "--scale",
-                    str(args.scale),
-                ],
-                check=True,
-                capture_output=True,
-            )
-        dataset, _, _ = load(schema)
-        results.append(measure(f"shop_orders x{args.scale:g}", dataset, shop, args.rounds))
+        for name, scale in (("shop_orders", args.scale), ("saas_accounts", args.saas_scale)):
+            schema = ROOT / "examples" / f"{name}.json"
+            out = base / f"{name}_x{scale:g}"
+            if not (out / ".metadata.json").exists():
+                subprocess.run(
+                    [
+                        sys.executable,
+                        "-m",
+                        "dgsql.cli",
+                        "build",
+                        str(schema),
+                        "-o",
+                        str(out),
+                        "--scale",
+                        str(scale),
+                    ],
+                    check=True,
+                    capture_output=True,
+                )
+            dataset, _, _ = load(schema)
+            results.append(measure(f"{name} x{scale:g}", dataset, out, args.rounds))
     print(
         json.dumps(
             {

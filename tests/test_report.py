@@ -368,3 +368,217 @@ def test_every_output_format_gets_the_same_charts(dg, fmt):
     a, b = html_report(dataset, parquet), html_report(dataset, other)
     assert b.count("<figure") == a.count("<figure") > 20
     assert "could not" not in b
+
+
+# ------------------------------------------- behaviours, modifiers, references
+
+SAAS = ROOT / "examples" / "saas_accounts.json"
+IOT = ROOT / "examples" / "iot_sensors.json"
+
+
+@pytest.fixture(scope="module")
+def saas(dg) -> Path:
+    return dg.build(SAAS).path
+
+
+def chart(obs, table: str, title: str, column: str | None = None):
+    (found,) = [c for c in charts_of(obs, table, column) if c.title == title]
+    return found
+
+
+def rows_of(con, sql: str) -> dict:
+    return {k: v for k, v in con.execute(sql).fetchall()}
+
+
+def test_segment_charts_show_the_observed_fanout_and_value_ratios_against_the_multipliers(saas):
+    dataset, _, obs = observation(SAAS, saas)
+    con = duckdb.connect()
+    with data_views(dataset, saas, con):
+        children = rows_of(
+            con,
+            'SELECT a.plan, avg(coalesce(n, 0)) FROM dg_check."account" AS a LEFT JOIN '
+            '(SELECT account_id, count(*) AS n FROM dg_check."invoice" GROUP BY ALL) USING (account_id) GROUP BY ALL',
+        )
+        means = rows_of(
+            con,
+            'SELECT a.plan, avg(i.amount) FROM dg_check."invoice" AS i JOIN dg_check."account" AS a USING (account_id) '
+            "GROUP BY ALL",
+        )
+    fanout = chart(obs, "invoice", "children per account row by account.plan")
+    assert fanout.labels == ["enterprise", "free", "team"] and not fanout.shares
+    assert fanout.observed == pytest.approx([children[p] for p in fanout.labels], rel=1e-12)
+    # declared: the Poisson(4) mean × the plan's multiplier × the tenure curve (mean about 1)
+    assert fanout.declared[0] / fanout.declared[1] == pytest.approx(3.0, rel=0.1)
+    assert fanout.observed == pytest.approx(fanout.declared, rel=0.06)
+    amount = chart(obs, "invoice", "amount: mean by account.plan", "amount")
+    assert amount.labels == ["enterprise", "free", "team"]
+    assert amount.observed == pytest.approx([means[p] / means["free"] for p in amount.labels], rel=1e-9)
+    assert amount.declared == pytest.approx([2.5, 1.0, 1.3], rel=0.03)  # × the mean expansion curve per plan
+    assert amount.observed == pytest.approx(amount.declared, rel=0.05)
+
+
+def test_vintage_charts_bucket_the_parents_by_age(saas):
+    dataset, _, obs = observation(SAAS, saas)
+    con = duckdb.connect()
+    with data_views(dataset, saas, con):
+        # age in years to the timeframe's end, rounded, its last bucket holding the older rows
+        children = rows_of(
+            con,
+            "SELECT least(CAST(round(greatest(epoch(TIMESTAMP '2025-12-31 23:00:00' - created_at) / 86400 / 365, 0)) "
+            'AS BIGINT), 4) AS age, avg(coalesce(n, 0)) FROM dg_check."account" LEFT JOIN '
+            '(SELECT account_id, count(*) AS n FROM dg_check."invoice" GROUP BY ALL) USING (account_id) GROUP BY ALL',
+        )
+    tenure = chart(obs, "invoice", "children per account row by age of account.created_at (tenure)")
+    assert tenure.labels == [str(a) for a in sorted(children)]
+    assert tenure.observed == pytest.approx([children[a] for a in sorted(children)], rel=1e-12)
+    assert "age in years" in tenure.note
+    assert tenure.observed == pytest.approx(tenure.declared, rel=0.06)
+    expansion = chart(obs, "invoice", "amount: mean by age of account.created_at (expansion)", "amount")
+    assert expansion.labels == [f"d{k}" for k in range(1, 11)]  # a parametric curve: deciles of age
+    assert expansion.observed[-1] == expansion.declared[-1] == 1.0  # ratios to the largest bucket
+    assert expansion.observed == pytest.approx(expansion.declared, rel=0.06)
+
+
+def test_funnel_conversion_per_stage_against_rate_times_multiplier(saas):
+    dataset, _, obs = observation(SAAS, saas)
+    con = duckdb.connect()
+    with data_views(dataset, saas, con):
+        reached = con.execute(
+            'SELECT a.plan, s.deepest FROM dg_check."account" AS a JOIN (SELECT account_id, max(stage_index) AS deepest '
+            'FROM dg_check."onboarding" GROUP BY ALL) AS s USING (account_id)'
+        ).fetchall()
+    multipliers = {"free": 1.0, "team": 1.3, "enterprise": 1.6}
+    for plan, m in multipliers.items():
+        conv = chart(obs, "onboarding", f"onboarding: conversion per stage, segment {plan}")
+        assert conv.labels == ["activated", "invited_team", "paid"]
+        assert conv.declared == pytest.approx([min(1.0, r * m) for r in (0.6, 0.5, 0.4)])
+        deepest = [d for p, d in reached if p == plan]
+        assert conv.observed == pytest.approx(
+            [sum(d >= i for d in deepest) / sum(d >= i - 1 for d in deepest) for i in (1, 2, 3)], rel=1e-12
+        )
+        assert conv.observed == pytest.approx(conv.declared, abs=0.06)
+
+
+def test_outlier_rate_is_the_checks_estimate_against_the_declared_rate(saas):
+    _, report, obs = observation(SAAS, saas)
+    (gauge,) = [c for c in charts_of(obs, "invoice", "usage_hours") if isinstance(c, Gauge)]
+    (check,) = [r for r in report.results if r.check.id == "outlier_share:invoice.usage_hours"]
+    assert gauge.title == "usage_hours: outlier rate" and gauge.declared == 0.01
+    assert gauge.observed == pytest.approx(check.detail["estimated_rate"], rel=1e-12)
+    assert gauge.observed == pytest.approx(0.01, abs=4 * check.detail["standard_error"] + 0.0005)
+
+
+def test_seasonality_lift_per_month_against_the_weights(saas):
+    dataset, _, obs = observation(SAAS, saas)
+    con = duckdb.connect()
+    with data_views(dataset, saas, con):
+        per_month = con.execute(
+            'SELECT month(issued_at) - 1, count(*), avg(amount) FROM dg_check."invoice" GROUP BY ALL ORDER BY 1'
+        ).fetchall()
+    weights = [0.9, 0.9, 1.0, 1.0, 1.0, 1.0, 0.9, 0.9, 1.0, 1.1, 1.2, 1.4]
+    rows = sum(n for _, n, _ in per_month)
+    mean_weight = sum(n * weights[m] for m, n, _ in per_month) / rows
+    mean_amount = sum(n * y for _, n, y in per_month) / rows
+    lift = chart(obs, "invoice", "amount: mean by month (seasonality)", "amount")
+    assert lift.labels[0] == "Jan" and len(lift.labels) == 12
+    # exact: the declared lift is the month's weight over the rows' mean weight
+    assert lift.declared == pytest.approx([weights[m] / mean_weight for m, _, _ in per_month], rel=1e-12)
+    assert lift.observed == pytest.approx([y / mean_amount for _, _, y in per_month], rel=1e-9)
+    assert lift.observed == pytest.approx(lift.declared, rel=0.06)
+
+
+def test_trend_and_hourly_seasonality_multiply_in_one_declared_factor(dg):
+    data = dg.build(IOT, "--sample", "60000").path
+    _, _, obs = observation(IOT, data)
+    hourly = chart(obs, "reading", "temperature: mean by hour of day (seasonality)", "temperature")
+    assert len(hourly.labels) == 24 and hourly.declared.index(max(hourly.declared)) == 13
+    assert hourly.observed == pytest.approx(hourly.declared, rel=0.02)
+    trend = chart(obs, "reading", "temperature: mean by quarter (linear trend)", "temperature")
+    assert trend.labels[-1] == "2025-01" and trend.declared[-1] is not None
+    (temperature,) = [
+        c for c in next(t for t in obs.tables if t.id == "reading").columns if c.name == "temperature"
+    ]
+    assert any("outlier rate not charted" in n for n in temperature.notes)
+
+
+def test_choices_ref_shares_against_the_referenced_tables_ranked_weights(dg):
+    from dgsql.dsl.laws import kind_weights, normalise
+
+    data = dg.build(IOT, "--sample", "60000").path
+    dataset, _, obs = observation(IOT, data)
+    con = duckdb.connect()
+    with data_views(dataset, data, con):
+        counts = rows_of(con, 'SELECT model, count(*) FROM dg_check."device" GROUP BY ALL')
+    shares = chart(obs, "device", "model: shares", "model")
+    assert shares.labels == ["TH-100", "TH-200", "AQ-3", "PWR-9"]  # the vocab's order: heaviest first
+    assert shares.declared == pytest.approx(normalise(kind_weights("zipf", [1.2], 4)))
+    total = sum(counts.values())
+    assert shares.observed == pytest.approx([counts.get(k, 0) / total for k in shares.labels])
+
+
+def test_cross_table_margin_goes_through_the_lookup_and_counts_the_rows_breaking_it(saas, tmp_path):
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    for f in saas.iterdir():
+        (bad / f.name).write_bytes(f.read_bytes())
+    con = duckdb.connect()
+    con.execute(
+        f"COPY (SELECT * REPLACE (CASE WHEN invoice_id <= 7 THEN TIMESTAMP '2020-01-01' ELSE issued_at END "
+        f"AS issued_at) FROM read_parquet('{saas / 'invoice.parquet'}')) TO '{bad / 'invoice.parquet'}' (FORMAT parquet)"
+    )
+    dataset, report, obs = observation(SAAS, bad)
+    margin = chart(obs, "invoice", "margin invoice.issued_at − account.created_at (hours)")
+    (check,) = [
+        r for r in report.results if r.check.id == "inequality:account.created_at < invoice.issued_at"
+    ]
+    assert check.violations == 7
+    rows = report.tables["invoice"]["rows"]
+    assert f"7 of {rows:,} rows break it" in margin.note
+    assert margin.edges[0] <= 0 <= margin.edges[-1] and (0.0, "0") in margin.marks
+    same = chart(obs, "invoice", "margin paid_at − issued_at (hours)")
+    assert f"of {rows:,} rows break it" in same.note
+
+
+def test_uniform_choices_ref_shares_are_the_referenced_rows_counts(dg):
+    """Uniform weights over ``choices_ref``: each referenced row is one choice, so a value's
+    declared share is its count in the referenced table (here 'a' twice in three rows)."""
+    schema = dg.schema(
+        {
+            "id": "kinds",
+            "kind": "vocab",
+            "pk": "id",
+            "columns": [
+                dg.col("id", "int", dg.seq()),
+                dg.col("kind", "string", {"enum_list": {"values": ["a", "b", "a"]}}),
+            ],
+        },
+        dg.entity(
+            "t",
+            dg.col("id", "int", dg.seq()),
+            dg.col("kind", "string", {"choice": {"choices_ref": "kinds.kind"}}),
+            pk="id",
+            rows=3000,
+        ),
+    )
+    out = dg.build(schema)
+    path = out.path.parent / "schema.json"
+    _, _, obs = observation(path, out.path)
+    shares = chart(obs, "t", "kind: shares", "kind")
+    assert shares.labels == ["a", "b"] and shares.declared == pytest.approx([2 / 3, 1 / 3])
+    assert shares.observed == pytest.approx(shares.declared, abs=0.04)
+
+
+def test_behaviour_charts_of_a_large_fact_read_its_first_parents(saas):
+    dataset, _, _ = load(SAAS)
+    con = duckdb.connect()
+    report = validate(dataset, saas, con=con)
+    with data_views(dataset, saas, con):
+        obs = observe(dataset, con, report.tables, chart_rows=5000)
+    accounts, invoices = report.tables["account"]["rows"], report.tables["invoice"]["rows"]
+    fanout = chart(obs, "invoice", "children per account row by account.plan")
+    counted = sum(
+        int(part.split(": ")[1].replace(",", "")) for part in fanout.note.split("parents ")[1].split(", ")
+    )
+    assert counted == 5000 * accounts // invoices  # the first parents whose children make ~5,000 rows
+    funnel_chart = chart(obs, "onboarding", "onboarding: conversion per stage, segment free")
+    assert int(funnel_chart.note.rsplit("; ", 1)[1].split()[0].replace(",", "")) < accounts

@@ -21,6 +21,62 @@ from dgsql.runtime.validate import data_views, validate
 
 ROOT = Path(__file__).resolve().parents[1]
 SHOP = ROOT / "examples" / "shop_orders.json"
+EXAMPLES = {  # example: a word the filter narrows the page to
+    "shop_orders": "ordered_at",
+    "saas_accounts": "usage_hours",
+    "iot_sensors": "temperature",
+}
+DIMENSIONS = {"hour": "hour of day", "dow": "day of week", "month": "month"}
+
+
+def declared_charts(dataset) -> set[str]:
+    """The titles of the charts the schema declares beyond a column's own law: its parents'
+    segments, vintage and funnels, outlier rates, seasonality and trends of values,
+    ``choices_ref`` shares, inequality margins (read from the schema, not from the report)."""
+    titles = set()
+    for node in dataset.nodes:
+        children = [n for n in dataset.nodes if n.kind == "fact" and n.parents[:1] == [node.id]]
+        seg, vintage = node.segment_behavior, node.vintage_behavior
+        for child in children:
+            names = {c.name for c in child.columns}
+            if seg is not None:
+                by = f"{node.id}.{seg.segment_column}"
+                if child.stage_config is None and any(
+                    b.fanout_multiplier != 1 for b in seg.behaviors.values()
+                ):
+                    titles.add(f"children per {node.id} row by {by}")
+                titles |= {f"{c}: mean by {by}" for c in seg.applies_to_columns if c in names}
+            if vintage is not None:
+                by = f"age of {node.id}.{vintage.created_at_column}"
+                done = set()
+                for name, curve in vintage.age_based_multipliers.items():
+                    for target in set(curve.targets) - done:
+                        if target == "fanout" and child.stage_config is None:
+                            titles.add(f"children per {node.id} row by {by} ({name})")
+                        elif target in names:
+                            titles.add(f"{target}: mean by {by} ({name})")
+                        done.add(target)
+            if child.stage_config is not None:
+                choices = (
+                    seg
+                    and next(c for c in node.columns if c.name == seg.segment_column).generator.choice.choices
+                )
+                titles |= {f"{child.id}: conversion per stage, segment {s}" for s in choices or []}
+        for col in node.columns:
+            for m in col.modifiers:
+                if m.transform == "outliers" and "distribution" in col.generator.model_fields_set:
+                    titles.add(f"{col.name}: outlier rate")
+                elif m.transform == "seasonality" and col.type in ("int", "float"):
+                    titles.add(f"{col.name}: mean by {DIMENSIONS[m.args.dimension]} (seasonality)")
+                elif m.transform == "trend":
+                    titles.add(f"{col.name}: mean by quarter ({m.args.type} trend)")
+            if getattr(getattr(col.generator, "choice", None), "choices_ref", None):
+                titles.add(f"{col.name}: shares")
+    for q in dataset.constraints.inequalities:
+        (lt, lc), (rt, rc) = dataset.split_ref(q.left), dataset.split_ref(q.right)
+        titles.add(f"margin {rc} − {lc} (hours)" if lt == rt else f"margin {q.right} − {q.left} (hours)")
+    return titles
+
 
 INSPECT = """(() => {
   const figs = [...document.querySelectorAll('figure[data-chart], div[data-chart]')].map(f => {
@@ -28,11 +84,13 @@ INSPECT = """(() => {
     const r = s ? s.getBoundingClientRect() : {width: 0, height: 0};
     const visible = sel => s ? [...s.querySelectorAll(sel)].filter(e => {
       const b = e.getBoundingClientRect(); return b.width > 0 || b.height > 0; }).length : 0;
-    return {kind: f.dataset.chart, declared: f.hasAttribute('data-declared'), width: r.width, height: r.height,
+    const caption = f.querySelector('figcaption');
+    return {kind: f.dataset.chart, title: caption ? caption.textContent : '', declared: f.hasAttribute('data-declared'),
+            width: r.width, height: r.height,
             observed: visible('.obs'), marks: visible('.decl'), nodes: visible('.node')};
   });
   const input = document.getElementById('dg-filter');
-  input.value = 'ordered_at'; input.dispatchEvent(new Event('input'));
+  input.value = '%s'; input.dispatchEvent(new Event('input'));
   const shown = [...document.querySelectorAll('[data-search]')].filter(e => !e.classList.contains('hidden')).length;
   input.value = ''; input.dispatchEvent(new Event('input'));
   return {figs, shown, total: document.querySelectorAll('[data-search]').length,
@@ -51,9 +109,11 @@ def browser() -> str:
     return found
 
 
-def test_the_report_renders_offline_in_chromium(browser, dg, tmp_path):
-    data = dg.build(SHOP, "--sample", "3000").path
-    dataset, _, _ = load(SHOP)
+@pytest.mark.parametrize("example", EXAMPLES)
+def test_the_report_renders_offline_in_chromium(browser, dg, tmp_path, example):
+    schema = ROOT / "examples" / f"{example}.json"
+    data = dg.build(schema, "--sample", "3000").path
+    dataset, _, _ = load(schema)
     con = duckdb.connect()
     report = validate(dataset, data, con=con)
     with data_views(dataset, data, con):
@@ -62,7 +122,7 @@ def test_the_report_renders_offline_in_chromium(browser, dg, tmp_path):
     page = tmp_path / "report.html"
     write_html(page, html_report(dataset, data, report=report))
     shot = tmp_path / "report.png"
-    run = open_page(page, INSPECT, screenshot=shot, binary=browser)
+    run = open_page(page, INSPECT % EXAMPLES[example], screenshot=shot, binary=browser)
     assert run.console == []
     assert run.remote_requests == []
     assert run.requests == [page.resolve().as_uri()]
@@ -71,11 +131,19 @@ def test_the_report_renders_offline_in_chromium(browser, dg, tmp_path):
     for fig in figs:
         assert fig["width"] > 50 and fig["height"] > 30, fig
         if fig["kind"] == "graph":
-            assert fig["nodes"] == 3
+            assert fig["nodes"] == len(dataset.nodes)
         else:
             assert fig["observed"] > 0, fig
         if fig["declared"]:
             assert fig["marks"] > 0, fig
+    # every behaviour, modifier, reference and inequality the schema declares is drawn, against its declaration
+    by_title = {f["title"]: f for f in figs}
+    expected = declared_charts(dataset)
+    assert expected and expected <= set(by_title), expected - set(by_title)
+    for title in expected:
+        assert by_title[title]["observed"] > 0, title
+        if not title.startswith("margin "):  # a margin's declaration is its 0 line
+            assert by_title[title]["declared"] and by_title[title]["marks"] > 0, title
     assert sum(f["declared"] for f in figs) >= 12
     assert 0 < run.value["shown"] < run.value["total"]  # the filter narrows the page
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 20_000

@@ -6,9 +6,12 @@ table's first :data:`HEAD` rows finds each numeric column's range and each text 
 candidate top values (cheap), then one query over the rows charted (all of them, or the first
 :data:`CHART_ROWS`) takes every histogram, binned with those ranges (DuckDB's ``histogram``
 aggregate returns one map per column), every category count and the exact counts of the
-candidates. Fanouts (children per parent), effect lifts and
-the expected shares of a datetime column (over its grid, through the ``datetime_shape`` check's
-own SQL) are one query each. No row leaves DuckDB: only aggregates do.
+candidates. Fanouts (children per parent), a column's lifts per stratum of its time modifiers
+(seasonality, trend, effect), the expected shares of a datetime column (over its grid, through
+the ``datetime_shape`` check's own SQL), an outlier rate (the ``outlier_share`` check's query),
+the declared shares of a ``choices_ref`` column and a cross-table inequality's margin are one
+query each; segment, vintage and funnel charts come from :mod:`dgsql.report.behaviour`. No row
+leaves DuckDB: only aggregates do.
 
 A chart's column or table is a :class:`Probe`; a query that fails (a column missing from the
 file, say) becomes a note on its column, and the rest of the report goes on.
@@ -20,14 +23,14 @@ import math
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 import duckdb
 
 from dgsql.compiler import behaviours, funnel
-from dgsql.compiler.checks import composite_effect, datetime_shape
+from dgsql.compiler.checks import choice_shares, composite_effect, datetime_shape, inequality, outlier_share
 from dgsql.compiler.checks import value_model as vm
 from dgsql.compiler.checks.datetime_shape import EPOCH_HOURS
 from dgsql.compiler.checks.fanout import parent_link
@@ -36,8 +39,9 @@ from dgsql.compiler.checks.grid import column_grid
 from dgsql.compiler.checks.spec import CheckContext
 from dgsql.compiler.checks.views import table
 from dgsql.compiler.dag import order_tables, reads
-from dgsql.compiler.modifiers.effect import time_column
-from dgsql.compiler.sqltext import Sql, double, fill, ident, join, lit, typed_lit
+from dgsql.compiler.linked import crossings
+from dgsql.compiler.modifiers import effect, seasonality, trend
+from dgsql.compiler.sqltext import Sql, double, fill, ident, join, lit, qualified, typed_lit
 from dgsql.dsl.laws import kind_weights
 from dgsql.dsl.model import (
     ChoiceGen,
@@ -47,15 +51,18 @@ from dgsql.dsl.model import (
     EnumListGen,
     ExpressionGen,
     FakerGen,
+    Influence,
     LookupGen,
     Node,
     SequenceGen,
+    TrendParams,
     generator_kind,
     parse_weights_kind,
 )
 from dgsql.dsl.time import pattern_index, series_patterns
 from dgsql.errors import SchemaError
 from dgsql.options import CHART_ROWS
+from dgsql.report.behaviour import FIRST_ROWS, behaviour_charts, first_parents
 from dgsql.report.charts import (
     Bars,
     Chart,
@@ -92,14 +99,14 @@ HEAD = 200_000
 # checks read every row): a share measured on a million rows is within ±0.1 % of the whole
 # table's, and the report then costs the same at 10M or 100M rows. A fact's children are
 # counted for the parents whose children make about this many rows.
-FANOUT_PARENTS = 250_000
-"At most this many parents are counted for a capped fact (their keys are a hash join's build side)."
-FIRST_ROWS = "(SELECT * FROM {table} LIMIT {n})"
 FULL = "SELECT {aggregates} FROM {table}"
 HEAD_QUERY = "SELECT {aggregates} FROM (SELECT * FROM {table} LIMIT {n}) AS head"
-CHILDREN_OF = "(SELECT * FROM {fact} WHERE {fk} IN (SELECT {pk} FROM {parents}))"
 EPOCH = datetime(1970, 1, 1)
 BINNED = "CAST(least(floor(({x} - {lo}) / {width}), {last}) AS INTEGER)"
+DECLARED_SHARES = """\
+SELECT CAST(v AS VARCHAR) AS v, sum(CAST(w AS DOUBLE)) AS w FROM ({rows}) AS declared
+WHERE v IS NOT NULL GROUP BY ALL ORDER BY w DESC, v"""
+"The declared weight of each value of a choice column (as text), heaviest first."
 FANOUT = """\
 SELECT n AS children, count(*) AS parents
 FROM (SELECT {fk}, count(*) AS n FROM {fact} WHERE {fk} IS NOT NULL GROUP BY {fk}) AS per_parent
@@ -238,11 +245,16 @@ class NumericProbe(Probe):
 
 @dataclass
 class CategoryProbe(Probe):
-    """Shares of each value of ``x`` (as text) against ``declared`` shares (literal → share)."""
+    """Shares of each value of ``x`` (as text) against ``declared`` shares (literal → share), or
+    against the shares of ``declared_rows``, a query of ``(v, w)`` rows (value, weight: the
+    ``choice_shares`` check's declaration of a ``choices_ref`` column), run by :meth:`own`."""
 
     title: str
     x: Sql
     declared: list[tuple[Sql, float]] = field(default_factory=list)
+    declared_rows: Sql | None = None
+    shares: dict[str, float] = field(default_factory=dict)
+    "The declared share per value as text, once known."
 
     def full(self, head: list[Any]) -> list[Sql]:
         text = fill("CAST({x} AS VARCHAR)", x=self.x)
@@ -255,12 +267,18 @@ class CategoryProbe(Probe):
             fill("histogram({t})", t=text),
         ]
 
+    def own(self, con: duckdb.DuckDBPyConnection) -> None:
+        if self.declared_rows is not None:
+            rows = con.execute(fill(DECLARED_SHARES, rows=self.declared_rows)).fetchall()
+            total = math.fsum(w for _, w in rows)
+            self.shares = {v: w / total for v, w in rows} if total > 0 else {}
+
     def charts(self, head: list[Any], full: list[Any]) -> list[Chart | str]:
         if not full:
             return []
         n, labels, hist = full
         hist = hist or {}
-        declared: dict[str, float] = {}
+        declared: dict[str, float] = dict(self.shares)
         for label, (_, share) in zip(labels, self.declared, strict=True):
             declared[label] = declared.get(label, 0.0) + share
         names = list(declared) + sorted((k for k in hist if k not in declared), key=lambda k: (-hist[k], k))
@@ -277,7 +295,7 @@ class CategoryProbe(Probe):
                 self.title,
                 names,
                 [observed[k] for k in names],
-                [declared.get(k) for k in names] if self.declared else [],
+                [declared.get(k) for k in names] if declared else [],
             )
         ]
 
@@ -439,12 +457,17 @@ def column_probes(
             probes.append(CategoryProbe(f"{title}: shares", name, declared))
         else:
             view.declared = (
-                view.declared or f"choice over {spec.choices_ref} ({spec.weights_kind or 'uniform'})"
+                view.declared
+                or f"choice over {spec.choices_ref} ({spec.weights_kind or 'uniform'}){mod_text}"
             )
-            view.notes.append(
-                "declared shares of choices_ref values depend on the referenced rows: top values only"
+            rows_declared = (
+                choice_shares.declared_shares(ctx, node, col) if role is None else "the funnel sets it"
             )
-            probes.append(TopProbe(f"{title}: top values", name))
+            if isinstance(rows_declared, Sql):
+                probes.append(CategoryProbe(f"{title}: shares", name, declared_rows=rows_declared))
+            else:
+                view.notes.append(f"declared shares omitted: {rows_declared}")
+                probes.append(TopProbe(f"{title}: top values", name))
     elif isinstance(col.generator, EnumListGen):
         values = spec.values
         view.declared = f"cycles {len(values)} values{mod_text}"
@@ -495,11 +518,11 @@ def column_probes(
             probes.append(_time_probe(ctx, node, col, rows))
         else:
             probes.append(TopProbe(f"{title}: top values", name))
-    effect = _effect_probe(ctx, node, col, rows)
-    if isinstance(effect, str):
-        view.notes.append(effect)
-    elif effect is not None:
-        probes.append(effect)
+    for extra in (_lift_probe(ctx, node, col, rows), _outlier_probe(ctx, node, col)):
+        if isinstance(extra, str):
+            view.notes.append(extra)
+        elif extra is not None:
+            probes.append(extra)
     return view, probes
 
 
@@ -524,81 +547,282 @@ def _time_probe(ctx: CheckContext, node: Node, col: Column, rows: Sql | None) ->
 
 
 @dataclass
-class EffectProbe(Probe):
-    """Mean value of rows inside an effect's windows and outside, against the declared factors
-    (its own query: :func:`dgsql.compiler.checks.composite_effect.effect_lift`)."""
+class LiftProbe(Probe):
+    """A column's mean per stratum of each time modifier (the hour, weekday or month of a
+    ``seasonality``, the quarter of a ``trend``, inside or outside an ``effect``'s windows), as a
+    lift over its overall mean, against the declared factors' lift: one query
+    (:func:`dgsql.compiler.checks.composite_effect.modifier_lift`), the factor of each row the
+    product of all the column's time modifiers, so each chart's expectation is exact whatever the
+    others do."""
 
-    title: str
+    column: str
+    influences: list[Influence]
     sql: Sql
+    start: datetime | None
+    "The timeframe's start: a trend's quarters count from it."
+    note: str = ""
     rows: list[tuple[Any, ...]] = field(default_factory=list)
 
     def own(self, con: duckdb.DuckDBPyConnection) -> None:
         self.rows = con.execute(self.sql).fetchall()
 
     def charts(self, head: list[Any], full: list[Any]) -> list[Chart | str]:
-        return [_effect_chart(self, self.rows)]
+        out: list[Chart | str] = []
+        for i, inf in enumerate(self.influences):
+            strata = {k: (n, y, f) for j, k, n, y, f in self.rows if j == i and k is not None}
+            out.append(self._chart(inf, strata))
+        return out
+
+    def _chart(self, inf: Influence, strata: dict[float, tuple[int, float, float]]) -> Chart | str:
+        if inf.kind != "effect":  # as the check, strata of fewer rows are left out
+            strata = {k: v for k, v in strata.items() if v[0] >= composite_effect.MIN_EXPECTED_ROWS}
+        rows = sum(n for n, _, _ in strata.values())
+        y_all = math.fsum(n * y for n, y, _ in strata.values()) / rows if rows else 0.0
+        f_all = math.fsum(n * f for n, _, f in strata.values()) / rows if rows else 0.0
+        if inf.kind == "effect":
+            title = f"{self.column}: lift inside {inf.effect_table} windows"
+            inside, outside = strata.get(1.0), strata.get(0.0)
+            if inside is None or outside is None:
+                return f"{title}: no rows {'inside' if inside is None else 'outside'} the windows"
+            if not outside[1] or not outside[2]:
+                return f"{title}: the mean outside the windows is 0"
+            return Bars(
+                title,
+                ["outside", "inside"],
+                [1.0, inside[1] / outside[1]],
+                [1.0, inside[2] / outside[2]],
+                shares=False,
+                note=f"inside: {inside[0]:,} rows, outside: {outside[0]:,}; lift = mean inside / mean outside"
+                + self.note,
+            )
+        if not y_all or not f_all:
+            return f"{self.column}: the mean is 0, no lift to draw"
+        if inf.kind == "seasonality":
+            assert inf.dimension is not None
+            keys: list[float] = [float(k) for k in range(len(DIMENSION_LABELS[inf.dimension]))]
+            labels = DIMENSION_LABELS[inf.dimension]
+            title = f"{self.column}: mean by {_DIM_NAMES[inf.dimension]} (seasonality)"
+        else:
+            keys = sorted(strata)
+            start = self.start or EPOCH
+            labels = [f"{start + timedelta(days=k * QUARTER_DAYS):%Y-%m}" for k in keys]
+            title = f"{self.column}: mean by quarter ({inf.type} trend)"
+        return Bars(
+            title,
+            labels,
+            [strata[k][1] / y_all if k in strata else 0.0 for k in keys],
+            [strata[k][2] / f_all if k in strata else None for k in keys],
+            shares=False,
+            note=f"mean per stratum / overall mean ({rows:,} rows); declared: the same of the modifiers' factors"
+            + self.note,
+        )
 
 
-def _effect_probe(ctx: CheckContext, node: Node, col: Column, rows: Sql | None) -> EffectProbe | str | None:
-    effects = [m for m in col.modifiers if m.transform == "effect"]
-    if not effects or col.type not in NUMBERS:
+QUARTER_DAYS = 365.25 / 4
+"A trend's stratum: a quarter of a year of 365.25 days, as the composite_effect check counts it."
+
+
+def _lift_probe(ctx: CheckContext, node: Node, col: Column, rows: Sql | None) -> LiftProbe | str | None:
+    """The lift chart of a numeric column's ``seasonality``, ``trend`` and ``effect`` modifiers."""
+    if col.type not in NUMBERS:
         return None
-    args = effects[0].args
-    ts = time_column(args, col, node) if args.window else node.first_datetime(exclude=col.name)
-    if ts is None:
-        return "effect lift not charted: the table has no datetime column"
-    sql = composite_effect.effect_lift(ctx, node.id, col.name, args, ts, rows)
+    influences: list[Influence] = []
+    ts: str | None = None
+    for m in col.modifiers:
+        args = m.args
+        if m.transform == "seasonality":
+            at = seasonality.time_column(args, col, node)
+            influences.append(
+                Influence(kind="seasonality", dimension=args.dimension, weights=args.weights, column=at)
+            )
+        elif m.transform == "trend":
+            if args.type == "logarithmic" and args.params != TrendParams():
+                return "trend not charted: the check models a logarithmic trend with the default params only"
+            at = trend.time_column(args, col, node)
+            influences.append(
+                Influence(kind="trend", type=args.type, growth_rate=args.growth_rate, time_reference=at)
+            )
+        elif m.transform == "effect":
+            at = effect.time_column(args, col, node) if args.window else node.first_datetime(exclude=col.name)
+            if at is None:
+                return "effect lift not charted: the table has no datetime column"
+            influences.append(
+                Influence(
+                    column=at,
+                    kind="effect",
+                    effect_table=args.effect_table,
+                    on=args.on or None,
+                    window=args.window,
+                    map=args.map,
+                )
+            )
+        else:
+            continue
+        ts = ts or at
+    if not influences or ts is None:
+        return None
+    sql = composite_effect.modifier_lift(ctx, node.id, col.name, influences, ts, rows)
     if not isinstance(sql, Sql):
-        return f"effect lift not charted: {sql}"
-    return EffectProbe(f"{col.name}: lift inside {args.effect_table} windows", sql)
-
-
-def _effect_chart(probe: EffectProbe, rows: list[tuple[Any, ...]]) -> Chart | str:
-    by = {bool(m): (n, y, f) for m, n, y, f in rows}
-    if True not in by or False not in by:
-        return f"{probe.title}: no rows {'inside' if True not in by else 'outside'} the windows"
-    (_, y_in, f_in), (_, y_out, f_out) = by[True], by[False]
-    if not y_out or not f_out:
-        return f"{probe.title}: the mean outside the windows is 0"
-    return Bars(
-        probe.title,
-        ["outside", "inside"],
-        [1.0, y_in / y_out],
-        [1.0, f_in / f_out],
-        shares=False,
-        note=f"inside: {by[True][0]:,} rows, outside: {by[False][0]:,}; lift = mean inside / mean outside",
+        return f"lift not charted: {sql}"
+    note = (
+        "; an add modifier shifts the values, which the factors do not model"
+        if any(m.transform == "add" for m in col.modifiers)
+        else ""
     )
+    start = ctx.dataset.timeframe.start if ctx.dataset.timeframe is not None else None
+    return LiftProbe(col.name, influences, sql, start, note)
+
+
+@dataclass
+class OutlierProbe(Probe):
+    """The share of outliers estimated from a tail, by the ``outlier_share`` check's own query,
+    against the declared ``rate``."""
+
+    title: str
+    sql: Sql
+    rate: float
+    row: dict[str, Any] = field(default_factory=dict)
+
+    def own(self, con: duckdb.DuckDBPyConnection) -> None:
+        cursor = con.execute(self.sql)
+        names = [d[0] for d in cursor.description]
+        self.row = dict(zip(names, cursor.fetchone() or [], strict=True))
+
+    def charts(self, head: list[Any], full: list[Any]) -> list[Chart | str]:
+        r = self.row
+        estimate, se = r.get("estimated_rate"), r.get("standard_error")
+        if estimate is None or se is None:
+            return [f"{self.title}: too few rows"]
+        scale = min(1.0, 1.5 * max(self.rate, estimate + 2 * se, 1e-4))
+        return [
+            Gauge(
+                self.title,
+                min(max(estimate, 0.0), 1.0),
+                self.rate,
+                scale=scale,
+                note=f"estimated {100 * estimate:.3g}% ± {100 * se:.2g}% (one standard error) from the "
+                f"{100 * r['share_beyond']:.3g}% of {r['row_count']:,} rows beyond {r['threshold']:.4g}",
+            )
+        ]
+
+
+def _outlier_probe(ctx: CheckContext, node: Node, col: Column) -> OutlierProbe | str | None:
+    outliers = [m for m in col.modifiers if m.transform == "outliers"]
+    if not outliers:
+        return None
+    ref = f"{node.id}.{col.name}"
+    spec = next((c for c in outlier_share.compile(ctx) if c.target == ref), None)
+    if spec is None:
+        return None  # a rate of 0: nothing to see
+    if spec.sql is None:
+        return f"outlier rate not charted: {spec.reason}"
+    return OutlierProbe(f"{col.name}: outlier rate", spec.sql, outliers[0].args.rate)
 
 
 # -------------------------------------------------------------- per table
 
 
-def _table_probes(ctx: CheckContext, node: Node) -> Iterator[Probe]:
-    """Inequality margins of the table's own inequalities (right − left; hours for times)."""
-    for ineq in ctx.dataset.constraints.inequalities:
+@dataclass
+class MarginProbe(NumericProbe):
+    """A histogram of an inequality's ``right − left`` with the 0 line, and the rows that break it."""
+
+    broken: Sql = Sql("FALSE")
+    "The condition of a row that breaks the inequality."
+
+    def full(self, head: list[Any]) -> list[Sql]:
+        got = super().full(head)
+        return got + [fill("count(*) FILTER (WHERE {b})", b=self.broken)] if got else []
+
+    def charts(self, head: list[Any], full: list[Any]) -> list[Chart | str]:
+        if not full:
+            return []
+        *values, broken = full
+        (chart,) = super().charts(head, values)
+        n = values[0]
+        share = f"{broken:,} of {n:,} rows break it ({100 * broken / n:.3g}%)" if n else "no rows"
+        assert isinstance(chart, Histogram)
+        return [replace(chart, note="; ".join(x for x in (chart.note, share) if x))]
+
+
+@dataclass
+class JoinedProbe(Probe):
+    """A probe over a relation of its own (a child joined to its parent): its passes run alone."""
+
+    probe: Probe
+    relation: Sql
+    heads: dict[int, list[Any]] = field(default_factory=dict)
+    fulls: dict[int, list[Any]] = field(default_factory=dict)
+    error: str | None = None
+
+    def own(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.heads, self.fulls, self.error = _run_passes(con, self.relation, [self.probe])
+
+    def charts(self, head: list[Any], full: list[Any]) -> list[Chart | str]:
+        if self.error:
+            return [f"could not compute: {self.error}"]
+        return self.probe.charts(self.heads.get(0, []), self.fulls.get(0, []))
+
+
+LINKED = "(SELECT {left} AS lhs, {right} AS rhs FROM {child} AS c JOIN {parent} AS p ON c.{key} = p.{pk})"
+"A cross-table inequality's two sides, each child row beside its parent row."
+
+
+def _margin(
+    ineq: Any, left: Column, right: Column, lhs: Sql, rhs: Sql, names: tuple[str, str]
+) -> MarginProbe | None:
+    """The margin of ``left op right`` over columns ``lhs`` and ``rhs`` of the relation read
+    (hours between two times), titled with ``names`` (left, right)."""
+    if left.type in TIMES and right.type in TIMES:
+        x = fill("(epoch(CAST({r} AS TIMESTAMP)) - epoch(CAST({l} AS TIMESTAMP))) / 3600.0", r=rhs, l=lhs)
+        unit = " (hours)"
+    elif left.type in NUMBERS and right.type in NUMBERS:
+        x, unit = fill("{r} - {l}", r=rhs, l=lhs), ""
+    else:
+        return None
+    broken = fill(
+        "{l} IS NOT NULL AND {r} IS NOT NULL AND NOT ({l} {op} {r})",
+        l=lhs,
+        r=rhs,
+        op=Sql(inequality.OPERATORS[ineq.op]),
+    )
+    return MarginProbe(
+        f"margin {names[1]} − {names[0]}{unit}",
+        x,
+        False,
+        marks=[(0.0, "0")],
+        note=f"declared {ineq.left} {ineq.op} {ineq.right}: every value on the allowed side of 0",
+        include=(0.0,),
+        broken=broken,
+    )
+
+
+def _table_probes(ctx: CheckContext, node: Node, rows: Sql) -> Iterator[Probe]:
+    """Inequality margins: the table's own inequalities over ``rows`` (the rows charted), and
+    those between the table and its parent through the lookup that links them (as the
+    ``inequality`` check joins them)."""
+    links = {c.index: c.link for c in crossings(ctx.dataset) if c.link is not None}
+    for i, ineq in enumerate(ctx.dataset.constraints.inequalities):
         lt, lc, left, p1 = ctx.resolve(ineq.left)
         rt, rc, right, p2 = ctx.resolve(ineq.right)
-        if p1 or p2 or lt != node.id or rt != node.id or left is None or right is None:
+        if p1 or p2 or left is None or right is None:
             continue
-        if left.type in TIMES and right.type in TIMES:
-            x = fill(
-                "(epoch(CAST({r} AS TIMESTAMP)) - epoch(CAST({l} AS TIMESTAMP))) / 3600.0",
-                r=ident(rc),
-                l=ident(lc),
-            )
-            unit = " (hours)"
-        elif left.type in NUMBERS and right.type in NUMBERS:
-            x, unit = fill("{r} - {l}", r=ident(rc), l=ident(lc)), ""
-        else:
-            continue
-        yield NumericProbe(
-            f"margin {rc} − {lc}{unit}",
-            x,
-            False,
-            marks=[(0.0, "0")],
-            include=(0.0,),
-            note=f"declared {ineq.left} {ineq.op} {ineq.right}: every value on the allowed side of 0",
-        )
+        if lt == rt == node.id:
+            probe = _margin(ineq, left, right, ident(lc), ident(rc), (lc, rc))
+            if probe is not None:
+                yield probe
+        elif (link := links.get(i)) is not None and link.child == node.id:
+            probe = _margin(ineq, left, right, Sql("lhs"), Sql("rhs"), (ineq.left, ineq.right))
+            if probe is not None:
+                relation = fill(
+                    LINKED,
+                    left=qualified("p" if lt == link.parent else "c", lc),
+                    right=qualified("p" if rt == link.parent else "c", rc),
+                    child=rows,
+                    parent=table(link.parent),
+                    key=ident(link.key),
+                    pk=ident(link.pk),
+                )
+                yield JoinedProbe(probe, relation)
 
 
 def _fanout(
@@ -622,14 +846,13 @@ def _fanout(
     if isinstance(link, str):
         return f"children per parent not charted: {link}"
     fact = table(node.id)
-    fact_rows = profile.get(node.id, {}).get("rows") or 0
     parents = profile.get(link.parent, {}).get("rows") or 0
     fk = ident(link.child_column)
     note = ""
-    if cap is not None and fact_rows > cap and parents:
-        parents = max(1, min(cap * parents // fact_rows, FANOUT_PARENTS))
-        first = fill(FIRST_ROWS, table=table(link.parent), n=lit(parents))
-        fact = fill(CHILDREN_OF, fact=fact, fk=fk, pk=ident(link.key), parents=first)
+    capped = first_parents(link, node.id, profile, cap)
+    if capped is not None:
+        parents = capped.parents
+        fact = capped(node.id)
         note = f"the first {parents:,} {link.parent} rows"
     if not parents:
         return "children per parent: the parent table is empty"
@@ -709,6 +932,11 @@ def observe(
     all, see :data:`CHART_ROWS`)."""
     started = time.perf_counter()
     ctx = CheckContext(dataset)
+    try:
+        scaled = behaviour_charts(ctx, con, profile, chart_rows)
+    except duckdb.Error as e:
+        problem = f"segment, vintage and funnel charts could not be computed: {str(e).splitlines()[0]}"
+        scaled = {n.id: [(None, problem)] for n in dataset.nodes}
     tables: list[TableView] = []
     for node in dataset.nodes:
         known = profile.get(node.id, {})
@@ -728,7 +956,7 @@ def observe(
                     cview.charts.append(gauge)
             view.columns.append(cview)
             owners += [(cview, p) for p in probes]
-        owners += [(view, p) for p in _table_probes(ctx, node)]
+        owners += [(view, p) for p in _table_probes(ctx, node, relation)]
         heads, fulls, error = _run_passes(con, relation, [p for _, p in owners])
         if error:
             view.notes.append(f"the aggregates could not be computed: {error}")
@@ -751,6 +979,12 @@ def observe(
             view.notes.append(fan)
         elif fan is not None:
             view.charts.insert(0, fan)
+        for column, chart in scaled.get(node.id, []):
+            holder: ColumnView | TableView = next((c for c in view.columns if c.name == column), view)
+            if isinstance(chart, str):
+                holder.notes.append(chart)
+            else:
+                holder.charts.append(chart)
         tables.append(view)
     return Observation(tables, table_graph(dataset), time.perf_counter() - started)
 

@@ -15,6 +15,8 @@ over the parent's file), and two statistics grouped by a property of the parent 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from dgsql.compiler import behaviours
 from dgsql.compiler.checks.fanout import ParentLink, children_cte, parent_link
 from dgsql.compiler.checks.fanout_distribution import clamped_pmf
@@ -48,6 +50,9 @@ scored AS (
   SELECT *, abs(mean - expected_mean) <= {z} * standard_error + {slack} * expected_mean + 1e-9 AS group_ok
   FROM per_group WHERE parents >= {min_parents}
 )
+{select}"""
+
+FANOUT_SUMMARY = """\
 SELECT count(*) AS groups, (SELECT count(*) FROM per_group) - count(*) AS small_groups,
   string_agg(CAST(grp AS VARCHAR) || ': ' || CAST(round(mean, 4) AS VARCHAR) || ' vs '
     || CAST(round(expected_mean, 4) AS VARCHAR) || ' per parent (' || CAST(parents AS VARCHAR) || ' parents)',
@@ -71,12 +76,20 @@ scored AS (
     b.grp AS base
   FROM per_group AS s, base AS b WHERE s.n >= {min_rows} AND b.n >= {min_rows}
 )
+{select}"""
+
+VALUE_SUMMARY = """\
 SELECT count(*) AS groups, any_value(base) AS base_group,
   string_agg(CAST(grp AS VARCHAR) || ': ' || CAST(round(ratio, 4) AS VARCHAR) || ' vs '
     || CAST(round(expected_ratio, 4) AS VARCHAR) || ' (' || CAST(n AS VARCHAR) || ' rows)', '; ' ORDER BY grp)
     AS ratio_to_base_vs_declared,
   CASE WHEN count(*) < 2 THEN NULL ELSE bool_and(abs(ratio - expected_ratio) <= tolerance) END AS ok
 FROM scored"""
+
+FANOUT_GROUPS = "SELECT grp, parents, mean, expected_mean FROM per_group ORDER BY grp"
+"Per group: its parents, the observed and the expected mean of children per parent."
+VALUE_GROUPS = "SELECT grp, n, ratio, expected_ratio, base FROM scored ORDER BY grp"
+"Per group of enough rows: the ratio of its mean to the base group's, observed and declared."
 
 
 def scaled_facts(ctx: CheckContext) -> list[tuple[int, Node, behaviours.Scaling]]:
@@ -99,30 +112,48 @@ def fanout_of(node: Node) -> Fanout:
 
 
 def fanout_by_group(
-    ctx: CheckContext, node: Node, scaling: behaviours.Scaling, link: ParentLink, group: Sql
+    ctx: CheckContext,
+    node: Node,
+    scaling: behaviours.Scaling,
+    link: ParentLink,
+    group: Sql,
+    select: str = FANOUT_SUMMARY,
+    tables: Callable[[str], Sql] = table,
 ) -> Sql:
-    """The statistic of :data:`FANOUT` for ``node`` grouped by ``group`` (SQL over parent alias ``p``)."""
+    """The statistic of :data:`FANOUT` for ``node`` grouped by ``group`` (SQL over parent alias
+    ``p``); ``select``: :data:`FANOUT_GROUPS` for the figures of each group instead; ``tables``:
+    the relation read for a table (default: its view)."""
     pmf = clamped_pmf(fanout_of(node))
     factors = scaling.fanout_factors(ALIAS) or ["1.0::DOUBLE"]
     return fill(
         FANOUT,
-        children=children_cte(link, node.id),
+        children=children_cte(link, node.id, tables),
         pk=ident(link.key),
         group=group,
         factor=Sql(" * ".join(factors)),
-        parent=table(link.parent),
+        parent=tables(link.parent),
         ks=doubles(pmf.keys()),
         ps=doubles(pmf.values()),
         z=double(Z),
         slack=double(FANOUT_SLACK),
         min_parents=double(MIN_PARENTS),
+        select=Sql(select),
     )
 
 
 def value_by_group(
-    ctx: CheckContext, node: Node, scaling: behaviours.Scaling, link: ParentLink, group: Sql, column: str
+    ctx: CheckContext,
+    node: Node,
+    scaling: behaviours.Scaling,
+    link: ParentLink,
+    group: Sql,
+    column: str,
+    select: str = VALUE_SUMMARY,
+    tables: Callable[[str], Sql] = table,
 ) -> Sql:
-    """The statistic of :data:`VALUE` for ``column`` of ``node`` grouped by ``group``."""
+    """The statistic of :data:`VALUE` for ``column`` of ``node`` grouped by ``group``;
+    ``select``: :data:`VALUE_GROUPS` for the figures of each group instead; ``tables`` as in
+    :func:`fanout_by_group`."""
     factors = scaling.value_factors(column, ALIAS) or ["1.0::DOUBLE"]
     col = next(c for c in node.columns if c.name == column)
     return fill(
@@ -130,14 +161,15 @@ def value_by_group(
         pk=ident(link.key),
         group=group,
         factor=Sql(" * ".join(factors)),
-        parent=table(link.parent),
-        fact=table(node.id),
+        parent=tables(link.parent),
+        fact=tables(node.id),
         fk=ident(link.child_column),
         col=ident(column),
         z=double(Z),
         slack=double(VALUE_SLACK),
         rounding=double(0.5 if col.type == "int" else 0.0),
         min_rows=double(MIN_ROWS),
+        select=Sql(select),
     )
 
 

@@ -124,6 +124,21 @@ def _literal_rows(choices: list[Any], shares: list[float], col: S.Column, value:
     return fill(LITERALS, value=value, rows=rows)
 
 
+def declared_shares(ctx: CheckContext, node: S.Node, col: S.Column) -> Sql | str:
+    """The declared ``(v, w)`` rows of a ``choice`` column (``w`` a weight, not normalised), or
+    why they cannot be known."""
+    assert isinstance(col.generator, S.ChoiceGen)
+    bound = ctx.bound(node.id, col.name)
+    other = [m.transform for m in col.modifiers if m.transform not in VALUE_STEPS]
+    if other:
+        return f"the {', '.join(dict.fromkeys(other))} modifier changes the values at random"
+    if bound is not None and bound.after:
+        return f"drawn after {', '.join(bound.after)} (an inequality truncates the declared shares)"
+    if behaviours.value_scaled(ctx.dataset, node, col.name):
+        return "a parent's segment or vintage multiplier scales the column"
+    return _declared(ctx, node, col, col.generator.choice)
+
+
 def compile(ctx: CheckContext) -> Iterator[CheckSpec]:
     for node in ctx.dataset.nodes:
         roles = funnel.roles(node)
@@ -134,19 +149,7 @@ def compile(ctx: CheckContext) -> Iterator[CheckSpec]:
             spec = gen.choice
             ref = f"{node.id}.{col.name}"
             source = ctx.column_path(node.id, col.name) + ".generator.choice"
-            bound = ctx.bound(node.id, col.name)
-            other = [m.transform for m in col.modifiers if m.transform not in VALUE_STEPS]
-            declared: Sql | str
-            if other:
-                declared = f"the {', '.join(dict.fromkeys(other))} modifier changes the values at random"
-            elif bound is not None and bound.after:
-                declared = (
-                    f"drawn after {', '.join(bound.after)} (an inequality truncates the declared shares)"
-                )
-            elif behaviours.value_scaled(ctx.dataset, node, col.name):
-                declared = "a parent's segment or vintage multiplier scales the column"
-            else:
-                declared = _declared(ctx, node, col, spec)
+            declared = declared_shares(ctx, node, col)
             if not isinstance(declared, Sql):
                 yield not_compiled(KIND, CATEGORY, ref, source, declared)
                 continue

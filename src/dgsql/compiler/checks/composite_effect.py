@@ -28,7 +28,7 @@ from dgsql.compiler.checks.spec import CheckContext, CheckSpec, compiled, not_co
 from dgsql.compiler.checks.targets import entries
 from dgsql.compiler.checks.views import table
 from dgsql.compiler.sqltext import Sql, double, fill, ident, join, lit, qualified
-from dgsql.dsl.model import CompositeEffect, EffectArgs, Influence
+from dgsql.dsl.model import CompositeEffect, Influence
 
 KIND = "composite_effect"
 CATEGORY = "behaviour"
@@ -211,26 +211,32 @@ def _effect(
 
 
 LIFT = """\
-SELECT k0 AS matched, count(*) AS n, avg(y) AS observed_mean, avg(m) AS declared_factor
-FROM keyed GROUP BY k0 ORDER BY k0"""
-"Rows inside and outside the effect (``matched``): their mean value and declared mean factor."
+SELECT {key} AS influence, {stratum} AS stratum, count(*) AS n, avg(y) AS observed_mean, avg(m) AS declared_factor
+FROM keyed GROUP BY GROUPING SETS ({sets}) ORDER BY influence, stratum"""
+"Per influence and stratum of its key: the rows, their mean value and mean declared factor."
 
 
-def effect_lift(
-    ctx: CheckContext, table_id: str, column: str, args: EffectArgs, ts: str, rows: Sql | None = None
+def modifier_lift(
+    ctx: CheckContext,
+    table_id: str,
+    column: str,
+    influences: list[Influence],
+    ts: str,
+    rows: Sql | None = None,
 ) -> Sql | str:
-    """For a column scaled by an ``effect`` modifier (timestamp ``ts``): the rows an effect row
-    matches and the others, with their mean value and mean declared factor (:data:`LIFT`,
-    through the check's own matching), or why there is no such query. ``rows``: the relation
-    read (default: the whole table)."""
-    inf = Influence(
-        kind="effect", effect_table=args.effect_table, on=args.on or None, window=args.window, map=args.map
-    )
-    target = CompositeEffect(table=table_id, metric=column, influences=[inf], timestamp=ts)
+    """For a column scaled by the modifiers ``influences`` describe (each naming its timestamp;
+    ``ts`` the rows' timestamp): per influence, the rows of each of its strata (the hour, dow
+    or month of a seasonality, the quarter of a trend, inside or outside an effect), with
+    their mean value and mean declared factor, the product of every influence's factor
+    (:data:`LIFT`, through the check's own strata and factors), or why there is no such query.
+    ``rows``: the relation read (default: the whole table)."""
+    target = CompositeEffect(table=table_id, metric=column, influences=influences, timestamp=ts)
     plan = _plan(ctx, target, ts, volume=False)
     if isinstance(plan, str):
         return plan
-    ((_, row_key),) = plan.keys
+    names = [Sql(f"k{i}") for i in range(len(plan.keys))]
+    which = join((fill("WHEN grouping({k}) = 0 THEN {i}", k=k, i=lit(i)) for i, k in enumerate(names)), " ")
+    value = join((fill("WHEN grouping({k}) = 0 THEN CAST({k} AS DOUBLE)", k=k) for k in names), " ")
     return fill(
         METRIC,
         table=rows or table(table_id),
@@ -238,10 +244,15 @@ def effect_lift(
         ts=ident(ts),
         effects=join(plan.effects, Sql("")),
         effect_joins=join(plan.effect_joins, Sql("")),
-        row_keys=fill("{e} AS k0", e=row_key),
+        row_keys=join(fill("{e} AS {k}", e=row, k=k) for (_, row), k in zip(plan.keys, names, strict=True)),
         row_m=join(plan.m_row, Sql(" * ")),
-        key_names=Sql("k0"),
-        summary=Sql(LIFT),
+        key_names=join(names),
+        summary=fill(
+            LIFT,
+            key=fill("CASE {w} END", w=which),
+            stratum=fill("CASE {w} END", w=value),
+            sets=join(fill("({k})", k=k) for k in names),
+        ),
     )
 
 

@@ -3,7 +3,7 @@ each row's stage as SQL over the fact's file (``stage_index``, else ``stage_name
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import NamedTuple
 
 from dgsql.compiler import funnel
@@ -63,8 +63,9 @@ def stage_sql(node: Node) -> Sql | None:
     return None
 
 
-def staged_cte(f: Funnel, extra: Sql | None = None) -> Sql:
-    """``staged(parent_key, stage, …extra)``: one row per fact row."""
+def staged_cte(f: Funnel, extra: Sql | None = None, tables: Callable[[str], Sql] = table) -> Sql:
+    """``staged(parent_key, stage, …extra)``: one row per fact row (``tables``: the relation
+    read for a table, default its view)."""
     assert isinstance(f.link, ParentLink)
     stage = stage_sql(f.node)
     assert stage is not None
@@ -73,5 +74,5 @@ def staged_cte(f: Funnel, extra: Sql | None = None) -> Sql:
         fk=ident(f.link.child_column),
         stage=stage,
         extra=extra or Sql(""),
-        fact=table(f.node.id),
+        fact=tables(f.node.id),
     )

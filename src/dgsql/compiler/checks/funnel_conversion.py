@@ -6,11 +6,11 @@ Returns the groups that miss."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from dgsql.compiler import funnel
 from dgsql.compiler.checks.fanout import ParentLink
-from dgsql.compiler.checks.funnel import funnels, staged_cte
+from dgsql.compiler.checks.funnel import Funnel, funnels, staged_cte
 from dgsql.compiler.checks.spec import CheckContext, CheckSpec, compiled, not_compiled
 from dgsql.compiler.checks.views import table
 from dgsql.compiler.sqltext import Sql, double, fill, ident, lit, wrapped
@@ -42,59 +42,28 @@ judged AS (
     {z} * sqrt(expected * (1 - expected) / nullif(reached_before, 0)) + 0.5 / nullif(reached_before, 0) AS tolerance
   FROM groups
 )
+{select}"""
+
+MISSES = """\
 SELECT stage, segment, reached_before, reached, observed, expected, tolerance
 FROM judged
 WHERE reached_before >= {min_parents} AND abs(observed - expected) > tolerance
 ORDER BY stage, segment"""
+"The check: the (stage, segment) groups that miss."
+GROUPS = (
+    "SELECT stage, segment, reached_before, reached, observed, expected FROM judged ORDER BY stage, segment"
+)
+"Every (stage, segment) group's conversion, observed and expected."
 
 
 def compile(ctx: CheckContext) -> Iterator[CheckSpec]:
     for f in funnels(ctx):
         config = f.node.stage_config
         assert config is not None
-        problem = f.problem or (None if len(config.stages) > 1 else "one stage: nothing converts")
-        if problem:
-            yield not_compiled(KIND, CATEGORY, f.node.id, f.source, problem)
+        sql = conversion(ctx, f, fill(MISSES, min_parents=lit(MIN_PARENTS)))
+        if not isinstance(sql, Sql):
+            yield not_compiled(KIND, CATEGORY, f.node.id, f.source, sql)
             continue
-        assert isinstance(f.link, ParentLink)
-        segment_col = funnel.segment_column(ctx.dataset, f.node)
-        if segment_col is not None and ctx.column(f.link.parent, segment_col) is None:
-            yield not_compiled(
-                KIND, CATEGORY, f.node.id, f.source, f"{f.link.parent!r} writes no column {segment_col!r}"
-            )
-            continue
-        if segment_col is None:
-            segment, multiplier = Sql("CAST(NULL AS VARCHAR)"), double(1.0)
-        else:
-            segment = fill("CAST(p.{c} AS VARCHAR)", c=ident(segment_col))
-            cases = [
-                fill("WHEN {k} THEN {m}", k=lit(k), m=double(v.transition_multiplier))
-                for k, v in config.segment_variation.items()
-            ]
-            multiplier = (
-                fill(
-                    "(CASE {s} {cases} ELSE {one} END)",
-                    s=segment,
-                    cases=Sql(" ".join(cases)),
-                    one=double(1.0),
-                )
-                if cases
-                else double(1.0)
-            )
-        rates = wrapped(
-            f"({lit(i)}, {double(s.transition_rate)})" for i, s in enumerate(config.stages) if i > 0
-        )
-        sql = fill(
-            TEMPLATE,
-            staged=staged_cte(f),
-            segment=segment,
-            multiplier=multiplier,
-            parent=table(f.link.parent),
-            pk=ident(f.link.key),
-            rates=Sql(rates),
-            z=double(Z),
-            min_parents=lit(MIN_PARENTS),
-        )
         yield compiled(
             KIND,
             CATEGORY,
@@ -103,7 +72,52 @@ def compile(ctx: CheckContext) -> Iterator[CheckSpec]:
             source=f.source,
             expect={
                 "rates": [s.transition_rate for s in config.stages[1:]],
-                "segment_column": segment_col,
+                "segment_column": funnel.segment_column(ctx.dataset, f.node),
                 "multipliers": {k: v.transition_multiplier for k, v in config.segment_variation.items()},
             },
         )
+
+
+def conversion(ctx: CheckContext, f: Funnel, select: Sql, tables: Callable[[str], Sql] = table) -> Sql | str:
+    """The funnel's conversion per (stage, segment) of :data:`TEMPLATE`, ended by ``select``
+    (:data:`MISSES`, or :data:`GROUPS`), or why it cannot be computed; ``tables``: the
+    relation read for a table (default: its view)."""
+    config = f.node.stage_config
+    assert config is not None
+    problem = f.problem or (None if len(config.stages) > 1 else "one stage: nothing converts")
+    if problem:
+        return problem
+    assert isinstance(f.link, ParentLink)
+    segment_col = funnel.segment_column(ctx.dataset, f.node)
+    if segment_col is not None and ctx.column(f.link.parent, segment_col) is None:
+        return f"{f.link.parent!r} writes no column {segment_col!r}"
+    if segment_col is None:
+        segment, multiplier = Sql("CAST(NULL AS VARCHAR)"), double(1.0)
+    else:
+        segment = fill("CAST(p.{c} AS VARCHAR)", c=ident(segment_col))
+        cases = [
+            fill("WHEN {k} THEN {m}", k=lit(k), m=double(v.transition_multiplier))
+            for k, v in config.segment_variation.items()
+        ]
+        multiplier = (
+            fill(
+                "(CASE {s} {cases} ELSE {one} END)",
+                s=segment,
+                cases=Sql(" ".join(cases)),
+                one=double(1.0),
+            )
+            if cases
+            else double(1.0)
+        )
+    rates = wrapped(f"({lit(i)}, {double(s.transition_rate)})" for i, s in enumerate(config.stages) if i > 0)
+    return fill(
+        TEMPLATE,
+        staged=staged_cte(f, tables=tables),
+        segment=segment,
+        multiplier=multiplier,
+        parent=tables(f.link.parent),
+        pk=ident(f.link.key),
+        rates=Sql(rates),
+        z=double(Z),
+        select=select,
+    )

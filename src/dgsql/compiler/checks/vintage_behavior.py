@@ -42,6 +42,12 @@ def age_bucket(scaling: behaviours.Scaling, curve: behaviours.S.AgeMultiplier) -
     return Sql(f"ntile({DECILES}) OVER (ORDER BY {age})")
 
 
+def curves_of(scaling: behaviours.Scaling, what: str) -> list[tuple[str, behaviours.S.AgeMultiplier]]:
+    """The named curves that scale ``what`` (``"fanout"`` or a column); the first sets the buckets."""
+    assert scaling.vintage is not None
+    return [(n, c) for n, c in scaling.vintage.age_based_multipliers.items() if c in scaling.curves(what)]
+
+
 def compile(ctx: CheckContext) -> Iterator[CheckSpec]:
     for _, node, scaling in scaled_facts(ctx):
         vintage = scaling.vintage
@@ -52,7 +58,7 @@ def compile(ctx: CheckContext) -> Iterator[CheckSpec]:
         # the fanout and each numeric column a curve scales: the statistic per age bucket
         scaled = ["fanout", *(c.name for c in node.written if c.type in NUMBERS)]
         for what in scaled:
-            curves = [(n, c) for n, c in vintage.age_based_multipliers.items() if c in scaling.curves(what)]
+            curves = curves_of(scaling, what)
             if not curves:
                 continue
             name, curve = curves[0]

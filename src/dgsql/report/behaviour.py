@@ -1,0 +1,213 @@
+"""Charts of what a parent does to its child facts: segments, vintage and funnels.
+
+Each chart is the statistic of the check that judges the behaviour, per group instead of
+summed up: the same SQL (``checks/behaviour.py``, ``checks/funnel_conversion.py``) ended by a
+select of every group's figures, so the page and validate cannot disagree on what was declared.
+A chart is drawn where the check is compiled (the checks decide what can be judged). A fact
+larger than the charts' row cap is read for its first parents whose children make about that
+many rows (:func:`first_parents`): a child count or a conversion needs all of a parent's
+children, so the cap cuts the parents, not the children.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import duckdb
+
+from dgsql.compiler.checks import behaviour, funnel_conversion, segment_behavior, vintage_behavior
+from dgsql.compiler.checks.fanout import ParentLink
+from dgsql.compiler.checks.funnel import funnels
+from dgsql.compiler.checks.spec import CheckContext
+from dgsql.compiler.checks.views import table
+from dgsql.compiler.sqltext import Sql, fill, ident, lit
+from dgsql.report.charts import Bars, Chart
+
+FIRST_ROWS = "(SELECT * FROM {table} LIMIT {n})"
+CHILDREN_OF = "(SELECT * FROM {fact} WHERE {fk} IN (SELECT {pk} FROM {parents}))"
+FANOUT_PARENTS = 250_000
+"At most this many parents are counted for a capped fact (their keys are a hash join's build side)."
+MAX_SEGMENTS = 8
+"A funnel is drawn for at most this many segments (the largest)."
+
+Owned = tuple[str | None, Chart | str]
+"A chart (or why there is none) and the column it belongs to (None: the table)."
+
+
+@dataclass(frozen=True)
+class FirstParents:
+    """The relation read for each table when a fact is charted for its first ``parents``
+    parent rows: those rows, and their children; any other table whole."""
+
+    link: ParentLink
+    fact: str
+    parents: int
+
+    def __call__(self, table_id: str) -> Sql:
+        first = fill(FIRST_ROWS, table=table(self.link.parent), n=lit(self.parents))
+        if table_id == self.link.parent:
+            return first
+        if table_id == self.fact:
+            fk, pk = ident(self.link.child_column), ident(self.link.key)
+            return fill(CHILDREN_OF, fact=table(self.fact), fk=fk, pk=pk, parents=first)
+        return table(table_id)
+
+
+def first_parents(
+    link: ParentLink, fact: str, profile: dict[str, dict[str, Any]], cap: int | None
+) -> FirstParents | None:
+    """How a fact of more than ``cap`` rows is charted: for the first parents whose children make
+    about ``cap`` rows (at most :data:`FANOUT_PARENTS`); None when it is read whole."""
+    fact_rows = profile.get(fact, {}).get("rows") or 0
+    parents = profile.get(link.parent, {}).get("rows") or 0
+    if cap is None or fact_rows <= cap or not parents:
+        return None
+    return FirstParents(link, fact, max(1, min(cap * parents // fact_rows, FANOUT_PARENTS)))
+
+
+def behaviour_charts(
+    ctx: CheckContext, con: duckdb.DuckDBPyConnection, profile: dict[str, dict[str, Any]], cap: int | None
+) -> dict[str, list[Owned]]:
+    """Per fact, its segment, vintage and funnel charts; ``profile`` the rows per table
+    (validate's), ``cap`` the rows a chart reads at most (None: all)."""
+    out: dict[str, list[Owned]] = {}
+    for node_id, column, chart in (*_scaled(ctx, con, profile, cap), *_funnels(ctx, con, profile, cap)):
+        out.setdefault(node_id, []).append((column, chart))
+    return out
+
+
+def _label(group: Any) -> str:
+    return "NULL" if group is None else str(group)
+
+
+def _scaled(
+    ctx: CheckContext, con: duckdb.DuckDBPyConnection, profile: dict[str, dict[str, Any]], cap: int | None
+) -> Iterator[tuple[str, str | None, Chart | str]]:
+    compiled = {
+        (spec.kind, spec.target)
+        for module in (segment_behavior, vintage_behavior)
+        for spec in module.compile(ctx)
+        if spec.sql is not None and not spec.id.endswith(":timestamps")
+    }
+    for _, node, scaling in behaviour.scaled_facts(ctx):
+        link = behaviour.link_of(ctx, node)
+        if isinstance(link, str):
+            continue
+        tables = first_parents(link, node.id, profile, cap) or table
+        parent = scaling.parent.id
+        groupings: list[tuple[str, Sql, str, str]] = []  # kind, group, what it is by, how labels read
+        if scaling.segment is not None:
+            seg = scaling.segment.segment_column
+            groupings.append((segment_behavior.KIND, behaviour.segment_group(scaling), f"{parent}.{seg}", ""))
+        for what in ("fanout", *(c.name for c in node.written)):
+            target = f"{node.id}:fanout" if what == "fanout" else f"{node.id}.{what}"
+            for kind, group, by, unit in _vintage_groupings(scaling, what) + groupings:
+                if (kind, target) not in compiled:
+                    continue
+                if what == "fanout":
+                    sql = behaviour.fanout_by_group(
+                        ctx, node, scaling, link, group, behaviour.FANOUT_GROUPS, tables
+                    )
+                    rows = con.execute(sql).fetchall()
+                    yield node.id, None, _fanout_chart(parent, by, unit, rows)
+                else:
+                    sql = behaviour.value_by_group(
+                        ctx, node, scaling, link, group, what, behaviour.VALUE_GROUPS
+                    )
+                    rows = con.execute(sql).fetchall()
+                    yield node.id, what, _value_chart(what, by, unit, rows)
+
+
+def _vintage_groupings(scaling: Any, what: str) -> list[tuple[str, Sql, str, str]]:
+    if scaling.vintage is None or scaling.end is None:
+        return []
+    curves = vintage_behavior.curves_of(scaling, what)
+    if not curves:
+        return []
+    name, curve = curves[0]
+    by = f"age of {scaling.parent.id}.{scaling.vintage.created_at_column} ({name})"
+    unit = f"{curve.time_unit}s" if isinstance(curve.curve, list) else "decile"
+    return [(vintage_behavior.KIND, vintage_behavior.age_bucket(scaling, curve), by, unit)]
+
+
+def _group_labels(groups: list[Any], unit: str) -> list[str]:
+    if unit == "decile":
+        return [f"d{g}" for g in groups]
+    return [_label(g) for g in groups]
+
+
+def _fanout_chart(parent: str, by: str, unit: str, rows: list[tuple[Any, ...]]) -> Chart | str:
+    if not rows:
+        return f"children per {parent} row by {by}: no parent rows"
+    groups, parents, means, expected = zip(*rows, strict=True)
+    note = "mean children per parent row; declared: the fanout law × the parent's factors"
+    if unit:
+        note += f"; age in {unit}" if unit != "decile" else "; deciles of the age, youngest first"
+    parents_text = ", ".join(f"{_label(g)}: {n:,}" for g, n in zip(groups, parents, strict=True))
+    return Bars(
+        f"children per {parent} row by {by}",
+        _group_labels(list(groups), unit),
+        [float(m) for m in means],
+        [float(e) for e in expected],
+        shares=False,
+        note=f"{note}; parents {parents_text}",
+    )
+
+
+def _value_chart(column: str, by: str, unit: str, rows: list[tuple[Any, ...]]) -> Chart | str:
+    if not rows:
+        return f"{column}: mean by {by}: no group of enough rows"
+    groups, counts, ratios, expected, bases = zip(*rows, strict=True)
+    note = f"mean relative to the largest group ({_label(bases[0])}); declared: the ratio of the multipliers"
+    if unit and unit != "decile":
+        note += f"; age in {unit}"
+    return Bars(
+        f"{column}: mean by {by}",
+        _group_labels(list(groups), unit),
+        [float(r) if r is not None else 0.0 for r in ratios],
+        [float(e) if e is not None else None for e in expected],
+        shares=False,
+        note=note + f"; {sum(counts):,} rows",
+    )
+
+
+def _funnels(
+    ctx: CheckContext, con: duckdb.DuckDBPyConnection, profile: dict[str, dict[str, Any]], cap: int | None
+) -> Iterator[tuple[str, str | None, Chart | str]]:
+    for f in funnels(ctx):
+        capped = first_parents(f.link, f.node.id, profile, cap) if isinstance(f.link, ParentLink) else None
+        sql = funnel_conversion.conversion(ctx, f, Sql(funnel_conversion.GROUPS), capped or table)
+        if not isinstance(sql, Sql):
+            yield f.node.id, None, f"conversion per stage not charted: {sql}"
+            continue
+        config = f.node.stage_config
+        assert config is not None
+        by_segment: dict[Any, list[tuple[Any, ...]]] = {}
+        for row in con.execute(sql).fetchall():
+            by_segment.setdefault(row[1], []).append(row)
+        biggest = sorted(by_segment, key=lambda s: (-by_segment[s][0][2], _label(s)))
+        for segment in sorted(biggest[:MAX_SEGMENTS], key=_label):
+            rows = by_segment[segment]
+            title = f"{f.node.id}: conversion per stage"
+            if segment is not None or len(by_segment) > 1:
+                title += f", segment {_label(segment)}"
+            yield (
+                f.node.id,
+                None,
+                Bars(
+                    title,
+                    [config.stages[stage].stage_name for stage, *_ in rows],
+                    [float(observed or 0.0) for *_, observed, _ in rows],
+                    [float(expected) for *_, expected in rows],
+                    note="share of the parents reaching the previous stage that reach this one; declared: "
+                    f"transition_rate × the segment's multiplier; {rows[0][2]:,} parents",
+                ),
+            )
+        if len(biggest) > MAX_SEGMENTS:
+            yield (
+                f.node.id,
+                None,
+                f"conversion drawn for the {MAX_SEGMENTS} largest of {len(biggest)} segments",
+            )
