@@ -54,7 +54,7 @@ def outcome(module, code: str, types: dict[str, str] | None = TYPES):
         there = module.Expression().render(spec, context("r.i + 1"))
     except module.ExpressionError as e:
         return ("error", str(e))
-    return ("ok", kind, str(here), str(there))
+    return ("ok", kind, here.sql, there.sql)
 
 
 # -- expressions of the language ---------------------------------------------------
@@ -161,6 +161,8 @@ def test_pinned_expressions_render_as_sqlglot_did(code: str) -> None:
 @SETTINGS
 @example("a")
 def test_generated_expressions_render_and_type_as_sqlglot_did(code: str) -> None:
+    if _log_in_log(code):
+        return  # fixed on purpose: see test_a_log_inside_a_log_is_natural_too
     theirs, mine = outcome(old, code), outcome(ours, code)
     if theirs[0] == mine[0] == "error" and GRAMMAR_MESSAGE.search(theirs[1]):
         return  # refused for its grammar by both; the words differ (sqlglot named its node classes)
@@ -209,8 +211,27 @@ def test_junk_is_accepted_and_refused_as_sqlglot_did(code: str) -> None:
     if theirs and not mine and (_dropped_arguments(code) or _dangling_coalesce(code)):
         return
     assert mine == theirs, code
-    if mine:
+    if mine and not _log_in_log(code):
         assert outcome(ours, code, None) == outcome(old, code, None)
+
+
+def _log_in_log(code: str) -> bool:
+    """A one-argument log inside another one's argument (sqlglot's transform left it base 10)."""
+    try:
+        tree = syntax.parse_tree(code)
+    except ExpressionError:
+        return False
+
+    def natural(node: syntax.Node) -> bool:
+        return isinstance(node, syntax.Func) and node.name == "log" and len(node.args) == 1
+
+    return any(natural(n) and any(natural(m) for m in list(syntax.walk(n))[1:]) for n in syntax.walk(tree))
+
+
+def test_a_log_inside_a_log_is_natural_too() -> None:
+    """sqlglot rendered log(log(x)) as LN(LOG(x)): base 10 inside, against the DSL's word."""
+    assert outcome(old, "log(abs(log(x)))")[2] == '(LN(ABS(LOG(__dg_l0."x"))))'
+    assert outcome(ours, "log(abs(log(x)))")[2] == '(LN(ABS(LN(__dg_l0."x"))))'
 
 
 def _dangling_coalesce(code: str) -> bool:

@@ -25,8 +25,6 @@ from dgsql.compiler.expression.syntax import (
     Node,
     Paren,
     Raw,
-    children,
-    rebuild,
     sql,
     transform,
 )
@@ -99,11 +97,11 @@ class Expression(GeneratorKind):
         return Fragment("(" + sql(transform(_natural_log(tree), bind)) + ")")
 
 
-def _natural_log(node: Node, inside: bool = False) -> Node:
-    """``log(x)`` is the natural log, ``LN(x)``. As sqlglot's top-down transform did, a one-argument
-    log inside another one's argument is left alone (DuckDB reads it as base 10)."""
-    if isinstance(node, Func) and node.name == "log" and len(node.args) == 1 and not inside:
-        return Func("ln", tuple(_natural_log(a, True) for a in node.args))
-    kids = children(node)
-    new = tuple(_natural_log(k, inside) for k in kids)
-    return rebuild(node, new) if any(n is not k for n, k in zip(new, kids, strict=True)) else node
+def _natural_log(node: Node) -> Node:
+    """``log(x)`` is the natural log, ``LN(x)``, at any depth (with sqlglot's top-down transform a
+    log inside another one's argument stayed ``LOG``, which DuckDB reads as base 10)."""
+
+    def natural(n: Node) -> Node:
+        return Func("ln", n.args) if isinstance(n, Func) and n.name == "log" and len(n.args) == 1 else n
+
+    return transform(node, natural)
