@@ -307,7 +307,7 @@ def test_a_hostile_answer_is_stopped_by_the_front_end(tmp_path: Path) -> None:
     back = sent_problems(stub.requests[1])
     assert "nodes[0].id: '../../evil' cannot be a file name" in back
     assert "expression '1; DROP TABLE customer' must be a single expression" in back
-    assert "read_csv('/etc/passwd')\": READCSV is not allowed" in back
+    assert "read_csv('/etc/passwd')\": function 'read_csv' is not allowed" in back
     back = sent_problems(stub.requests[2])
     assert "nodes[0].rows: 1,000,000,000,000 rows is beyond the limit" in back
     assert not list(tmp_path.parent.glob("evil*"))

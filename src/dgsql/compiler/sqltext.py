@@ -22,7 +22,7 @@ from datetime import date, datetime
 from typing import Any
 
 DIALECT = "duckdb"
-"sqlglot's name of the SQL dialect dgsql writes (expressions are parsed and printed in it)."
+"sqlglot's name of the SQL dialect dgsql writes (the tests read the script with sqlglot in it)."
 SQL_TYPES = {
     "int": "BIGINT",
     "float": "DOUBLE",
