@@ -32,8 +32,11 @@ from sqlglot import exp
 
 from dgsql.compiler.context import ColumnContext, Fragment
 from dgsql.compiler.kind import GeneratorKind, Site, generator_of
-from dgsql.compiler.sqltext import DIALECT, lit
+from dgsql.compiler.sqltext import lit
 from dgsql.dsl import model as S
+
+DIALECT = "duckdb"
+"sqlglot's name of the SQL dialect dgsql writes."
 
 FUNCTIONS: dict[type[exp.Expression], str] = {
     exp.Abs: "abs",

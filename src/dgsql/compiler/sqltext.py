@@ -21,8 +21,6 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
-DIALECT = "duckdb"
-"sqlglot's name of the SQL dialect dgsql writes (the tests read the script with sqlglot in it)."
 SQL_TYPES = {
     "int": "BIGINT",
     "float": "DOUBLE",

@@ -1,6 +1,6 @@
 """The ``expression`` language: tokens, a tiny tree, a precedence-climbing parser and the SQL writer.
 
-The language is the part of DuckDB's SQL (as sqlglot 25–30 read it, which dgsql used until 0.x)
+The language is the part of DuckDB's SQL (as sqlglot 25–30 read it, which dgsql used until 0.6.0)
 that the whitelist let through: column names (bare or ``"quoted"``), numbers, ``'strings'``,
 ``true false null``, parentheses, ``+ - * / %``, ``^``/``**`` (power), the comparisons
 ``= == != <> < <= > >=``, ``and or not`` (``!`` too), ``??`` (coalesce) and calls. Precedence,

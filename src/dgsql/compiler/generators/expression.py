@@ -8,7 +8,7 @@ the natural log (as in Python/NumPy, which Datagen used); ``ln`` is its synonym.
 checked by :class:`~dgsql.compiler.expression.typing.Typing`, known offsets found by
 :func:`~dgsql.compiler.expression.bounds.offset_of`.
 
-sqlglot did this until 0.x; importing it (and its DuckDB dialect) cost 0.10–0.17 s of every
+sqlglot did this until 0.6.0; importing it (and its DuckDB dialect) cost 0.10–0.17 s of every
 ``dgsql build`` (issue 16), and the SQL written here is byte-identical to what it printed
 (``tests/test_expression_syntax.py`` compares the two on generated expressions).
 """
