@@ -227,19 +227,13 @@ def test_emit_sql_output_flag_spellings(dg, flag):
     assert result.exit_code == 0 and "'elsewhere/employee.parquet'" in result.stdout
 
 
-def test_validate_report_flag_and_its_deprecated_o(dg, tmp_path):
+def test_validate_report_flag_and_its_removed_o(dg, tmp_path):
     assert dg.cli("build", HR, "-o", tmp_path / "out", "--scale", "0.1", "-q").exit_code == 0
-    new = dg.cli("validate", HR, "-d", tmp_path / "out", "--report", tmp_path / "r1.json")
+    assert dg.cli("validate", HR, "-d", tmp_path / "out", "--report", tmp_path / "r1.json").exit_code == 0
     assert "quality_score" in (tmp_path / "r1.json").read_text()
-    assert "deprecated" not in new.stderr
     old = dg.cli("validate", HR, "-d", tmp_path / "out", "-o", tmp_path / "r2.json")
-    assert old.exit_code == new.exit_code
-    assert json.loads((tmp_path / "r2.json").read_text())["summary"]["quality_score"] is not None
-    assert "warning: -o: validate's -o is deprecated" in old.stderr and "--report FILE" in old.stderr
-    both = dg.cli(
-        "validate", HR, "-d", tmp_path / "out", "-o", tmp_path / "a.json", "--report", tmp_path / "b"
-    )
-    assert both.exit_code == 2 and both.errors == ["-o: give the report file once, as --report FILE."]
+    assert old.exit_code == 2 and old.errors == ["-o: validate's -o was removed in 0.7.0; write --report FILE."]
+    assert not (tmp_path / "r2.json").exists()
 
 
 def test_docs_table_of_short_flags_matches_the_commands():
@@ -253,7 +247,7 @@ def test_docs_table_of_short_flags_matches_the_commands():
     for name, command in [("", group), *group.commands.items()]:
         for param in command.params:
             for short in [o for o in param.opts if len(o) == 2]:
-                if (name, short) == ("validate", "-o"):  # the deprecated alias of --report
+                if (name, short) == ("validate", "-o"):  # removed; kept hidden to say what to write
                     assert param.hidden and param.opts == ["-o"]
                     continue
                 assert short in meaning, f"{name} {short}: not in docs/cli.md's table"

@@ -18,7 +18,6 @@ import typer
 from typer.core import TyperOption
 
 from dgsql import __version__
-from dgsql.dsl.problems import warning
 from dgsql.errors import DgsqlError, SchemaError, UsageError
 from dgsql.log import Log, LogFormat
 from dgsql.options import (
@@ -524,11 +523,8 @@ def validate_command(
         from dgsql.runtime.validate import checks_script, validate
 
         target = report_file
-        if report_o is not None:  # validate's -o until 0.7.0: -o is a command's main output
-            if report_file is not None:
-                raise UsageError("-o: give the report file once, as --report FILE.")
-            log.problem(warning("-o", "validate's -o is deprecated and goes in 0.7.0; write --report FILE."))
-            target = report_o
+        if report_o is not None:  # validate's -o, deprecated in 0.6: -o is a command's main output
+            raise UsageError("-o: validate's -o was removed in 0.7.0; write --report FILE.")
         dataset, _, warnings = load(schema)
         if strict and warnings:
             raise SchemaError(warnings)
