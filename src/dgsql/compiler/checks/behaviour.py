@@ -16,6 +16,7 @@ over the parent's file), and two statistics grouped by a property of the parent 
 from __future__ import annotations
 
 from dgsql.compiler import behaviours
+from dgsql.compiler.checks import binned
 from dgsql.compiler.checks.fanout import ParentLink, children_cte, parent_link
 from dgsql.compiler.checks.fanout_distribution import clamped_pmf
 from dgsql.compiler.checks.spec import CheckContext
@@ -23,7 +24,9 @@ from dgsql.compiler.checks.views import table
 from dgsql.compiler.sqltext import Sql, double, doubles, fill, ident
 from dgsql.dsl.model import Fanout, Node
 
-Z = 4.0
+Z = binned.Z_TWO_SIDED
+"""The normal bound at the law checks' false-alarm rate (:mod:`binned`); the slacks stay: the
+expectations are approximate (a scaled count rounded per parent, a ratio of means)."""
 MIN_PARENTS = 30
 MIN_ROWS = 30
 FANOUT_SLACK = 0.005

@@ -35,7 +35,8 @@ from statistics import NormalDist
 from typing import Any
 
 from dgsql.compiler import behaviours, funnel
-from dgsql.compiler.checks.grid import Grid, column_grid, dimension, grid_sql, weight_at
+from dgsql.compiler.checks import binned
+from dgsql.compiler.checks.grid import MAX_POINTS, Grid, column_grid, dimension, grid_sql, weight_at
 from dgsql.compiler.checks.spec import CheckContext, CheckSpec, compiled, not_compiled
 from dgsql.compiler.checks.views import table
 from dgsql.compiler.sqltext import Sql, double, doubles, fill, ident, join, lit
@@ -47,7 +48,7 @@ KIND = "datetime_shape"
 CATEGORY = "statistical"
 DECLARED_BY = None
 
-Z = 4.0
+Z = binned.Z_TWO_SIDED
 SLACK = 0.01
 JITTER_NODES = 16
 MIN_ROWS = 30
@@ -121,6 +122,14 @@ FROM stat"""
 
 EPOCH_HOURS = "(epoch_us({ts}) // 3600000000)"
 "Hours since 1970-01-01 of a timestamp: its hour of day, day of week and month all follow from it."
+CHI_SQUARE = """\
+observed AS (SELECT {dim_observed} AS v, count(*) AS o FROM {table} WHERE {col} IS NOT NULL GROUP BY v),
+cells AS (
+  SELECT row_number() OVER (ORDER BY coalesce(e.v, b.v)) AS k,
+         coalesce(e.mass, 0) / (SELECT sum(mass) FROM expected) AS p, coalesce(b.o, 0) AS o
+  FROM expected AS e FULL OUTER JOIN observed AS b ON e.v = b.v
+),"""
+"Observed counts against the exact expected shares: the cells of :func:`binned.chi_square`."
 SHARES = "shares AS (SELECT v, mass / sum(mass) OVER () AS share FROM expected)\nSELECT v, share FROM shares ORDER BY v"
 "The expected share of each category, for the report's charts."
 
@@ -282,13 +291,16 @@ def compile(ctx: CheckContext) -> Iterator[CheckSpec]:
                 continue
             assert grid is not None
             head, parts, how = _expectation(ctx, node, col, grid, patterns, jitter_var)
+            resolved = grid.resolve()
+            exact = not how and jitter_var == 0 and (resolved.points <= MAX_POINTS or resolved.freq.monthly)
             for dim in dict.fromkeys(d for d, _ in patterns):
-                sql = fill(
-                    head + COMPARE,
-                    **parts,
-                    **_dimensions(col.name, lambda ts, dim=dim: dimension(dim, ts)),
-                    dimension_name=lit(dim),
-                )
+                dims = _dimensions(col.name, lambda ts, dim=dim: dimension(dim, ts))
+                if exact:
+                    cells = fill(head + CHI_SQUARE, **parts, **dims)
+                    sql = binned.chi_square(cells, fill(" {d} AS dimension,", d=lit(dim)))
+                    how = binned.parameters()
+                else:
+                    sql = fill(head + COMPARE, **parts, **dims, dimension_name=lit(dim))
                 yield compiled(
                     KIND,
                     CATEGORY,
@@ -298,4 +310,5 @@ def compile(ctx: CheckContext) -> Iterator[CheckSpec]:
                     mode="stat",
                     source=source,
                     expect={"dimension": dim, "weights": [w for d, w in patterns if d == dim], **how},
+                    law=exact,
                 )
