@@ -4,10 +4,15 @@ per weighted dimension (hour, dow, month), the observed shares of rows match the
 
 Expected shares: each grid point weighs the product of all declared weights at its hour / dow /
 month; ``time_jitter`` spreads it over the point ± N(0, std) (16 quantile offsets, so a point at
-08:00 jittered by −5 min counts for 07:00, as the data does). Tolerance for n rows
-(:func:`tolerance`): ``0.5 · (Σ σᵢ·√(2/π) + 4·√(Σ σᵢ²·(1 − 2/π))) + 0.01`` with
-``σᵢ = √(pᵢ(1 − pᵢ)/n)``: the mean of the TVD of an exact sample plus 4 of its standard
-deviations, plus 0.01 of slack. Not evaluated below 30 rows.
+08:00 jittered by −5 min counts for 07:00, as the data does).
+
+Where the expectation is exact — no jitter, no inequality bound, a grid of at most
+:data:`~dgsql.compiler.checks.grid.MAX_POINTS` points — the counts are tested by the law checks'
+chi-square (:mod:`binned`, a law check). Otherwise the tolerance for n rows
+(:func:`tolerance`) is ``0.5 · (Σ σᵢ·√(2/π) + Z·√(Σ σᵢ²·(1 − 2/π))) + 0.01`` with
+``σᵢ = √(pᵢ(1 − pᵢ)/n)``: the mean of the TVD of an exact sample plus ``Z`` (the normal bound at
+the law checks' false-alarm rate) of its standard deviations, plus 0.01 of slack for the
+approximate expectation (the jitter's quadrature, the thinned grid). Not evaluated below 30 rows.
 
 A column drawn after a bound (an inequality, ``compiler/bounds.py``) is compared with the
 **truncated expectation computed from the data's own bounds** (:data:`TRUNCATED`): a row with
@@ -139,7 +144,7 @@ def tolerance(shares: Sequence[float], rows: float) -> float:
     tolerance, which its SQL computes from the expected shares).
 
     >>> round(tolerance([0.5, 0.5], 10_000), 4)
-    0.0225
+    0.0253
     """
     var = [p * (1 - p) / rows for p in shares]
     spread = sum(math.sqrt(v) for v in var) * math.sqrt(2 / math.pi)
