@@ -19,6 +19,7 @@ from dgsql.compiler.checks import (
     distribution,
     distribution_law,
     enum,
+    faker_vocabulary,
     fanout_bounds,
     fanout_distribution,
     foreign_key,
@@ -73,6 +74,7 @@ REGISTRY: tuple[ModuleType, ...] = (
     distribution_law,
     choice_shares,
     null_rate,
+    faker_vocabulary,
 )
 
 

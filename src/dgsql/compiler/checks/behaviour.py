@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from dgsql.compiler import behaviours
+from dgsql.compiler.checks import binned
 from dgsql.compiler.checks.fanout import ParentLink, children_cte, parent_link
 from dgsql.compiler.checks.fanout_distribution import clamped_pmf
 from dgsql.compiler.checks.spec import CheckContext
@@ -25,7 +26,9 @@ from dgsql.compiler.checks.views import table
 from dgsql.compiler.sqltext import Sql, double, doubles, fill, ident
 from dgsql.dsl.model import Fanout, Node
 
-Z = 4.0
+Z = binned.Z_TWO_SIDED
+"""The normal bound at the law checks' false-alarm rate (:mod:`binned`); the slacks stay: the
+expectations are approximate (a scaled count rounded per parent, a ratio of means)."""
 MIN_PARENTS = 30
 MIN_ROWS = 30
 FANOUT_SLACK = 0.005

@@ -4,10 +4,15 @@ per weighted dimension (hour, dow, month), the observed shares of rows match the
 
 Expected shares: each grid point weighs the product of all declared weights at its hour / dow /
 month; ``time_jitter`` spreads it over the point ± N(0, std) (16 quantile offsets, so a point at
-08:00 jittered by −5 min counts for 07:00, as the data does). Tolerance for n rows
-(:func:`tolerance`): ``0.5 · (Σ σᵢ·√(2/π) + 4·√(Σ σᵢ²·(1 − 2/π))) + 0.01`` with
-``σᵢ = √(pᵢ(1 − pᵢ)/n)``: the mean of the TVD of an exact sample plus 4 of its standard
-deviations, plus 0.01 of slack. Not evaluated below 30 rows.
+08:00 jittered by −5 min counts for 07:00, as the data does).
+
+Where the expectation is exact — no jitter, no inequality bound, a grid of at most
+:data:`~dgsql.compiler.checks.grid.MAX_POINTS` points — the counts are tested by the law checks'
+chi-square (:mod:`binned`, a law check). Otherwise the tolerance for n rows
+(:func:`tolerance`) is ``0.5 · (Σ σᵢ·√(2/π) + Z·√(Σ σᵢ²·(1 − 2/π))) + 0.01`` with
+``σᵢ = √(pᵢ(1 − pᵢ)/n)``: the mean of the TVD of an exact sample plus ``Z`` (the normal bound at
+the law checks' false-alarm rate) of its standard deviations, plus 0.01 of slack for the
+approximate expectation (the jitter's quadrature, the thinned grid). Not evaluated below 30 rows.
 
 A column drawn after a bound (an inequality, ``compiler/bounds.py``) is compared with the
 **truncated expectation computed from the data's own bounds** (:data:`TRUNCATED`): a row with
@@ -35,7 +40,8 @@ from statistics import NormalDist
 from typing import Any
 
 from dgsql.compiler import behaviours, funnel
-from dgsql.compiler.checks.grid import Grid, column_grid, dimension, grid_sql, weight_at
+from dgsql.compiler.checks import binned
+from dgsql.compiler.checks.grid import MAX_POINTS, Grid, column_grid, dimension, grid_sql, weight_at
 from dgsql.compiler.checks.spec import CheckContext, CheckSpec, compiled, not_compiled
 from dgsql.compiler.checks.views import table
 from dgsql.compiler.sqltext import Sql, double, doubles, fill, ident, join, lit
@@ -47,7 +53,7 @@ KIND = "datetime_shape"
 CATEGORY = "statistical"
 DECLARED_BY = None
 
-Z = 4.0
+Z = binned.Z_TWO_SIDED
 SLACK = 0.01
 JITTER_NODES = 16
 MIN_ROWS = 30
@@ -121,6 +127,14 @@ FROM stat"""
 
 EPOCH_HOURS = "(epoch_us({ts}) // 3600000000)"
 "Hours since 1970-01-01 of a timestamp: its hour of day, day of week and month all follow from it."
+CHI_SQUARE = """\
+observed AS (SELECT {dim_observed} AS v, count(*) AS o FROM {table} WHERE {col} IS NOT NULL GROUP BY v),
+cells AS (
+  SELECT row_number() OVER (ORDER BY coalesce(e.v, b.v)) AS k,
+         coalesce(e.mass, 0) / (SELECT sum(mass) FROM expected) AS p, coalesce(b.o, 0) AS o
+  FROM expected AS e FULL OUTER JOIN observed AS b ON e.v = b.v
+),"""
+"Observed counts against the exact expected shares: the cells of :func:`binned.chi_square`."
 SHARES = "shares AS (SELECT v, mass / sum(mass) OVER () AS share FROM expected)\nSELECT v, share FROM shares ORDER BY v"
 "The expected share of each category, for the report's charts."
 
@@ -130,7 +144,7 @@ def tolerance(shares: Sequence[float], rows: float) -> float:
     tolerance, which its SQL computes from the expected shares).
 
     >>> round(tolerance([0.5, 0.5], 10_000), 4)
-    0.0225
+    0.0253
     """
     var = [p * (1 - p) / rows for p in shares]
     spread = sum(math.sqrt(v) for v in var) * math.sqrt(2 / math.pi)
@@ -282,13 +296,16 @@ def compile(ctx: CheckContext) -> Iterator[CheckSpec]:
                 continue
             assert grid is not None
             head, parts, how = _expectation(ctx, node, col, grid, patterns, jitter_var)
+            resolved = grid.resolve()
+            exact = not how and jitter_var == 0 and (resolved.points <= MAX_POINTS or resolved.freq.monthly)
             for dim in dict.fromkeys(d for d, _ in patterns):
-                sql = fill(
-                    head + COMPARE,
-                    **parts,
-                    **_dimensions(col.name, lambda ts, dim=dim: dimension(dim, ts)),
-                    dimension_name=lit(dim),
-                )
+                dims = _dimensions(col.name, lambda ts, dim=dim: dimension(dim, ts))
+                if exact:
+                    cells = fill(head + CHI_SQUARE, **parts, **dims)
+                    sql = binned.chi_square(cells, fill(" {d} AS dimension,", d=lit(dim)))
+                    how = binned.parameters()
+                else:
+                    sql = fill(head + COMPARE, **parts, **dims, dimension_name=lit(dim))
                 yield compiled(
                     KIND,
                     CATEGORY,
@@ -298,4 +315,5 @@ def compile(ctx: CheckContext) -> Iterator[CheckSpec]:
                     mode="stat",
                     source=source,
                     expect={"dimension": dim, "weights": [w for d, w in patterns if d == dim], **how},
+                    law=exact,
                 )

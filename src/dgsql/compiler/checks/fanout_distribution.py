@@ -1,6 +1,8 @@
 """A fact's children per parent follow its declared fanout distribution: the observed mean and
-variance match the clamped Poisson(λ) (or uniform integer) law within a tolerance of
-4 standard errors plus a small slack (0.5 % of the mean, 2 % of the variance).
+variance match the clamped Poisson(λ) (or uniform integer) law within :data:`Z` standard errors
+(the normal bound of :mod:`binned` at its false-alarm rate). The law is exact for a uniform count
+and for λ ≤ 50 (inverse CDF); above, the build draws a rounded normal, so a small slack stays
+(0.5 % of the mean, 2 % of the variance).
 
 The expected moments are those of the exact clamped law, computed here; the standard errors
 use the observed number of parents, so small tables get wide tolerances and large ones tight.
@@ -13,16 +15,18 @@ import math
 from collections.abc import Iterator
 
 from dgsql.compiler import behaviours
+from dgsql.compiler.checks import binned
 from dgsql.compiler.checks.fanout import children_cte, parent_link
 from dgsql.compiler.checks.spec import CheckContext, CheckSpec, compiled, not_compiled
 from dgsql.compiler.sqltext import double, fill
+from dgsql.dsl.laws import POISSON_EXACT_MAX
 from dgsql.dsl.model import Fanout
 
 KIND = "fanout_distribution"
 CATEGORY = "statistical"
 DECLARED_BY = None
 
-Z = 4.0
+Z = binned.Z_TWO_SIDED
 MEAN_SLACK = 0.005
 VAR_SLACK = 0.02
 MIN_PARENTS = 30
@@ -84,6 +88,7 @@ def compile(ctx: CheckContext) -> Iterator[CheckSpec]:
             yield not_compiled(KIND, CATEGORY, node.id, source, reason)
             continue
         mu, var, var4 = moments(clamped_pmf(node.fanout))
+        exact = node.fanout.distribution == "uniform" or (node.fanout.lambda_ or 0.0) <= POISSON_EXACT_MAX
         sql = fill(
             TEMPLATE,
             children=children_cte(link, node.id),
@@ -91,8 +96,8 @@ def compile(ctx: CheckContext) -> Iterator[CheckSpec]:
             var=double(var),
             var4=double(var4),
             z=double(Z),
-            mslack=double(MEAN_SLACK),
-            vslack=double(VAR_SLACK),
+            mslack=double(0.0 if exact else MEAN_SLACK),
+            vslack=double(0.0 if exact else VAR_SLACK),
             min_parents=double(MIN_PARENTS),
         )
         fanout = node.fanout

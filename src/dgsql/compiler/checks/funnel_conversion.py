@@ -1,7 +1,8 @@
 """A funnel's conversion from stage i−1 to stage i, per segment of the parent, matches
 ``min(1, transition_rate_i × transition_multiplier)``: among the parent rows that reached stage
-i−1, the share that reached stage i lies within 4 standard errors (``sqrt(p(1−p)/n)``) plus half
-a parent (``0.5/n``) of it. A (stage, segment) group of fewer than 30 parents is not judged.
+i−1, the share that reached stage i lies within :data:`Z` standard errors (``sqrt(p(1−p)/n)``,
+the normal bound of :mod:`binned` at its false-alarm rate) plus half a parent (``0.5/n``, the
+continuity correction of a binomial count) of it. A (stage, segment) group of fewer than 30 parents is not judged.
 Returns the groups that miss."""
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 from dgsql.compiler import funnel
+from dgsql.compiler.checks import binned
 from dgsql.compiler.checks.fanout import ParentLink
 from dgsql.compiler.checks.funnel import Funnel, funnels, staged_cte
 from dgsql.compiler.checks.spec import CheckContext, CheckSpec, compiled, not_compiled
@@ -19,7 +21,7 @@ KIND = "funnel_conversion"
 CATEGORY = "statistical"
 DECLARED_BY = None
 
-Z = 4.0
+Z = binned.Z_TWO_SIDED
 MIN_PARENTS = 30
 
 TEMPLATE = """\

@@ -5,7 +5,9 @@ one), so the rate is estimated from a tail: at a threshold ``T`` the regular val
 probability ``p_reg`` and the outliers with ``p_out`` (both computed exactly from the declaration,
 see :mod:`value_model`), the observed share above ``T`` is ``(1 − r)·p_reg + r·p_out``, which gives
 an estimate ``r̂`` with standard error ``SE``. ``T`` is the quantile of the regular values that
-separates the two best. Passes when ``|r̂ − rate| ≤ 4·SE + 0.05·rate``; fails beyond; not
+separates the two best. The count above ``T`` is binomial with an exact expectation, so the
+bound is the normal one of :mod:`binned` at its false-alarm rate: passes when
+``|r̂ − rate| ≤ Z·SE + 0.5/(n·gap)`` (``Z`` = 5.33, the last term a continuity correction); fails beyond; not
 evaluated when ``SE > rate`` (too few rows to see outliers at that rate) or below 30 rows.
 ``drop`` outliers are read in the lower tail.
 """
@@ -17,6 +19,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from dgsql.compiler import behaviours
+from dgsql.compiler.checks import binned
 from dgsql.compiler.checks import value_model as vm
 from dgsql.compiler.checks.spec import CheckContext, CheckSpec, compiled, not_compiled
 from dgsql.compiler.checks.views import table
@@ -27,8 +30,7 @@ KIND = "outlier_share"
 CATEGORY = "statistical"
 DECLARED_BY = None
 
-Z = 4.0
-SLACK = 0.05
+Z = binned.Z_TWO_SIDED
 MIN_ROWS = 30
 CANDIDATES = (0.3, 0.2, 0.1, 0.05, 0.02, 0.01, 0.005, 0.002, 0.001)
 
@@ -36,9 +38,10 @@ TEMPLATE = """\
 SELECT row_count, beyond / row_count AS share_beyond, {t} AS threshold,
   (beyond / row_count - {p_reg}) / {gap} AS estimated_rate, {rate} AS declared_rate,
   sqrt({p_mix} * (1 - {p_mix}) / row_count) / {gap} AS standard_error,
+  {z} * sqrt({p_mix} * (1 - {p_mix}) / row_count) / {gap} + 0.5 / (row_count * {gap}) AS bound,
   CASE WHEN row_count < {min_rows} THEN NULL
        WHEN abs((beyond / row_count - {p_reg}) / {gap} - {rate})
-            > {z} * sqrt({p_mix} * (1 - {p_mix}) / row_count) / {gap} + {slack} * {rate} THEN FALSE
+            > {z} * sqrt({p_mix} * (1 - {p_mix}) / row_count) / {gap} + 0.5 / (row_count * {gap}) THEN FALSE
        WHEN sqrt({p_mix} * (1 - {p_mix}) / row_count) / {gap} > {rate} THEN NULL
        ELSE TRUE END AS ok
 FROM (
@@ -116,7 +119,6 @@ def compile(ctx: CheckContext) -> Iterator[CheckSpec]:
                 p_mix=double(p_mix),
                 rate=double(rate),
                 z=double(Z),
-                slack=double(SLACK),
                 min_rows=double(MIN_ROWS),
             )
             yield compiled(
