@@ -232,7 +232,9 @@ def test_validate_report_flag_and_its_removed_o(dg, tmp_path):
     assert dg.cli("validate", HR, "-d", tmp_path / "out", "--report", tmp_path / "r1.json").exit_code == 0
     assert "quality_score" in (tmp_path / "r1.json").read_text()
     old = dg.cli("validate", HR, "-d", tmp_path / "out", "-o", tmp_path / "r2.json")
-    assert old.exit_code == 2 and old.errors == ["-o: validate's -o was removed in 0.7.0; write --report FILE."]
+    assert old.exit_code == 2 and old.errors == [
+        "-o: validate's -o was removed in 0.7.0; write --report FILE."
+    ]
     assert not (tmp_path / "r2.json").exists()
 
 
