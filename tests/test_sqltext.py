@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import duckdb
 import pytest
 from hypothesis import given, settings
@@ -18,7 +20,7 @@ def con() -> duckdb.DuckDBPyConnection:
     return duckdb.connect()
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60, deadline=None, derandomize="DGSQL_FUZZ_RANDOM" not in os.environ)
 @given(values=st.lists(FLOATS | st.floats(0, 1), min_size=LONG_LIST + 1, max_size=400))
 def test_long_doubles_read_as_the_literal_list_reads(con, values):
     string_form = list_of(values, "DOUBLE")
@@ -28,7 +30,7 @@ def test_long_doubles_read_as_the_literal_list_reads(con, values):
     assert got_string == got_literal == values
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=30, deadline=None, derandomize="DGSQL_FUZZ_RANDOM" not in os.environ)
 @given(values=st.lists(INTS, min_size=LONG_LIST + 1, max_size=200))
 def test_long_bigints_read_exactly(con, values):
     (got,) = con.execute(f"SELECT {list_of(values, 'BIGINT')}").fetchone()
