@@ -117,7 +117,7 @@ def test_the_report_renders_offline_in_chromium(browser, dg, tmp_path, example):
     con = duckdb.connect()
     report = validate(dataset, data, con=con)
     with data_views(dataset, data, con):
-        obs = observe(dataset, con, report.tables)
+        obs = observe(dataset, con, report)
     declared = sum(len(t.charts) + sum(len(c.charts) for c in t.columns) for t in obs.tables) + 1  # + the DAG
     page = tmp_path / "report.html"
     write_html(page, html_report(dataset, data, report=report))

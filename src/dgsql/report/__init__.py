@@ -43,7 +43,7 @@ def html_report(
         if report is None:
             report = validate(dataset, data_dir, con=session)
         with data_views(dataset, data_dir, session) as layout:
-            observed = observe(dataset, session, report.tables, chart_rows)
+            observed = observe(dataset, session, report, chart_rows)
     finally:
         if con is None:
             session.close()

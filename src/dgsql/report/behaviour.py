@@ -1,12 +1,14 @@
 """Charts of what a parent does to its child facts: segments, vintage and funnels.
 
 Each chart is the statistic of the check that judges the behaviour, per group instead of
-summed up: the same SQL (``checks/behaviour.py``, ``checks/funnel_conversion.py``) ended by a
-select of every group's figures, so the page and validate cannot disagree on what was declared.
-A chart is drawn where the check is compiled (the checks decide what can be judged). A fact
-larger than the charts' row cap is read for its first parents whose children make about that
-many rows (:func:`first_parents`): a child count or a conversion needs all of a parent's
-children, so the cap cuts the parents, not the children.
+summed up, so the page and validate cannot disagree on what was declared. A segment or vintage
+chart is the ``per_group`` figures its check reports (``checks/behaviour.py``), computed over all
+the data by validate: the page adds no query. A funnel's conversion runs the check's SQL
+(``checks/funnel_conversion.py``) ended by a select of every group; a fact larger than the
+charts' row cap is read for its first parents whose children make about that many rows
+(:func:`first_parents`): a conversion needs all of a parent's children, so the cap cuts the
+parents, not the children. A chart is drawn where the check is compiled (the checks decide
+what can be judged).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from dgsql.compiler.checks.spec import CheckContext
 from dgsql.compiler.checks.views import table
 from dgsql.compiler.sqltext import Sql, fill, ident, lit
 from dgsql.report.charts import Bars, Chart
+from dgsql.runtime.report import CheckResult, Report
 
 FIRST_ROWS = "(SELECT * FROM {table} LIMIT {n})"
 CHILDREN_OF = "(SELECT * FROM {fact} WHERE {fk} IN (SELECT {pk} FROM {parents}))"
@@ -68,12 +71,17 @@ def first_parents(
 
 
 def behaviour_charts(
-    ctx: CheckContext, con: duckdb.DuckDBPyConnection, profile: dict[str, dict[str, Any]], cap: int | None
+    ctx: CheckContext,
+    con: duckdb.DuckDBPyConnection,
+    report: Report,
+    cap: int | None,
 ) -> dict[str, list[Owned]]:
-    """Per fact, its segment, vintage and funnel charts; ``profile`` the rows per table
-    (validate's), ``cap`` the rows a chart reads at most (None: all)."""
+    """Per fact, its segment, vintage and funnel charts: the first two from the checks' figures
+    in ``report``, the funnels over ``con`` with ``report.tables`` (rows per table) and ``cap``
+    (the rows a chart reads at most; None: all)."""
     out: dict[str, list[Owned]] = {}
-    for node_id, column, chart in (*_scaled(ctx, con, profile, cap), *_funnels(ctx, con, profile, cap)):
+    results = {r.check.id: r for r in report.results}
+    for node_id, column, chart in (*_scaled(ctx, results), *_funnels(ctx, con, report.tables, cap)):
         out.setdefault(node_id, []).append((column, chart))
     return out
 
@@ -83,44 +91,44 @@ def _label(group: Any) -> str:
 
 
 def _scaled(
-    ctx: CheckContext, con: duckdb.DuckDBPyConnection, profile: dict[str, dict[str, Any]], cap: int | None
+    ctx: CheckContext, results: dict[str, CheckResult]
 ) -> Iterator[tuple[str, str | None, Chart | str]]:
-    compiled = {
-        (spec.kind, spec.target)
+    """The segment and vintage charts: each is its check's ``per_group`` figures, over all the
+    data (validate has computed them; the page runs no query of its own for them)."""
+    checked = {
+        (spec.kind, spec.target): spec.id
         for module in (segment_behavior, vintage_behavior)
         for spec in module.compile(ctx)
         if spec.sql is not None and not spec.id.endswith(":timestamps")
     }
     for _, node, scaling in behaviour.scaled_facts(ctx):
-        link = behaviour.link_of(ctx, node)
-        if isinstance(link, str):
-            continue
-        tables = first_parents(link, node.id, profile, cap) or table
         parent = scaling.parent.id
-        groupings: list[tuple[str, Sql, str, str]] = []  # kind, group, what it is by, how labels read
+        groupings: list[tuple[str, str, str]] = []  # kind, what it is by, how labels read
         if scaling.segment is not None:
-            seg = scaling.segment.segment_column
-            groupings.append((segment_behavior.KIND, behaviour.segment_group(scaling), f"{parent}.{seg}", ""))
+            groupings.append((segment_behavior.KIND, f"{parent}.{scaling.segment.segment_column}", ""))
         for what in ("fanout", *(c.name for c in node.written)):
             target = f"{node.id}:fanout" if what == "fanout" else f"{node.id}.{what}"
-            for kind, group, by, unit in _vintage_groupings(scaling, what) + groupings:
-                if (kind, target) not in compiled:
+            for kind, by, unit in _vintage_groupings(scaling, what) + groupings:
+                check_id = checked.get((kind, target))
+                if check_id is None:
                     continue
-                if what == "fanout":
-                    sql = behaviour.fanout_by_group(
-                        ctx, node, scaling, link, group, behaviour.FANOUT_GROUPS, tables
+                result = results.get(check_id)
+                groups = None if result is None else result.detail.get("per_group")
+                column = None if what == "fanout" else what
+                if groups is None:
+                    why = (
+                        "not run"
+                        if result is None
+                        else result.detail.get("reason") or result.detail.get("error")
                     )
-                    rows = con.execute(sql).fetchall()
-                    yield node.id, None, _fanout_chart(parent, by, unit, rows)
+                    yield node.id, column, f"{check_id}: no figures ({why or 'not evaluated'})"
+                elif what == "fanout":
+                    yield node.id, None, _fanout_chart(parent, by, unit, groups)
                 else:
-                    sql = behaviour.value_by_group(
-                        ctx, node, scaling, link, group, what, behaviour.VALUE_GROUPS
-                    )
-                    rows = con.execute(sql).fetchall()
-                    yield node.id, what, _value_chart(what, by, unit, rows)
+                    yield node.id, what, _value_chart(what, by, unit, groups, result.detail.get("base_group"))
 
 
-def _vintage_groupings(scaling: Any, what: str) -> list[tuple[str, Sql, str, str]]:
+def _vintage_groupings(scaling: Any, what: str) -> list[tuple[str, str, str]]:
     if scaling.vintage is None or scaling.end is None:
         return []
     curves = vintage_behavior.curves_of(scaling, what)
@@ -129,7 +137,7 @@ def _vintage_groupings(scaling: Any, what: str) -> list[tuple[str, Sql, str, str
     name, curve = curves[0]
     by = f"age of {scaling.parent.id}.{scaling.vintage.created_at_column} ({name})"
     unit = f"{curve.time_unit}s" if isinstance(curve.curve, list) else "decile"
-    return [(vintage_behavior.KIND, vintage_behavior.age_bucket(scaling, curve), by, unit)]
+    return [(vintage_behavior.KIND, by, unit)]
 
 
 def _group_labels(groups: list[Any], unit: str) -> list[str]:
@@ -138,38 +146,37 @@ def _group_labels(groups: list[Any], unit: str) -> list[str]:
     return [_label(g) for g in groups]
 
 
-def _fanout_chart(parent: str, by: str, unit: str, rows: list[tuple[Any, ...]]) -> Chart | str:
-    if not rows:
+def _fanout_chart(parent: str, by: str, unit: str, groups: list[dict[str, Any]]) -> Chart | str:
+    if not groups:
         return f"children per {parent} row by {by}: no parent rows"
-    groups, parents, means, expected = zip(*rows, strict=True)
+    labels = [g["group"] for g in groups]
     note = "mean children per parent row; declared: the fanout law × the parent's factors"
     if unit:
         note += f"; age in {unit}" if unit != "decile" else "; deciles of the age, youngest first"
-    parents_text = ", ".join(f"{_label(g)}: {n:,}" for g, n in zip(groups, parents, strict=True))
+    parents_text = ", ".join(f"{_label(g['group'])}: {g['parents']:,}" for g in groups)
     return Bars(
         f"children per {parent} row by {by}",
-        _group_labels(list(groups), unit),
-        [float(m) for m in means],
-        [float(e) for e in expected],
+        _group_labels(labels, unit),
+        [float(g["mean"]) for g in groups],
+        [float(g["expected_mean"]) for g in groups],
         shares=False,
         note=f"{note}; parents {parents_text}",
     )
 
 
-def _value_chart(column: str, by: str, unit: str, rows: list[tuple[Any, ...]]) -> Chart | str:
-    if not rows:
+def _value_chart(column: str, by: str, unit: str, groups: list[dict[str, Any]], base: Any) -> Chart | str:
+    if not groups:
         return f"{column}: mean by {by}: no group of enough rows"
-    groups, counts, ratios, expected, bases = zip(*rows, strict=True)
-    note = f"mean relative to the largest group ({_label(bases[0])}); declared: the ratio of the multipliers"
+    note = f"mean relative to the largest group ({_label(base)}); declared: the ratio of the multipliers"
     if unit and unit != "decile":
         note += f"; age in {unit}"
     return Bars(
         f"{column}: mean by {by}",
-        _group_labels(list(groups), unit),
-        [float(r) if r is not None else 0.0 for r in ratios],
-        [float(e) if e is not None else None for e in expected],
+        _group_labels([g["group"] for g in groups], unit),
+        [float(g["ratio"]) if g["ratio"] is not None else 0.0 for g in groups],
+        [float(g["expected_ratio"]) if g["expected_ratio"] is not None else None for g in groups],
         shares=False,
-        note=note + f"; {sum(counts):,} rows",
+        note=note + f"; {sum(g['n'] for g in groups):,} rows",
     )
 
 

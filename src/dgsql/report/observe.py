@@ -74,6 +74,7 @@ from dgsql.report.charts import (
     expected_counts,
     law_cdf,
 )
+from dgsql.runtime.report import Report
 
 BINS = 40
 "Bins of a histogram."
@@ -923,17 +924,18 @@ def _run_passes(
 def observe(
     dataset: Dataset,
     con: duckdb.DuckDBPyConnection,
-    profile: dict[str, dict[str, Any]],
+    report: Report,
     chart_rows: int | None = CHART_ROWS,
 ) -> Observation:
     """Every chart of ``dataset``, over the views ``dg_check."<table>"`` in ``con``
-    (:func:`dgsql.runtime.validate.data_views`); ``profile`` validate's rows and NULL shares
-    per table (``Report.tables``); ``chart_rows`` the rows a table's charts read at most (None:
-    all, see :data:`CHART_ROWS`)."""
+    (:func:`dgsql.runtime.validate.data_views`) and validate's ``report`` of the same data (its
+    rows and NULL shares per table, and the figures of the checks the charts show);
+    ``chart_rows`` the rows a table's charts read at most (None: all, see :data:`CHART_ROWS`)."""
     started = time.perf_counter()
     ctx = CheckContext(dataset)
+    profile = report.tables
     try:
-        scaled = behaviour_charts(ctx, con, profile, chart_rows)
+        scaled = behaviour_charts(ctx, con, report, chart_rows)
     except duckdb.Error as e:
         problem = f"segment, vintage and funnel charts could not be computed: {str(e).splitlines()[0]}"
         scaled = {n.id: [(None, problem)] for n in dataset.nodes}

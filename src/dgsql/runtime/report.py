@@ -312,7 +312,10 @@ def _example(r: CheckResult) -> str:
     if r.status is Status.NOT_EVALUATED:
         return str(r.detail.get("reason") or r.detail.get("error") or "")
     if r.check.mode == "stat":
-        return ", ".join(f"{k}={_fmt(v)}" for k, v in r.detail.items() if k != "ok")
+        # lists (a check's per-group figures) are for the JSON report and the charts
+        return ", ".join(
+            f"{k}={_fmt(v)}" for k, v in r.detail.items() if k != "ok" and not isinstance(v, list)
+        )
     if r.examples:
         return ", ".join(f"{k}={_fmt(v)}" for k, v in r.examples[0].items())
     return ""

@@ -15,8 +15,6 @@ over the parent's file), and two statistics grouped by a property of the parent 
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from dgsql.compiler import behaviours
 from dgsql.compiler.checks import binned
 from dgsql.compiler.checks.fanout import ParentLink, children_cte, parent_link
@@ -53,15 +51,15 @@ scored AS (
   SELECT *, abs(mean - expected_mean) <= {z} * standard_error + {slack} * expected_mean + 1e-9 AS group_ok
   FROM per_group WHERE parents >= {min_parents}
 )
-{select}"""
-
-FANOUT_SUMMARY = """\
 SELECT count(*) AS groups, (SELECT count(*) FROM per_group) - count(*) AS small_groups,
   string_agg(CAST(grp AS VARCHAR) || ': ' || CAST(round(mean, 4) AS VARCHAR) || ' vs '
     || CAST(round(expected_mean, 4) AS VARCHAR) || ' per parent (' || CAST(parents AS VARCHAR) || ' parents)',
     '; ' ORDER BY grp) AS observed_vs_expected,
-  CASE WHEN count(*) = 0 THEN NULL ELSE bool_and(group_ok) END AS ok
+  CASE WHEN count(*) = 0 THEN NULL ELSE bool_and(group_ok) END AS ok,
+  (SELECT list({{'group': grp, 'parents': parents, 'mean': mean, 'expected_mean': expected_mean}} ORDER BY grp)
+   FROM per_group) AS per_group
 FROM scored"""
+
 
 VALUE = """\
 WITH parents AS (SELECT p.{pk} AS parent_key, {group} AS grp, {factor} AS g FROM {parent} AS p),
@@ -79,20 +77,13 @@ scored AS (
     b.grp AS base
   FROM per_group AS s, base AS b WHERE s.n >= {min_rows} AND b.n >= {min_rows}
 )
-{select}"""
-
-VALUE_SUMMARY = """\
 SELECT count(*) AS groups, any_value(base) AS base_group,
   string_agg(CAST(grp AS VARCHAR) || ': ' || CAST(round(ratio, 4) AS VARCHAR) || ' vs '
     || CAST(round(expected_ratio, 4) AS VARCHAR) || ' (' || CAST(n AS VARCHAR) || ' rows)', '; ' ORDER BY grp)
     AS ratio_to_base_vs_declared,
-  CASE WHEN count(*) < 2 THEN NULL ELSE bool_and(abs(ratio - expected_ratio) <= tolerance) END AS ok
+  CASE WHEN count(*) < 2 THEN NULL ELSE bool_and(abs(ratio - expected_ratio) <= tolerance) END AS ok,
+  list({{'group': grp, 'n': n, 'ratio': ratio, 'expected_ratio': expected_ratio}} ORDER BY grp) AS per_group
 FROM scored"""
-
-FANOUT_GROUPS = "SELECT grp, parents, mean, expected_mean FROM per_group ORDER BY grp"
-"Per group: its parents, the observed and the expected mean of children per parent."
-VALUE_GROUPS = "SELECT grp, n, ratio, expected_ratio, base FROM scored ORDER BY grp"
-"Per group of enough rows: the ratio of its mean to the base group's, observed and declared."
 
 
 def scaled_facts(ctx: CheckContext) -> list[tuple[int, Node, behaviours.Scaling]]:
@@ -120,27 +111,23 @@ def fanout_by_group(
     scaling: behaviours.Scaling,
     link: ParentLink,
     group: Sql,
-    select: str = FANOUT_SUMMARY,
-    tables: Callable[[str], Sql] = table,
 ) -> Sql:
     """The statistic of :data:`FANOUT` for ``node`` grouped by ``group`` (SQL over parent alias
-    ``p``); ``select``: :data:`FANOUT_GROUPS` for the figures of each group instead; ``tables``:
-    the relation read for a table (default: its view)."""
+    ``p``), with each group's figures (``per_group``, which the HTML report charts)."""
     pmf = clamped_pmf(fanout_of(node))
     factors = scaling.fanout_factors(ALIAS) or ["1.0::DOUBLE"]
     return fill(
         FANOUT,
-        children=children_cte(link, node.id, tables),
+        children=children_cte(link, node.id),
         pk=ident(link.key),
         group=group,
         factor=Sql(" * ".join(factors)),
-        parent=tables(link.parent),
+        parent=table(link.parent),
         ks=doubles(pmf.keys()),
         ps=doubles(pmf.values()),
         z=double(Z),
         slack=double(FANOUT_SLACK),
         min_parents=double(MIN_PARENTS),
-        select=Sql(select),
     )
 
 
@@ -151,12 +138,9 @@ def value_by_group(
     link: ParentLink,
     group: Sql,
     column: str,
-    select: str = VALUE_SUMMARY,
-    tables: Callable[[str], Sql] = table,
 ) -> Sql:
-    """The statistic of :data:`VALUE` for ``column`` of ``node`` grouped by ``group``;
-    ``select``: :data:`VALUE_GROUPS` for the figures of each group instead; ``tables`` as in
-    :func:`fanout_by_group`."""
+    """The statistic of :data:`VALUE` for ``column`` of ``node`` grouped by ``group``, with each
+    group's figures (``per_group``)."""
     factors = scaling.value_factors(column, ALIAS) or ["1.0::DOUBLE"]
     col = next(c for c in node.columns if c.name == column)
     return fill(
@@ -164,15 +148,14 @@ def value_by_group(
         pk=ident(link.key),
         group=group,
         factor=Sql(" * ".join(factors)),
-        parent=tables(link.parent),
-        fact=tables(node.id),
+        parent=table(link.parent),
+        fact=table(node.id),
         fk=ident(link.child_column),
         col=ident(column),
         z=double(Z),
         slack=double(VALUE_SLACK),
         rounding=double(0.5 if col.type == "int" else 0.0),
         min_rows=double(MIN_ROWS),
-        select=Sql(select),
     )
 
 

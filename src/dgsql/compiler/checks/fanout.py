@@ -7,7 +7,6 @@ that spawned the child.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import NamedTuple
 
 from dgsql.compiler.checks.spec import CheckContext
@@ -56,13 +55,12 @@ def parent_link(ctx: CheckContext, node: Node) -> ParentLink | str:
     )
 
 
-def children_cte(link: ParentLink, fact: str, tables: Callable[[str], Sql] = table) -> Sql:
-    """A ``WITH`` clause defining ``children(parent_key, children)``, one row per parent row;
-    ``tables`` gives the relation read for a table (default: its view)."""
+def children_cte(link: ParentLink, fact: str) -> Sql:
+    """A ``WITH`` clause defining ``children(parent_key, children)``, one row per parent row."""
     return fill(
         CHILDREN,
         fk=ident(link.child_column),
-        fact=tables(fact),
+        fact=table(fact),
         pk=ident(link.key),
-        parent=tables(link.parent),
+        parent=table(link.parent),
     )
