@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -74,7 +74,7 @@ from dgsql.report.charts import (
     expected_counts,
     law_cdf,
 )
-from dgsql.runtime.report import Report
+from dgsql.runtime.report import CheckResult, Report
 
 BINS = 40
 "Bins of a histogram."
@@ -428,10 +428,15 @@ def _value_modifiers(col: Column) -> list[str]:
 
 
 def column_probes(
-    ctx: CheckContext, node: Node, col: Column, rows: Sql | None = None
+    ctx: CheckContext,
+    node: Node,
+    col: Column,
+    rows: Sql | None = None,
+    results: Mapping[str, CheckResult] | None = None,
 ) -> tuple[ColumnView, list[Probe]]:
     """The view of one column (declared side filled in) and the probes that observe it; ``rows``
-    the relation their own queries read (default: the whole table)."""
+    the relation their own queries read (default: the whole table); ``results`` validate's
+    results by check id, whose figures a chart shows without a query of its own."""
     kind = generator_kind(col.generator)
     spec = getattr(col.generator, kind)
     name = ident(col.name)
@@ -519,7 +524,7 @@ def column_probes(
             probes.append(_time_probe(ctx, node, col, rows))
         else:
             probes.append(TopProbe(f"{title}: top values", name))
-    for extra in (_lift_probe(ctx, node, col, rows), _outlier_probe(ctx, node, col)):
+    for extra in (_lift_probe(ctx, node, col, rows), _outlier_probe(ctx, node, col, results or {})):
         if isinstance(extra, str):
             view.notes.append(extra)
         elif extra is not None:
@@ -676,8 +681,9 @@ def _lift_probe(ctx: CheckContext, node: Node, col: Column, rows: Sql | None) ->
 
 @dataclass
 class OutlierProbe(Probe):
-    """The share of outliers estimated from a tail, by the ``outlier_share`` check's own query,
-    against the declared ``rate``."""
+    """The share of outliers estimated from a tail by the ``outlier_share`` check, against the
+    declared ``rate``: the check's figures from validate's result when given (``row``), else
+    its query, run here."""
 
     title: str
     sql: Sql
@@ -685,6 +691,8 @@ class OutlierProbe(Probe):
     row: dict[str, Any] = field(default_factory=dict)
 
     def own(self, con: duckdb.DuckDBPyConnection) -> None:
+        if self.row:
+            return
         cursor = con.execute(self.sql)
         names = [d[0] for d in cursor.description]
         self.row = dict(zip(names, cursor.fetchone() or [], strict=True))
@@ -707,7 +715,9 @@ class OutlierProbe(Probe):
         ]
 
 
-def _outlier_probe(ctx: CheckContext, node: Node, col: Column) -> OutlierProbe | str | None:
+def _outlier_probe(
+    ctx: CheckContext, node: Node, col: Column, results: Mapping[str, CheckResult]
+) -> OutlierProbe | str | None:
     outliers = [m for m in col.modifiers if m.transform == "outliers"]
     if not outliers:
         return None
@@ -717,7 +727,9 @@ def _outlier_probe(ctx: CheckContext, node: Node, col: Column) -> OutlierProbe |
         return None  # a rate of 0: nothing to see
     if spec.sql is None:
         return f"outlier rate not charted: {spec.reason}"
-    return OutlierProbe(f"{col.name}: outlier rate", spec.sql, outliers[0].args.rate)
+    checked = results.get(spec.id)
+    row = dict(checked.detail) if checked is not None and "estimated_rate" in checked.detail else {}
+    return OutlierProbe(f"{col.name}: outlier rate", spec.sql, outliers[0].args.rate, row)
 
 
 # -------------------------------------------------------------- per table
@@ -747,7 +759,8 @@ class MarginProbe(NumericProbe):
 
 @dataclass
 class JoinedProbe(Probe):
-    """A probe over a relation of its own (a child joined to its parent): its passes run alone."""
+    """A probe over a relation of its own (a child joined to its parent): the join is made once
+    into a temporary table (:data:`JOINED`), which its two passes read, then dropped."""
 
     probe: Probe
     relation: Sql
@@ -756,7 +769,17 @@ class JoinedProbe(Probe):
     error: str | None = None
 
     def own(self, con: duckdb.DuckDBPyConnection) -> None:
-        self.heads, self.fulls, self.error = _run_passes(con, self.relation, [self.probe])
+        try:
+            con.execute(
+                fill("CREATE OR REPLACE TEMP TABLE {t} AS SELECT * FROM {r}", t=JOINED, r=self.relation)
+            )
+        except duckdb.Error as e:
+            self.error = str(e).splitlines()[0]
+            return
+        try:
+            self.heads, self.fulls, self.error = _run_passes(con, JOINED, [self.probe])
+        finally:
+            con.execute(fill("DROP TABLE IF EXISTS {t}", t=JOINED))
 
     def charts(self, head: list[Any], full: list[Any]) -> list[Chart | str]:
         if self.error:
@@ -764,6 +787,8 @@ class JoinedProbe(Probe):
         return self.probe.charts(self.heads.get(0, []), self.fulls.get(0, []))
 
 
+JOINED = Sql('temp.main."__dg_report_joined"')
+"The temporary table a :class:`JoinedProbe` reads (the session's own; dropped after)."
 LINKED = "(SELECT {left} AS lhs, {right} AS rhs FROM {child} AS c JOIN {parent} AS p ON c.{key} = p.{pk})"
 "A cross-table inequality's two sides, each child row beside its parent row."
 
@@ -934,6 +959,7 @@ def observe(
     started = time.perf_counter()
     ctx = CheckContext(dataset)
     profile = report.tables
+    results = {r.check.id: r for r in report.results}
     try:
         scaled = behaviour_charts(ctx, con, report, chart_rows)
     except duckdb.Error as e:
@@ -949,7 +975,7 @@ def observe(
             view.charted_rows = chart_rows
         owners: list[tuple[ColumnView | TableView, Probe]] = []
         for col in node.written:
-            cview, probes = column_probes(ctx, node, col, relation if view.charted_rows else None)
+            cview, probes = column_probes(ctx, node, col, relation if view.charted_rows else None, results)
             share = known.get("null_share", {}).get(col.name)
             if share is not None:
                 cview.observed.append(f"NULL share {100 * share:.3g}%")
