@@ -4,6 +4,7 @@ size; the browser tests are in ``test_report_browser.py``."""
 from __future__ import annotations
 
 import json
+import math
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -583,3 +584,31 @@ def test_a_large_facts_behaviour_charts_are_the_checks_figures_and_its_funnel_re
     assert invoices > 5000
     funnel_chart = chart(obs, "onboarding", "onboarding: conversion per stage, segment free")
     assert int(funnel_chart.note.rsplit("; ", 1)[1].split()[0].replace(",", "")) < accounts
+
+
+def test_table_effects_chart_children_per_parent_by_the_factor_matched(dg):
+    """marketplace's orders: a promotion effect (×0.9 inside its windows, 1 elsewhere) on a fanout
+    whose parent also has a vintage curve. The bars are the parents' mean children grouped by the
+    factor the effect gave them, against the law with the factors applied; the groups cover every
+    parent and their children exactly."""
+    schema = ROOT / "tests" / "datagen_compat" / "marketplace.json"
+    out = dg.build(schema, "--sample", "5000").path
+    dataset, _, _ = load(schema)
+    con = duckdb.connect()
+    report = validate(dataset, out, con=con)
+    with data_views(dataset, out, con):
+        obs = observe(dataset, con, report)
+    bars = chart(obs, "orders", "children per customers row by effect factor")
+    assert bars.labels == ["×0.9", "×1"]
+    parents = [
+        int(part.split(": ")[1].replace(",", "")) for part in bars.note.split("parents ")[1].split(", ")
+    ]
+    files = {t: f"read_parquet('{out}/{t}.parquet')" for t in ("customers", "orders")}
+    ((n_parents,),) = duckdb.sql(f"SELECT count(*) FROM {files['customers']}").fetchall()
+    ((n_orders,),) = duckdb.sql(f"SELECT count(*) FROM {files['orders']}").fetchall()
+    assert sum(parents) == n_parents
+    assert sum(p * m for p, m in zip(parents, bars.observed, strict=True)) == pytest.approx(n_orders)
+    for observed, declared, n in zip(bars.observed, bars.declared, parents, strict=True):
+        assert declared is not None and abs(observed - declared) < 5 * math.sqrt(
+            declared / n
+        )  # Poisson-like spread

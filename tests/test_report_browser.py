@@ -31,7 +31,7 @@ DIMENSIONS = {"hour": "hour of day", "dow": "day of week", "month": "month"}
 
 def declared_charts(dataset) -> set[str]:
     """The titles of the charts the schema declares beyond a column's own law: its parents'
-    segments, vintage and funnels, outlier rates, seasonality and trends of values,
+    segments, vintage and funnels, table-level effects on a fanout, outlier rates, seasonality and trends of values,
     ``choices_ref`` shares, inequality margins (read from the schema, not from the report)."""
     titles = set()
     for node in dataset.nodes:
@@ -62,6 +62,8 @@ def declared_charts(dataset) -> set[str]:
                     and next(c for c in node.columns if c.name == seg.segment_column).generator.choice.choices
                 )
                 titles |= {f"{child.id}: conversion per stage, segment {s}" for s in choices or []}
+        if node.kind == "fact" and node.modifiers and node.stage_config is None:
+            titles.add(f"children per {node.parents[0]} row by effect factor")
         for col in node.columns:
             for m in col.modifiers:
                 if m.transform == "outliers" and "distribution" in col.generator.model_fields_set:

@@ -19,12 +19,15 @@ from typing import Any
 
 import duckdb
 
+from dgsql.compiler import behaviours
 from dgsql.compiler.checks import behaviour, funnel_conversion, segment_behavior, vintage_behavior
-from dgsql.compiler.checks.fanout import ParentLink
+from dgsql.compiler.checks.fanout import ParentLink, children_cte
+from dgsql.compiler.checks.fanout_bounds import effect_factors
+from dgsql.compiler.checks.fanout_distribution import clamped_pmf
 from dgsql.compiler.checks.funnel import funnels
 from dgsql.compiler.checks.spec import CheckContext
 from dgsql.compiler.checks.views import table
-from dgsql.compiler.sqltext import Sql, fill, ident, lit
+from dgsql.compiler.sqltext import Sql, doubles, fill, ident, join, lit
 from dgsql.report.charts import Bars, Chart
 from dgsql.runtime.report import CheckResult, Report
 
@@ -34,6 +37,24 @@ FANOUT_PARENTS = 250_000
 "At most this many parents are counted for a capped fact (their keys are a hash join's build side)."
 MAX_SEGMENTS = 8
 "A funnel is drawn for at most this many segments (the largest)."
+
+EFFECT_FANOUT = """\
+{children}{effects},
+matched AS (
+  SELECT c.parent_key, c.children, {factors}, {parent_factor} AS g
+  FROM children AS c{joins}
+),
+pmf AS (SELECT unnest({ks}) AS k, unnest({ps}) AS pk),
+laws AS (
+  SELECT {names}, g, sum(pk * greatest(round(({applied}) * g), 0)) AS mu
+  FROM (SELECT DISTINCT {names}, g FROM matched) AS d, pmf GROUP BY ALL
+)
+SELECT {names}, count(*) AS parents, avg(m.children) AS mean, avg(l.mu) AS expected_mean
+FROM matched AS m JOIN laws AS l USING ({names}, g)
+GROUP BY ALL ORDER BY ALL"""
+"""Children per parent row grouped by the table-level effects' factors matched for it (as the
+build and the ``fanout_bounds`` check match them), against the fanout law with those factors
+(and the parent's own segment and vintage factors ``g``) applied, rounded and floored at 0."""
 
 Owned = tuple[str | None, Chart | str]
 "A chart (or why there is none) and the column it belongs to (None: the table)."
@@ -81,7 +102,8 @@ def behaviour_charts(
     (the rows a chart reads at most; None: all)."""
     out: dict[str, list[Owned]] = {}
     results = {r.check.id: r for r in report.results}
-    for node_id, column, chart in (*_scaled(ctx, results), *_funnels(ctx, con, report.tables, cap)):
+    charts = (*_scaled(ctx, results), *_funnels(ctx, con, report.tables, cap), *_table_effects(ctx, con))
+    for node_id, column, chart in charts:
         out.setdefault(node_id, []).append((column, chart))
     return out
 
@@ -218,3 +240,72 @@ def _funnels(
                 None,
                 f"conversion drawn for the {MAX_SEGMENTS} largest of {len(biggest)} segments",
             )
+
+
+def _table_effects(
+    ctx: CheckContext, con: duckdb.DuckDBPyConnection
+) -> Iterator[tuple[str, None, Chart | str]]:
+    """Per fact with table-level effects: its children per parent row by the factors the effects
+    matched, observed against declared (:data:`EFFECT_FANOUT`, over all the data)."""
+    for node in ctx.dataset.nodes:
+        if node.kind != "fact" or not node.modifiers or node.stage_config is not None or not node.parents:
+            continue
+        link = behaviour.link_of(ctx, node)
+        if isinstance(link, str):
+            yield node.id, None, f"children per parent by effect not charted: {link}"
+            continue
+        matched = effect_factors(ctx, node, link)
+        names = [Sql(f"f{i}") for i in range(len(matched.factors))]
+        scaling = behaviours.scaling(ctx.dataset, node)
+        parent_factors = scaling.fanout_factors(behaviour.ALIAS) if scaling is not None else []
+        joins = list(matched.joins)
+        if parent_factors:
+            joins.append(
+                fill("\n  JOIN {p} AS p ON p.{pk} = c.parent_key", p=table(link.parent), pk=ident(link.key))
+            )
+        pmf = clamped_pmf(behaviour.fanout_of(node))
+        sql = fill(
+            EFFECT_FANOUT,
+            children=children_cte(link, node.id),
+            effects=join(matched.ctes, ""),
+            factors=join(
+                [fill("{f} AS {n}", f=f, n=n) for (f, _), n in zip(matched.factors, names, strict=True)]
+            ),
+            parent_factor=Sql(" * ".join(parent_factors) or "1.0::DOUBLE"),
+            joins=join(joins, ""),
+            ks=doubles(pmf.keys()),
+            ps=doubles(pmf.values()),
+            names=join(names),
+            applied=matched.applied(Sql("k"), names),
+        )
+        rows = con.execute(sql).fetchall()
+        yield node.id, None, _effect_chart(ctx, node, link.parent, matched, rows)
+
+
+def _effect_chart(
+    ctx: CheckContext, node: Any, parent: str, matched: Any, rows: list[tuple[Any, ...]]
+) -> Chart | str:
+    title = f"children per {parent} row by effect factor"
+    if not rows:
+        return f"{title}: no parent rows"
+    k = len(matched.factors)
+    tables = [m.args.effect_table for m in node.modifiers]
+    signs = ["×" if op == "*" else "+" for _, op in matched.factors]
+    labels = [
+        " · ".join(
+            (f"{t} " if k > 1 else "") + f"{sign}{float(f):g}"
+            for t, sign, f in zip(tables, signs, row[:k], strict=True)
+        )
+        for row in rows
+    ]
+    parents = ", ".join(f"{label}: {row[k]:,}" for label, row in zip(labels, rows, strict=True))
+    return Bars(
+        title,
+        labels,
+        [float(row[k + 1]) for row in rows],
+        [float(row[k + 2]) for row in rows],
+        shares=False,
+        note="mean children per parent row, by the factor its effect rows gave it (the default where none "
+        "matched); declared: the fanout law with the factors applied, rounded, floored at 0; parents "
+        + parents,
+    )

@@ -9,6 +9,7 @@ gate), multiplies by the parent's factors, and bounds its children by the scaled
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from dgsql.compiler import behaviours
 from dgsql.compiler.checks.fanout import ParentLink, children_cte, parent_link
@@ -131,24 +132,47 @@ def _unreadable(ctx: CheckContext, node: Node) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class EffectFactors:
+    """The table-level effects of a fact matched per parent row, as the build matches them:
+    ``ctes`` (``,\nname AS (…)`` each, after the ``children`` CTE), ``joins`` of them to
+    ``children AS c``, and each effect's factor (its ``map.default`` where no row matched) with
+    its operation."""
+
+    ctes: list[Sql]
+    joins: list[Sql]
+    factors: list[tuple[Sql, str]]
+
+    def applied(self, count: Sql, factors: list[Sql] | None = None) -> Sql:
+        """``count`` times (or plus) each effect's factor in order (``factors``: other SQL in the
+        place of the matched ones, e.g. columns holding them)."""
+        given = factors or [f for f, _ in self.factors]
+        for (_, op), f in zip(self.factors, given, strict=True):
+            count = fill("({k} " + op + " {f})", k=count, f=f)
+        return count
+
+
+def effect_factors(ctx: CheckContext, node: Node, link: ParentLink) -> EffectFactors:
+    ctes, joins, factors = [], [], []
+    for m, mod in enumerate(node.modifiers):
+        te = table_effect(ctx.dataset, node, mod.args)
+        name = Sql(f"effect_{m}")
+        ctes.append(_factor_cte(name, te, link, ctx))
+        joins.append(fill("\n  LEFT JOIN {n} ON {n}.parent_key = c.parent_key", n=name))
+        f = fill("coalesce({n}.f, {d})", n=name, d=double(te.args.map.default))
+        factors.append((f, {"mul": "*", "add": "+"}[te.args.map.op]))
+    return EffectFactors(ctes, joins, factors)
+
+
 def _scaled(ctx: CheckContext, i: int, link: ParentLink, lo: int, hi: int | None, factors: list[str]) -> Sql:
     """The check of a fact whose fanout is scaled: per parent row, ``min`` and ``max`` times (or
     plus) the factors matched for it, times the parent's own factors (``factors``, over the
     parent row ``p``), rounded once and floored at 0 as the build does."""
     node = ctx.dataset.nodes[i]
-    effects, joins = [], []
-    low: Sql = lit(lo)
-    high: Sql | None = None if hi is None else lit(hi)
-    op = {"mul": "*", "add": "+"}
-    for m, mod in enumerate(node.modifiers):
-        te = table_effect(ctx.dataset, node, mod.args)
-        name = Sql(f"effect_{m}")
-        effects.append(_factor_cte(name, te, link, ctx))
-        joins.append(fill("\n  LEFT JOIN {n} ON {n}.parent_key = c.parent_key", n=name))
-        f = fill("coalesce({n}.f, {d})", n=name, d=double(te.args.map.default))
-        step = "({k} " + op[te.args.map.op] + " {f})"
-        low = fill(step, k=low, f=f)
-        high = None if high is None else fill(step, k=high, f=f)
+    matched = effect_factors(ctx, node, link)
+    effects, joins = matched.ctes, list(matched.joins)
+    low: Sql = matched.applied(lit(lo))
+    high: Sql | None = None if hi is None else matched.applied(lit(hi))
     if factors:
         joins.append(
             fill(
