@@ -48,6 +48,17 @@ def warned_schema(tmp_path: Path) -> Path:
 # ------------------------------------------------------------------ start-up
 
 
+def python(code: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """``code`` run by a fresh Python that imports this checkout's dgsql."""
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env=env or {"PYTHONPATH": str(SRC)},
+        check=False,
+    )
+
+
 @pytest.mark.parametrize("args", [["--version"], ["--help"], ["build", "--help"], ["validate", "--help"]])
 def test_version_and_help_import_neither_duckdb_faker_nor_sqlglot(args):
     code = (
@@ -58,13 +69,7 @@ def test_version_and_help_import_neither_duckdb_faker_nor_sqlglot(args):
         "heavy = ('duckdb', 'faker', 'sqlglot', 'networkx', 'dgsql.compiler', 'dgsql.runtime.session')\n"
         "print(sorted(m for m in heavy if m in sys.modules), file=sys.stderr)\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        env={"PYTHONPATH": str(SRC)},
-        check=False,
-    )
+    done = python(code)
     assert done.returncode == 0, done.stderr
     assert done.stderr.strip().splitlines()[-1] == "[]"
 
@@ -80,13 +85,7 @@ def test_a_build_imports_no_faker_and_starts_one_duckdb(tmp_path):
         "render = sys.modules['dgsql.compiler.render']\n"
         "assert render._own_parser.cache_info().currsize == 0, 'a second DuckDB to parse-check'\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        env={"PYTHONPATH": str(SRC)},
-        check=False,
-    )
+    done = python(code)
     assert done.returncode == 0, done.stderr
     assert done.stderr.strip() == "[]"
 
@@ -100,13 +99,7 @@ def test_import_dgsql_is_lazy_and_complete():
         "assert set(dgsql.__all__) <= set(dir(dgsql))\n"
         "print('ok')\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        env={"PYTHONPATH": str(SRC)},
-        check=False,
-    )
+    done = python(code)
     assert done.stdout.strip() == "ok", done.stderr
 
 
@@ -343,8 +336,7 @@ def test_compiled_templates_are_cached_per_user_or_not_at_all(tmp_path, cache):
     if cache == "unwritable":
         root.write_text("a file where the cache folder would go")
     code = "import dgsql\nprint(len(str(dgsql.compile(" + repr(str(HR)) + ", out_dir='out'))))\n"
-    runs = [subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=False)
-            for _ in range(2)]  # fmt: skip
+    runs = [python(code, env) for _ in range(2)]
     assert [r.returncode for r in runs] == [0, 0], runs[0].stderr
     assert runs[0].stdout == runs[1].stdout  # the second run reads what the first one wrote
     cached = sorted((root / "dgsql" / "templates").glob("*.cache")) if root.is_dir() else []
