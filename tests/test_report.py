@@ -49,6 +49,20 @@ def observation(schema: Path, data: Path):
         return dataset, report, observe(dataset, con, report)
 
 
+def altered(build: Path, to: Path, **replaced: str) -> Path:
+    """A copy of the build folder ``build`` in ``to`` whose table files have the columns of
+    ``replaced`` (table → ``expression AS column``, DuckDB's ``SELECT * REPLACE``) rewritten."""
+    to.mkdir()
+    for f in build.iterdir():
+        (to / f.name).write_bytes(f.read_bytes())
+    for name, replace in replaced.items():
+        duckdb.sql(
+            f"COPY (SELECT * REPLACE ({replace}) FROM read_parquet('{build / name}.parquet')) "
+            f"TO '{to / name}.parquet' (FORMAT parquet)"
+        )
+    return to
+
+
 def charts_of(obs, table: str, column: str | None = None):
     t = next(t for t in obs.tables if t.id == table)
     if column is None:
@@ -124,19 +138,11 @@ def test_every_declared_property_is_charted_against_the_data(shop):
 
 
 def test_the_page_has_checks_failing_examples_sql_and_charts(shop, dg, tmp_path):
-    bad = tmp_path / "bad"
-    bad.mkdir()
-    for f in shop.iterdir():
-        (bad / f.name).write_bytes(f.read_bytes())
-    con = duckdb.connect()
-    con.execute(
-        f"COPY (SELECT * REPLACE (CASE WHEN customer_id <= 3 THEN 'vip' ELSE segment END AS segment) "
-        f"FROM read_parquet('{shop / 'customer.parquet'}')) TO '{bad / 'customer.parquet'}' (FORMAT parquet)"
-    )
-    con.execute(
-        f"COPY (SELECT * REPLACE (CASE WHEN order_id < 100003 THEN ordered_at + INTERVAL 400 DAY "
-        f"ELSE shipped_at END AS shipped_at) FROM read_parquet('{shop / 'orders.parquet'}')) "
-        f"TO '{bad / 'orders.parquet'}' (FORMAT parquet)"
+    bad = altered(
+        shop,
+        tmp_path / "bad",
+        customer="CASE WHEN customer_id <= 3 THEN 'vip' ELSE segment END AS segment",
+        orders="CASE WHEN order_id < 100003 THEN ordered_at + INTERVAL 400 DAY ELSE shipped_at END AS shipped_at",
     )
     dataset, _, _ = load(SHOP)
     page = html_report(dataset, bad)
@@ -518,14 +524,10 @@ def test_choices_ref_shares_against_the_referenced_tables_ranked_weights(dg):
 
 
 def test_cross_table_margin_goes_through_the_lookup_and_counts_the_rows_breaking_it(saas, tmp_path):
-    bad = tmp_path / "bad"
-    bad.mkdir()
-    for f in saas.iterdir():
-        (bad / f.name).write_bytes(f.read_bytes())
-    con = duckdb.connect()
-    con.execute(
-        f"COPY (SELECT * REPLACE (CASE WHEN invoice_id <= 7 THEN TIMESTAMP '2020-01-01' ELSE issued_at END "
-        f"AS issued_at) FROM read_parquet('{saas / 'invoice.parquet'}')) TO '{bad / 'invoice.parquet'}' (FORMAT parquet)"
+    bad = altered(
+        saas,
+        tmp_path / "bad",
+        invoice="CASE WHEN invoice_id <= 7 THEN TIMESTAMP '2020-01-01' ELSE issued_at END AS issued_at",
     )
     dataset, report, obs = observation(SAAS, bad)
     margin = chart(obs, "invoice", "margin invoice.issued_at − account.created_at (hours)")
